@@ -1,0 +1,283 @@
+//! The rules: one file per rule id, each a function over one workflow run.
+
+mod agent_count;
+mod agent_namespace;
+mod agent_type;
+mod approach_selection;
+mod approval_gate;
+mod capsule;
+mod forbidden_tool;
+mod incomplete_run;
+mod parallel_launch;
+mod phase_announcement;
+mod phase_order;
+mod read_policy;
+mod sequential_steps;
+mod todo_list;
+mod wait_for_agents;
+
+use std::collections::BTreeSet;
+
+use crate::diagnostic::{Culprit, Finding, Severity};
+use crate::model::run::{Run, Visit};
+use crate::model::{EventKind, Launch, Session};
+use crate::workflow::Workflow;
+
+/// A rule: its id, default severity, one-line summary, documentation and check.
+pub struct Rule {
+    pub id: &'static str,
+    pub severity: Severity,
+    pub summary: &'static str,
+    /// The rule's documentation: the text of `docs/rules/<id>.md`.
+    pub doc: &'static str,
+    /// The check over one run; `None` for rules reported while reading input.
+    pub check: Option<fn(&Ctx, &mut Sink)>,
+}
+
+macro_rules! rule {
+    ($id:literal, $sev:ident, $summary:literal, $check:expr) => {
+        Rule {
+            id: $id,
+            severity: Severity::$sev,
+            summary: $summary,
+            doc: include_str!(concat!("../../docs/rules/", $id, ".md")),
+            check: $check,
+        }
+    };
+}
+
+/// Every rule, in the order of the rules spec.
+pub static RULES: &[Rule] = &[
+    rule!(
+        "phase-announcement",
+        Error,
+        "each phase start uses the announcement format",
+        Some(phase_announcement::check)
+    ),
+    rule!(
+        "phase-order",
+        Error,
+        "phases start in order, back-edges only after a change request",
+        Some(phase_order::check)
+    ),
+    rule!("agent-count", Error, "each phase launches its number of agents of each type", Some(agent_count::check)),
+    rule!("agent-type", Error, "each phase launches only its agent types", Some(agent_type::check)),
+    rule!("agent-namespace", Error, "agent types carry the workflow's namespace", Some(agent_namespace::check)),
+    rule!(
+        "parallel-launch",
+        Error,
+        "the agents of a phase step are launched in one message",
+        Some(parallel_launch::check)
+    ),
+    rule!(
+        "sequential-steps",
+        Error,
+        "a later step launches only after every agent of the step before returned",
+        Some(sequential_steps::check)
+    ),
+    rule!(
+        "wait-for-agents",
+        Error,
+        "no phase start or new launch while agents of the phase are outstanding",
+        Some(wait_for_agents::check)
+    ),
+    rule!(
+        "forbidden-tool",
+        Error,
+        "the orchestrator does not explore or edit code itself",
+        Some(forbidden_tool::check)
+    ),
+    rule!(
+        "read-policy",
+        Error,
+        "the orchestrator reads only files agents named, after they returned",
+        Some(read_policy::check)
+    ),
+    rule!(
+        "approval-gate",
+        Error,
+        "implementation starts only after the user approved the design",
+        Some(approval_gate::check)
+    ),
+    rule!(
+        "approach-selection",
+        Warning,
+        "phase 5 starts only after the user chose an approach",
+        Some(approach_selection::check)
+    ),
+    rule!("todo-list", Warning, "phase 1 creates a todo list covering every phase", Some(todo_list::check)),
+    rule!("capsule", Error, "a --capsule run reads the capsule and says so before launching", Some(capsule::check)),
+    rule!("incomplete-run", Note, "the run stopped before the last phase", Some(incomplete_run::check)),
+    rule!("transcript", Warning, "input problems: damaged lines, unmatched results and subagent files", None),
+];
+
+pub fn rule_ids() -> Vec<&'static str> {
+    RULES.iter().map(|r| r.id).collect()
+}
+
+pub fn rule(id: &str) -> Option<&'static Rule> {
+    RULES.iter().find(|r| r.id == id)
+}
+
+/// Which rules run and at which severity.
+#[derive(Debug, Clone, Default)]
+pub struct Selection {
+    /// Only these rules (all when empty).
+    pub only: BTreeSet<String>,
+    /// Rules switched off.
+    pub ignore: BTreeSet<String>,
+}
+
+impl Selection {
+    pub fn enabled(&self, id: &str) -> bool {
+        (self.only.is_empty() || self.only.contains(id)) && !self.ignore.contains(id)
+    }
+}
+
+/// What a check sees: the workflow, the session and one run of it.
+pub struct Ctx<'a> {
+    pub wf: &'a Workflow,
+    pub session: &'a Session,
+    pub run: &'a Run,
+    /// First event index of each API message (by message key).
+    message_start: Vec<usize>,
+}
+
+impl<'a> Ctx<'a> {
+    pub fn new(wf: &'a Workflow, session: &'a Session, run: &'a Run) -> Ctx<'a> {
+        let mut message_start: Vec<usize> = Vec::new();
+        for (i, ev) in session.events.iter().enumerate() {
+            let key = match &ev.kind {
+                EventKind::Text { message, .. } | EventKind::ToolCall { message, .. } => *message as usize,
+                _ => continue,
+            };
+            if key >= message_start.len() {
+                message_start.resize(key + 1, usize::MAX);
+            }
+            if message_start[key] == usize::MAX {
+                message_start[key] = i;
+            }
+        }
+        Ctx { wf, session, run, message_start }
+    }
+
+    pub fn launch(&self, l: usize) -> &Launch {
+        &self.session.launches[l]
+    }
+
+    /// Launches of the run, in order.
+    pub fn launches(&self) -> impl Iterator<Item = (usize, &Launch)> {
+        let lo = self.session.launches.partition_point(|l| l.event < self.run.start);
+        let hi = self.session.launches.partition_point(|l| l.event < self.run.end);
+        (lo..hi).map(move |i| (i, &self.session.launches[i]))
+    }
+
+    /// The first event of the API message a launch belongs to.
+    pub fn message_start(&self, message: u32) -> usize {
+        self.message_start.get(message as usize).copied().unwrap_or(usize::MAX)
+    }
+
+    /// Whether a launch's result had reached the orchestrator before an event.
+    pub fn returned_before(&self, l: usize, ev: usize) -> bool {
+        self.launch(l).returned_at.is_some_and(|r| r < ev)
+    }
+
+    pub fn visit(&self, v: usize) -> &Visit {
+        &self.run.visits[v]
+    }
+
+    /// The source place of an event with a culprit.
+    pub fn place(&self, ev: usize, culprit: Culprit) -> crate::diagnostic::Place {
+        self.session.events[ev].source.place(culprit)
+    }
+
+    /// The place of a launch's `subagent_type`.
+    pub fn launch_place(&self, l: usize) -> crate::diagnostic::Place {
+        let launch = self.launch(l);
+        self.place(
+            launch.event,
+            Culprit::ToolInput { tool_use_id: launch.tool_use_id.clone(), key: "subagent_type".into() },
+        )
+    }
+
+    /// The place of a visit's announcement header.
+    pub fn visit_place(&self, v: usize) -> crate::diagnostic::Place {
+        let visit = self.visit(v);
+        let start = &self.run.starts[visit.start];
+        self.place(start.event, Culprit::Text(start.announcement.header.trim().to_string()))
+    }
+
+    /// Whether a visit is the last of a run that stopped before the final
+    /// phase: it may have been cut short, so what it did not do yet is not judged.
+    pub fn cut_short(&self, v: usize) -> bool {
+        v + 1 == self.run.visits.len() && !self.run.completed(self.wf)
+    }
+
+    /// Whether an agent type belongs to a phase.
+    pub fn type_in_phase(&self, phase: u8, agent_type: &str) -> bool {
+        self.wf.phase(phase).is_some_and(|p| p.step_of(agent_type).is_some())
+    }
+}
+
+/// Collects findings of one rule.
+pub struct Sink<'s> {
+    pub rule: &'static Rule,
+    pub severity: Severity,
+    pub run: u32,
+    pub out: &'s mut Vec<Finding>,
+}
+
+impl Sink<'_> {
+    pub fn report(&mut self, place: crate::diagnostic::Place, phase: Option<u8>, message: String) {
+        let severity = self.severity;
+        self.report_as(severity, place, phase, message);
+    }
+
+    /// Reports at a severity other than the rule's (agent-count above max).
+    pub fn report_as(
+        &mut self,
+        severity: Severity,
+        place: crate::diagnostic::Place,
+        phase: Option<u8>,
+        message: String,
+    ) {
+        self.out.push(Finding { rule: self.rule.id, severity, message, phase, place, run: Some(self.run) });
+    }
+}
+
+/// Runs every selected check over a run.
+pub fn check_run(wf: &Workflow, session: &Session, run: &Run, selection: &Selection, out: &mut Vec<Finding>) {
+    let ctx = Ctx::new(wf, session, run);
+    for rule in RULES {
+        let Some(check) = rule.check else { continue };
+        if !selection.enabled(rule.id) {
+            continue;
+        }
+        let before = out.len();
+        let mut sink = Sink { rule, severity: rule.severity, run: run.index, out };
+        check(&ctx, &mut sink);
+        if let Some(&level) = wf.severity.get(rule.id) {
+            for f in &mut out[before..] {
+                f.severity = level;
+            }
+        }
+    }
+}
+
+/// Formats a list of agent counts: `2 ml-explorer, 1 data-scientist`.
+pub fn describe_types<'a>(types: impl Iterator<Item = &'a str>) -> String {
+    let mut counts: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
+    for t in types {
+        *counts.entry(t).or_default() += 1;
+    }
+    counts.iter().map(|(t, n)| format!("{n} {t}")).collect::<Vec<_>>().join(", ")
+}
+
+/// `1 agent` / `3 agents`.
+pub fn agents(n: usize) -> String {
+    if n == 1 {
+        "1 agent".into()
+    } else {
+        format!("{n} agents")
+    }
+}

@@ -1,0 +1,226 @@
+//! The check pipeline: discover → parse each session (in parallel) → attach
+//! subagents → find runs → run the checks → resolve places → one report.
+
+use std::fs::File;
+use std::io::{BufRead, BufReader, Seek, SeekFrom};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::checks::{self, Selection};
+use crate::diagnostic::{self, Culprit, Diagnostic, Finding, Severity};
+use crate::ingest::discover::{self, Discovery, InputError, Job, Origin};
+use crate::ingest::{subagent, transcript};
+use crate::model::run::{find_runs, Run};
+use crate::model::{Session, Source, SubagentTranscript};
+use crate::workflow::Workflow;
+
+/// How to run a check.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    pub selection: Selection,
+    /// Treat each session as one workflow run even without a command invocation.
+    pub force_workflow: bool,
+    /// Read subagent transcripts in full (tools used), for `inspect`.
+    pub detail: bool,
+}
+
+/// Totals of a check.
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct Summary {
+    /// Session and stream-json files read.
+    pub transcripts: usize,
+    /// Subagent transcript files attached to their sessions.
+    pub subagent_files: usize,
+    /// Workflow runs checked.
+    pub runs: usize,
+    /// Sessions with conversation but no workflow run.
+    pub sessions_without_run: usize,
+    /// JSONL files skipped as not being transcripts.
+    pub skipped_files: usize,
+    pub errors: usize,
+    pub warnings: usize,
+    pub notes: usize,
+}
+
+/// The outcome of `check`: sorted diagnostics and totals.
+#[derive(Debug, Clone, Default)]
+pub struct Report {
+    pub diagnostics: Vec<Diagnostic>,
+    pub summary: Summary,
+}
+
+/// One checked session, for `check` and `inspect`.
+pub struct Checked {
+    pub session: Session,
+    pub runs: Vec<Run>,
+    pub diagnostics: Vec<Diagnostic>,
+    pub subagent_files: usize,
+}
+
+/// Discovers the inputs and checks every session.
+pub fn check(paths: &[PathBuf], wf: &Workflow, opts: &Options) -> Result<Report, InputError> {
+    let discovery = discover::discover(paths)?;
+    Ok(check_discovered(discovery, wf, opts))
+}
+
+pub fn check_discovered(discovery: Discovery, wf: &Workflow, opts: &Options) -> Report {
+    let Discovery { jobs, findings, skipped } = discovery;
+    let results: Vec<(Vec<Diagnostic>, usize, usize, bool)> = jobs
+        .par_iter()
+        .map(|job| {
+            let c = check_job(job, wf, opts);
+            let no_run = c.runs.is_empty() && c.session.has_conversation();
+            (c.diagnostics, c.runs.len(), c.subagent_files, no_run)
+        })
+        .collect();
+    let mut report = Report::default();
+    report.summary.transcripts = jobs.len();
+    report.summary.skipped_files = skipped.len();
+    let selected: Vec<Finding> = findings.into_iter().filter(|f| opts.selection.enabled(f.rule)).collect();
+    report.diagnostics.extend(resolve(selected, None, wf));
+    for (diags, runs, subs, no_run) in results {
+        report.diagnostics.extend(diags);
+        report.summary.runs += runs;
+        report.summary.subagent_files += subs;
+        report.summary.sessions_without_run += usize::from(no_run);
+    }
+    diagnostic::sort(&mut report.diagnostics);
+    for d in &report.diagnostics {
+        match d.severity {
+            Severity::Error => report.summary.errors += 1,
+            Severity::Warning => report.summary.warnings += 1,
+            Severity::Note => report.summary.notes += 1,
+        }
+    }
+    report
+}
+
+/// Parses one session, attaches its subagents, finds its runs and checks them.
+pub fn check_job(job: &Job, wf: &Workflow, opts: &Options) -> Checked {
+    let mut findings = Vec::new();
+    let mut session = match &job.origin {
+        Origin::File(path) => match File::open(path) {
+            Ok(f) => transcript::parse(f, job.display.clone(), job.format, wf, &mut findings),
+            Err(e) => {
+                findings.push(Finding::input(
+                    Source { file: job.display.clone(), line: 1, offset: 0 },
+                    format!("cannot read the file: {e}"),
+                ));
+                transcript::parse(&b""[..], job.display.clone(), job.format, wf, &mut findings)
+            }
+        },
+        Origin::Memory(bytes) => transcript::parse(&bytes[..], job.display.clone(), job.format, wf, &mut findings),
+    };
+    let subagent_files = attach_subagents(&mut session, job, opts.detail, &mut findings);
+    let runs = find_runs(&session, wf, opts.force_workflow);
+    if runs.is_empty() && session.has_conversation() {
+        findings.push(Finding {
+            rule: "transcript",
+            severity: Severity::Note,
+            message: format!("no {} workflow run in this session (no {} invocation)", wf.name, wf.commands[0]),
+            phase: None,
+            place: session.events[0].source.place(Culprit::Line),
+            run: None,
+        });
+    }
+    findings.retain(|f| opts.selection.enabled(f.rule));
+    for run in &runs {
+        checks::check_run(wf, &session, run, &opts.selection, &mut findings);
+    }
+    let memory = match &job.origin {
+        Origin::Memory(bytes) => Some(bytes.clone()),
+        Origin::File(_) => None,
+    };
+    let mut diagnostics = resolve(findings, memory, wf);
+    for d in &mut diagnostics {
+        d.session = session.id.clone();
+    }
+    Checked { session, runs, diagnostics, subagent_files }
+}
+
+fn attach_subagents(session: &mut Session, job: &Job, detail: bool, findings: &mut Vec<Finding>) -> usize {
+    let mut attached = 0;
+    for file in &job.subagents {
+        let info = subagent::read(&file.path, &file.display, detail, findings);
+        if subagent::is_internal(&file.agent_id) || info.is_warmup() || info.entries == 0 {
+            continue;
+        }
+        let launches = &session.launches;
+        let by_meta = info.meta_tool_use_id.as_deref().and_then(|t| launches.iter().position(|l| l.tool_use_id == t));
+        let by_id = || launches.iter().position(|l| l.agent_id.as_deref() == Some(file.agent_id.as_str()));
+        let by_prompt = || {
+            let prompt = info.prompt.as_deref()?;
+            launches.iter().position(|l| l.transcript.is_none() && l.prompt.as_deref() == Some(prompt))
+        };
+        match by_meta.or_else(by_id).or_else(by_prompt) {
+            Some(l) => {
+                attached += 1;
+                session.launches[l].transcript = Some(SubagentTranscript {
+                    file: file.display.to_string(),
+                    entries: info.entries,
+                    tools: info.tools,
+                });
+            }
+            None => findings.push(Finding::input(
+                Source { file: file.display.clone(), line: 1, offset: 0 },
+                format!(
+                    "orphan subagent transcript: agent {} matches no launch of session {}",
+                    file.agent_id,
+                    session.id.as_deref().unwrap_or("(unknown)")
+                ),
+            )),
+        }
+    }
+    attached
+}
+
+/// Turns findings into diagnostics: reads each culprit's line back to find
+/// its column and span, and attaches the rule's help.
+pub fn resolve(mut findings: Vec<Finding>, memory: Option<Arc<Vec<u8>>>, wf: &Workflow) -> Vec<Diagnostic> {
+    findings.sort_by(|a, b| (&a.place.file, a.place.offset).cmp(&(&b.place.file, b.place.offset)));
+    let mut out = Vec::with_capacity(findings.len());
+    let mut open: Option<(Arc<str>, Option<BufReader<File>>)> = None;
+    let mut line = Vec::new();
+    for f in findings {
+        line.clear();
+        match &memory {
+            Some(bytes) => {
+                let start = (f.place.offset as usize).min(bytes.len());
+                let end = memchr::memchr(b'\n', &bytes[start..]).map_or(bytes.len(), |e| start + e);
+                line.extend_from_slice(&bytes[start..end]);
+            }
+            None => {
+                if open.as_ref().is_none_or(|(name, _)| *name != f.place.file) {
+                    let file = File::open(&*f.place.file).ok().map(BufReader::new);
+                    open = Some((f.place.file.clone(), file));
+                }
+                if let Some((_, Some(reader))) = &mut open {
+                    if reader.seek(SeekFrom::Start(f.place.offset)).is_ok() {
+                        let _ = reader.read_until(b'\n', &mut line);
+                    }
+                }
+            }
+        }
+        let (start, end) = diagnostic::locate(&line, &f.place.culprit);
+        let (column, excerpt) = diagnostic::excerpt(&line, start, end);
+        let span = (!line.is_empty()).then(|| [f.place.offset + start as u64, f.place.offset + end as u64]);
+        out.push(Diagnostic {
+            rule: f.rule,
+            severity: f.severity,
+            message: f.message,
+            phase: f.phase,
+            file: f.place.file.to_string(),
+            line: f.place.line,
+            column,
+            span,
+            session: None,
+            run: f.run,
+            help: wf.help_for(f.rule).map(str::to_string),
+            excerpt: (!line.is_empty()).then_some(excerpt),
+        });
+    }
+    out
+}

@@ -1,0 +1,364 @@
+//! Finding transcripts: files, project folders, whole `~/.claude/projects`.
+//!
+//! Session files become jobs; subagent transcripts are attached to their
+//! session (`<session>/subagents/agent-<id>.jsonl` in 2.1.x, sibling
+//! `agent-<id>.jsonl` files in 2.0.x) instead of being checked as sessions;
+//! files that are not transcripts (histories, workflow journals) are skipped.
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use walkdir::WalkDir;
+
+use crate::diagnostic::{Culprit, Finding};
+use crate::ingest::lines::LineReader;
+use crate::model::{Format, Source};
+
+/// Where a transcript's bytes come from.
+#[derive(Debug, Clone)]
+pub enum Origin {
+    File(PathBuf),
+    /// Standard input, read whole.
+    Memory(Arc<Vec<u8>>),
+}
+
+/// A subagent transcript file and the agent id its name carries.
+#[derive(Debug, Clone)]
+pub struct SubagentFile {
+    pub path: PathBuf,
+    pub display: Arc<str>,
+    pub agent_id: String,
+}
+
+/// One session to check.
+#[derive(Debug, Clone)]
+pub struct Job {
+    pub origin: Origin,
+    pub display: Arc<str>,
+    pub format: Format,
+    pub subagents: Vec<SubagentFile>,
+}
+
+/// The outcome of discovery.
+#[derive(Debug, Default)]
+pub struct Discovery {
+    pub jobs: Vec<Job>,
+    /// Problems found while discovering (orphan subagent files).
+    pub findings: Vec<Finding>,
+    /// Files skipped as not being transcripts.
+    pub skipped: Vec<String>,
+}
+
+/// An input that could not be used at all.
+#[derive(Debug, thiserror::Error)]
+pub enum InputError {
+    #[error("{0}: no such file or directory")]
+    Missing(String),
+    #[error("cannot read standard input: {0}")]
+    Stdin(std::io::Error),
+}
+
+/// How a candidate file looks from its first lines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sniffed {
+    Transcript(Format),
+    NotTranscript,
+}
+
+const SESSION_TYPES: &[&str] = &[
+    "user",
+    "assistant",
+    "summary",
+    "system",
+    "queue-operation",
+    "file-history-snapshot",
+    "progress",
+    "attachment",
+    "custom-title",
+    "ai-title",
+    "agent-name",
+    "agent-setting",
+    "permission-mode",
+    "mode",
+    "pr-link",
+    "last-prompt",
+    "bridge-session",
+    "tag",
+    "api-request",
+    "api-request-shape",
+    "api-request-blob",
+    "atis-latch",
+    "tools-used",
+    "cost-state",
+];
+
+/// Tells a session file from stream-json output and from JSONL that is not a
+/// transcript, by the first lines that parse.
+pub fn sniff_format<R: Read>(reader: R) -> Sniffed {
+    let mut lines = LineReader::new(reader);
+    let mut seen = 0;
+    while let Ok(Some(line)) = lines.next_line() {
+        if line.bytes.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        seen += 1;
+        if seen > 20 {
+            break;
+        }
+        let Ok(serde_json::Value::Object(map)) = serde_json::from_slice::<serde_json::Value>(line.bytes) else {
+            continue;
+        };
+        let ty = map.get("type").and_then(|t| t.as_str());
+        if ty == Some("system") && map.get("subtype").and_then(|s| s.as_str()) == Some("init") {
+            return Sniffed::Transcript(Format::StreamJson);
+        }
+        if ty == Some("result") || (map.contains_key("session_id") && !map.contains_key("sessionId")) {
+            return Sniffed::Transcript(Format::StreamJson);
+        }
+        if map.contains_key("sessionId") || ty.is_some_and(|t| SESSION_TYPES.contains(&t)) {
+            return Sniffed::Transcript(Format::Session);
+        }
+        return Sniffed::NotTranscript;
+    }
+    // Empty or wholly damaged: read it as a session so its problems are reported.
+    Sniffed::Transcript(Format::Session)
+}
+
+fn is_jsonl(path: &Path) -> bool {
+    path.extension().is_some_and(|e| e == "jsonl")
+}
+
+fn agent_file_id(path: &Path) -> Option<String> {
+    let name = path.file_name()?.to_str()?;
+    let id = name.strip_prefix("agent-")?.strip_suffix(".jsonl")?;
+    Some(id.to_string())
+}
+
+/// The `sessionId` of the first entry of a file that has one.
+pub fn first_session_id(path: &Path) -> Option<String> {
+    let file = File::open(path).ok()?;
+    let mut lines = LineReader::new(file);
+    for _ in 0..5 {
+        let line = lines.next_line().ok()??;
+        if let Some(id) = crate::ingest::lines::quick_string(line.bytes, "sessionId") {
+            return Some(id.to_string());
+        }
+    }
+    None
+}
+
+fn display(path: &Path) -> Arc<str> {
+    Arc::from(path.to_string_lossy().as_ref())
+}
+
+/// Where a file sits in a projects folder.
+enum Role {
+    /// `<session>/subagents/agent-<id>.jsonl`: belongs to `<session>.jsonl` beside the session folder.
+    NestedSubagent {
+        session_file: PathBuf,
+    },
+    /// `agent-<id>.jsonl` beside session files (2.0.x).
+    SiblingSubagent,
+    /// Not a transcript of a delegation (workflow journals, compaction copies in workflows/).
+    Ignored,
+    Candidate,
+}
+
+fn role(path: &Path) -> Role {
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    let parent = path.parent();
+    let in_subagents = path.ancestors().skip(1).any(|a| a.file_name().is_some_and(|n| n == "subagents"));
+    if in_subagents {
+        if name == "journal.jsonl" || path.ancestors().skip(1).any(|a| a.file_name().is_some_and(|n| n == "workflows"))
+        {
+            return Role::Ignored;
+        }
+        if parent.and_then(|p| p.file_name()).is_some_and(|n| n == "subagents") && agent_file_id(path).is_some() {
+            let session_dir = parent.and_then(Path::parent).expect("subagents has a parent");
+            return Role::NestedSubagent { session_file: session_dir.with_extension("jsonl") };
+        }
+        return Role::Ignored;
+    }
+    if agent_file_id(path).is_some() {
+        return Role::SiblingSubagent;
+    }
+    Role::Candidate
+}
+
+/// Finds the jobs for the given paths (`-` is standard input).
+pub fn discover(paths: &[PathBuf]) -> Result<Discovery, InputError> {
+    let mut out = Discovery::default();
+    let mut candidates: Vec<PathBuf> = Vec::new();
+    let mut nested: BTreeMap<PathBuf, Vec<SubagentFile>> = BTreeMap::new();
+    let mut siblings: Vec<PathBuf> = Vec::new();
+    let mut explicit_files: Vec<PathBuf> = Vec::new();
+
+    for path in paths {
+        if path.as_os_str() == "-" {
+            let mut bytes = Vec::new();
+            std::io::stdin().read_to_end(&mut bytes).map_err(InputError::Stdin)?;
+            let format = match sniff_format(&bytes[..]) {
+                Sniffed::Transcript(f) => f,
+                Sniffed::NotTranscript => Format::Session,
+            };
+            out.jobs.push(Job {
+                origin: Origin::Memory(Arc::new(bytes)),
+                display: Arc::from("<stdin>"),
+                format,
+                subagents: Vec::new(),
+            });
+            continue;
+        }
+        if !path.exists() {
+            return Err(InputError::Missing(path.display().to_string()));
+        }
+        if path.is_dir() {
+            let walk = WalkDir::new(path).follow_links(false).sort_by_file_name();
+            for entry in walk.into_iter().filter_map(Result::ok) {
+                let p = entry.path();
+                if !entry.file_type().is_file() || !is_jsonl(p) {
+                    continue;
+                }
+                sort_into(p, &mut candidates, &mut nested, &mut siblings);
+            }
+        } else {
+            explicit_files.push(path.clone());
+            match role(path) {
+                Role::NestedSubagent { .. } | Role::SiblingSubagent => {
+                    out.findings.push(Finding::input(
+                        Source { file: display(path), line: 1, offset: 0 },
+                        "this is a subagent transcript; check its session file, which attaches it".into(),
+                    ));
+                }
+                _ => {
+                    candidates.push(path.clone());
+                    // Look beside it for its subagent transcripts.
+                    let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+                    let session_dir = path.with_extension("");
+                    let sub = session_dir.join("subagents");
+                    if sub.is_dir() {
+                        for entry in
+                            WalkDir::new(&sub).max_depth(1).sort_by_file_name().into_iter().filter_map(Result::ok)
+                        {
+                            if entry.file_type().is_file() && is_jsonl(entry.path()) {
+                                sort_into(entry.path(), &mut Vec::new(), &mut nested, &mut Vec::new());
+                            }
+                        }
+                    }
+                    let dir = if dir.as_os_str().is_empty() { PathBuf::from(".") } else { dir };
+                    if let Ok(read) = std::fs::read_dir(&dir) {
+                        let mut names: Vec<PathBuf> = read.filter_map(Result::ok).map(|e| e.path()).collect();
+                        names.sort();
+                        for p in names {
+                            if p.is_file() && is_jsonl(&p) && agent_file_id(&p).is_some() {
+                                let p = if path.parent().is_some_and(|d| d.as_os_str().is_empty()) {
+                                    p.strip_prefix("./").map(Path::to_path_buf).unwrap_or(p)
+                                } else {
+                                    p
+                                };
+                                siblings.push(p);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    candidates.sort();
+    candidates.dedup();
+    siblings.sort();
+    siblings.dedup();
+
+    // Sibling agent files belong to the session named inside them.
+    let mut by_session: BTreeMap<PathBuf, Vec<SubagentFile>> = BTreeMap::new();
+    for p in siblings {
+        let agent_id = agent_file_id(&p).unwrap_or_default();
+        let file = SubagentFile { display: display(&p), agent_id, path: p.clone() };
+        match first_session_id(&p) {
+            Some(sid) => {
+                let session_file = p.with_file_name(format!("{sid}.jsonl"));
+                by_session.entry(session_file).or_default().push(file);
+            }
+            None => {
+                // Empty agent files are what Claude Code leaves of aborted agents.
+                if std::fs::metadata(&p).map(|m| m.len() > 1).unwrap_or(false) {
+                    by_session.entry(PathBuf::new()).or_default().push(file);
+                }
+            }
+        }
+    }
+    for (k, v) in nested {
+        by_session.entry(k).or_default().extend(v);
+    }
+
+    for path in candidates {
+        let format = match File::open(&path) {
+            Ok(f) => match sniff_format(f) {
+                Sniffed::Transcript(f) => f,
+                Sniffed::NotTranscript => {
+                    if explicit_files.contains(&path) {
+                        out.findings.push(Finding::input(
+                            Source { file: display(&path), line: 1, offset: 0 },
+                            "not a Claude Code transcript (no session entries); skipped".into(),
+                        ));
+                    }
+                    out.skipped.push(path.display().to_string());
+                    continue;
+                }
+            },
+            Err(e) => {
+                out.findings.push(Finding::input(
+                    Source { file: display(&path), line: 1, offset: 0 },
+                    format!("cannot read the file: {e}"),
+                ));
+                continue;
+            }
+        };
+        let subagents = by_session.remove(&path).unwrap_or_default();
+        out.jobs.push(Job { origin: Origin::File(path.clone()), display: display(&path), format, subagents });
+    }
+
+    // Whatever is left has no session file to belong to.
+    for (session_file, files) in by_session {
+        for f in files {
+            if crate::ingest::subagent::is_internal(&f.agent_id) {
+                continue;
+            }
+            let why = if session_file.as_os_str().is_empty() {
+                "names no session".to_string()
+            } else {
+                format!("belongs to session file {}, which is not there", session_file.display())
+            };
+            out.findings.push(Finding::input_at(
+                &Source { file: f.display.clone(), line: 1, offset: 0 },
+                Culprit::Line,
+                format!("orphan subagent transcript: it {why}"),
+            ));
+        }
+    }
+    Ok(out)
+}
+
+fn sort_into(
+    p: &Path,
+    candidates: &mut Vec<PathBuf>,
+    nested: &mut BTreeMap<PathBuf, Vec<SubagentFile>>,
+    siblings: &mut Vec<PathBuf>,
+) {
+    match role(p) {
+        Role::NestedSubagent { session_file } => {
+            let agent_id = agent_file_id(p).unwrap_or_default();
+            let list = nested.entry(session_file).or_default();
+            if !list.iter().any(|f| f.path == p) {
+                list.push(SubagentFile { path: p.to_path_buf(), display: display(p), agent_id });
+            }
+        }
+        Role::SiblingSubagent => siblings.push(p.to_path_buf()),
+        Role::Ignored => {}
+        Role::Candidate => candidates.push(p.to_path_buf()),
+    }
+}

@@ -1,0 +1,7 @@
+//! File formats → events with source locations.
+
+pub mod discover;
+pub mod lines;
+pub mod raw;
+pub mod subagent;
+pub mod transcript;

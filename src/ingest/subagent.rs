@@ -1,0 +1,105 @@
+//! Subagent transcript files: what is needed to attach them to their launch.
+
+use std::fs::File;
+use std::path::Path;
+
+use crate::diagnostic::Finding;
+use crate::ingest::lines::{looks_whole, sniff, LineReader, Wanted};
+use crate::ingest::raw::{Content, Entry};
+use crate::model::Source;
+
+/// Agents Claude Code runs for itself, not delegations: compaction, side questions.
+pub fn is_internal(agent_id: &str) -> bool {
+    ["acompact", "aside_question", "prompt_suggestion"].iter().any(|p| agent_id.starts_with(p))
+}
+
+/// What a subagent file says about itself.
+#[derive(Debug, Default, Clone)]
+pub struct SubagentInfo {
+    /// The first user entry's text: the launch prompt.
+    pub prompt: Option<String>,
+    pub entries: u32,
+    /// Tools the agent called, in first-use order (read only with `detail`).
+    pub tools: Vec<String>,
+    /// From `agent-<id>.meta.json` (2.1.x): the launching tool_use id.
+    pub meta_tool_use_id: Option<String>,
+}
+
+impl SubagentInfo {
+    /// Claude Code 2.0.x warms its built-in agents up with a `Warmup` prompt.
+    pub fn is_warmup(&self) -> bool {
+        self.prompt.as_deref().map(str::trim) == Some("Warmup")
+    }
+}
+
+/// Reads a subagent file: every line is checked for damage, the first user
+/// entry is parsed for the prompt, and with `detail` the tool calls are listed.
+pub fn read(path: &Path, display: &std::sync::Arc<str>, detail: bool, findings: &mut Vec<Finding>) -> SubagentInfo {
+    let mut info = SubagentInfo { meta_tool_use_id: read_meta(path), ..SubagentInfo::default() };
+    let file = match File::open(path) {
+        Ok(f) => f,
+        Err(e) => {
+            findings.push(Finding::input(
+                Source { file: display.clone(), line: 1, offset: 0 },
+                format!("cannot read the subagent transcript: {e}"),
+            ));
+            return info;
+        }
+    };
+    let mut lines = LineReader::new(file);
+    loop {
+        let line = match lines.next_line() {
+            Ok(Some(line)) => line,
+            Ok(None) => break,
+            Err(e) => {
+                findings.push(Finding::input(
+                    Source { file: display.clone(), line: 1, offset: 0 },
+                    format!("reading stopped: {e}"),
+                ));
+                break;
+            }
+        };
+        let source = Source { file: display.clone(), line: line.number, offset: line.offset };
+        let wanted = sniff(line.bytes);
+        if !matches!(wanted, Wanted::User | Wanted::Assistant) {
+            if !line.bytes.iter().all(u8::is_ascii_whitespace) && !looks_whole(line.bytes) {
+                findings.push(Finding::input(source, "line is not valid JSON; skipped".into()));
+            }
+            continue;
+        }
+        info.entries += 1;
+        let need_prompt = wanted == Wanted::User && info.prompt.is_none();
+        let need_tools = detail && wanted == Wanted::Assistant;
+        if !need_prompt && !need_tools {
+            continue;
+        }
+        match serde_json::from_slice::<Entry>(line.bytes) {
+            Ok(entry) => {
+                let Some(message) = entry.message.0 else { continue };
+                if need_prompt {
+                    info.prompt = Some(message.content.joined_text());
+                }
+                if let Content::Blocks(blocks) = &message.content {
+                    for b in blocks {
+                        if b.kind.0.as_deref() == Some("tool_use") {
+                            if let Some(name) = &b.name.0 {
+                                if need_tools && !info.tools.contains(name) {
+                                    info.tools.push(name.clone());
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            Err(e) => findings.push(Finding::input(source, format!("line is not valid JSON ({e}); skipped"))),
+        }
+    }
+    info
+}
+
+fn read_meta(path: &Path) -> Option<String> {
+    let meta = path.with_extension("meta.json");
+    let text = std::fs::read(meta).ok()?;
+    let value: serde_json::Value = serde_json::from_slice(&text).ok()?;
+    value.get("toolUseId")?.as_str().map(str::to_string)
+}

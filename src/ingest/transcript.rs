@@ -1,0 +1,566 @@
+//! One transcript file (session JSONL or stream-json) → [`Session`].
+
+use std::collections::HashMap;
+use std::io::Read;
+use std::sync::Arc;
+
+use crate::diagnostic::{Culprit, Finding, Severity};
+use crate::ingest::lines::{looks_whole, quick_string, sniff, LineReader, Wanted};
+use crate::ingest::raw::{Block, Content, Entry};
+use crate::model::text::{classify_user_text, tag};
+use crate::model::{
+    Event, EventKind, Format, Launch, ReturnStatus, Session, Source, SubagentTranscript, ToolInput, UserKind,
+};
+use crate::workflow::Workflow;
+
+/// Reads a transcript and builds its session; input problems become findings.
+pub fn parse<R: Read>(
+    reader: R,
+    file: Arc<str>,
+    format: Format,
+    wf: &Workflow,
+    findings: &mut Vec<Finding>,
+) -> Session {
+    let mut b = Builder::new(file, format, wf);
+    let mut lines = LineReader::new(reader);
+    loop {
+        match lines.next_line() {
+            Ok(Some(line)) => {
+                let source = Source { file: b.session.file.clone(), line: line.number, offset: line.offset };
+                b.line(line.bytes, source, findings);
+            }
+            Ok(None) => break,
+            Err(e) => {
+                findings.push(Finding::input(
+                    Source { file: b.session.file.clone(), line: b.last_line + 1, offset: 0 },
+                    format!("reading stopped: {e}"),
+                ));
+                break;
+            }
+        }
+        lines.shrink();
+    }
+    b.finish(findings)
+}
+
+struct Builder<'w> {
+    wf: &'w Workflow,
+    session: Session,
+    last_line: u32,
+    /// tool_use id → launch index.
+    launch_by_id: HashMap<String, usize>,
+    /// agent id → launch index.
+    launch_by_agent: HashMap<String, usize>,
+    /// Every tool_use id seen, orchestrator or subagent.
+    calls: HashMap<String, ()>,
+    /// Sidechain entry uuid → launch index (1.0.x inline subagents).
+    sidechain: HashMap<String, usize>,
+    /// The open API message: its id (if any) and key.
+    open_message: Option<(Option<String>, u32)>,
+    next_message: u32,
+}
+
+impl<'w> Builder<'w> {
+    fn new(file: Arc<str>, format: Format, wf: &'w Workflow) -> Self {
+        Builder {
+            wf,
+            session: Session {
+                file,
+                format,
+                id: None,
+                version: None,
+                events: Vec::new(),
+                launches: Vec::new(),
+                entries: 0,
+            },
+            last_line: 0,
+            launch_by_id: HashMap::new(),
+            launch_by_agent: HashMap::new(),
+            calls: HashMap::new(),
+            sidechain: HashMap::new(),
+            open_message: None,
+            next_message: 0,
+        }
+    }
+
+    fn line(&mut self, bytes: &[u8], source: Source, findings: &mut Vec<Finding>) {
+        self.last_line = source.line;
+        let wanted = sniff(bytes);
+        if wanted == Wanted::Skip {
+            if bytes.iter().all(u8::is_ascii_whitespace) || looks_whole(bytes) {
+                return;
+            }
+            // Damaged: say what is wrong with it.
+            let message = match serde_json::from_slice::<serde::de::IgnoredAny>(bytes) {
+                Ok(_) => "line is not a JSON object; skipped".to_string(),
+                Err(e) => format!("line is not valid JSON ({}); skipped", short_error(&e)),
+            };
+            findings.push(Finding::input(source, message));
+            return;
+        }
+        if wanted == Wanted::Progress {
+            self.progress(bytes);
+            return;
+        }
+        match serde_json::from_slice::<Entry>(bytes) {
+            Ok(entry) => self.entry(entry, &source, findings),
+            Err(e) => {
+                // Recover what can be read: spliced records (`}{`) or a whole prefix.
+                let mut recovered = 0;
+                for entry in serde_json::Deserializer::from_slice(bytes).into_iter::<Entry>() {
+                    match entry {
+                        Ok(entry) => {
+                            recovered += 1;
+                            self.entry(entry, &source, findings);
+                        }
+                        Err(_) => break,
+                    }
+                }
+                let message = if recovered > 0 {
+                    format!(
+                        "line holds {recovered} JSON record(s) followed by damaged text ({}); read what was whole",
+                        short_error(&e)
+                    )
+                } else {
+                    format!("line is not valid JSON ({}); skipped", short_error(&e))
+                };
+                findings.push(Finding::input(source, message));
+            }
+        }
+    }
+
+    /// An `agent_progress` mirror line links an agent id to its launch.
+    fn progress(&mut self, bytes: &[u8]) {
+        if memchr::memmem::find(bytes, b"\"agent_progress\"").is_none() {
+            return;
+        }
+        let (Some(agent), Some(tool_use)) = (quick_string(bytes, "agentId"), quick_string(bytes, "parentToolUseID"))
+        else {
+            return;
+        };
+        if self.launch_by_agent.contains_key(agent) {
+            return;
+        }
+        if let Some(&l) = self.launch_by_id.get(tool_use) {
+            self.launch_by_agent.insert(agent.to_string(), l);
+            let launch = &mut self.session.launches[l];
+            if launch.agent_id.is_none() {
+                launch.agent_id = Some(agent.to_string());
+            }
+        }
+    }
+
+    fn entry(&mut self, e: Entry, source: &Source, findings: &mut Vec<Finding>) {
+        let kind = e.kind.0.as_deref().unwrap_or("");
+        if self.session.id.is_none() {
+            self.session.id = e.session_id.0.clone().or_else(|| e.session_id_snake.0.clone());
+        }
+        if self.session.version.is_none() {
+            self.session.version = e.version.0.clone().or_else(|| e.claude_code_version.0.clone());
+        }
+        match kind {
+            "assistant" | "user" => {
+                self.session.entries += 1;
+                if let Some(l) = self.subagent_owner(&e) {
+                    self.subagent_entry(l, &e, source);
+                    return;
+                }
+                if e.is_sidechain.0 {
+                    // A sidechain whose launch is unknown: not the orchestrator's.
+                    return;
+                }
+                if kind == "assistant" {
+                    self.assistant(&e, source);
+                } else {
+                    self.user(&e, source, findings);
+                }
+            }
+            "queue-operation" => {
+                let op = e.operation.0.as_deref().unwrap_or("");
+                if matches!(op, "remove" | "dequeue") {
+                    if let Some(text) = e.content.0.as_deref() {
+                        if text.trim_start().starts_with("<task-notification>") {
+                            self.notification_text(text, source);
+                        }
+                    }
+                }
+            }
+            "system" => match e.subtype.0.as_deref() {
+                Some("task_notification") => {
+                    let ev = self.push(
+                        source,
+                        EventKind::Notification {
+                            tool_use_id: e.tool_use_id.0.clone(),
+                            task_id: e.task_id.0.clone(),
+                            status: e.status.0.clone(),
+                        },
+                    );
+                    let report = e.summary.0.clone().unwrap_or_default();
+                    self.deliver(e.tool_use_id.0.as_deref(), e.task_id.0.as_deref(), ev, report);
+                }
+                Some("task_started") => {
+                    if let (Some(tu), Some(task)) = (e.tool_use_id.0.as_deref(), e.task_id.0.as_deref()) {
+                        if let Some(&l) = self.launch_by_id.get(tu) {
+                            self.launch_by_agent.entry(task.to_string()).or_insert(l);
+                            self.session.launches[l].agent_id.get_or_insert_with(|| task.to_string());
+                        }
+                    }
+                }
+                _ => {}
+            },
+            _ => {}
+        }
+    }
+
+    /// The launch a subagent entry belongs to, for inline sidechains (1.0.x)
+    /// and stream-json lines with `parent_tool_use_id`.
+    fn subagent_owner(&mut self, e: &Entry) -> Option<usize> {
+        if let Some(parent) = e.parent_tool_use_id.0.as_deref() {
+            return self.launch_by_id.get(parent).copied().or(Some(usize::MAX));
+        }
+        if !e.is_sidechain.0 {
+            return None;
+        }
+        if let Some(parent) = e.parent_uuid.0.as_deref() {
+            if let Some(&l) = self.sidechain.get(parent) {
+                if let Some(uuid) = &e.uuid.0 {
+                    self.sidechain.insert(uuid.clone(), l);
+                }
+                return Some(l);
+            }
+        }
+        // A sidechain root: match its prompt to a launch not yet attached.
+        let prompt = e.message.0.as_ref().map(|m| m.content.joined_text())?;
+        let l = self
+            .session
+            .launches
+            .iter()
+            .position(|l| l.transcript.is_none() && l.prompt.as_deref() == Some(prompt.as_str()))?;
+        if let Some(uuid) = &e.uuid.0 {
+            self.sidechain.insert(uuid.clone(), l);
+        }
+        let file = self.session.file.to_string();
+        self.session.launches[l].transcript = Some(SubagentTranscript { file, entries: 0, tools: Vec::new() });
+        Some(l)
+    }
+
+    fn subagent_entry(&mut self, l: usize, e: &Entry, source: &Source) {
+        if l == usize::MAX {
+            return;
+        }
+        let file = source.file.to_string();
+        let launch = &mut self.session.launches[l];
+        let t = launch.transcript.get_or_insert_with(|| SubagentTranscript { file, entries: 0, tools: Vec::new() });
+        t.entries += 1;
+        if let Some(Content::Blocks(blocks)) = e.message.0.as_ref().map(|m| &m.content) {
+            for b in blocks {
+                if b.kind.0.as_deref() == Some("tool_use") {
+                    self.calls.insert(b.id.0.clone().unwrap_or_default(), ());
+                    if let Some(name) = &b.name.0 {
+                        if !t.tools.contains(name) {
+                            t.tools.push(name.clone());
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    fn push(&mut self, source: &Source, kind: EventKind) -> usize {
+        self.session.events.push(Event { source: source.clone(), kind });
+        self.session.events.len() - 1
+    }
+
+    /// The message key of an assistant line: one key per API message, by
+    /// `message.id`, with contiguity as fallback when ids are missing.
+    fn message_key(&mut self, id: Option<&str>) -> u32 {
+        if let Some((open_id, key)) = &self.open_message {
+            if open_id.as_deref() == id {
+                return *key;
+            }
+        }
+        let key = self.next_message;
+        self.next_message += 1;
+        self.open_message = Some((id.map(str::to_string), key));
+        key
+    }
+
+    fn close_message(&mut self) {
+        self.open_message = None;
+    }
+
+    fn assistant(&mut self, e: &Entry, source: &Source) {
+        let Some(message) = e.message.0.as_ref() else { return };
+        let key = self.message_key(message.id.0.as_deref());
+        let blocks: Vec<Block> = match &message.content {
+            Content::Blocks(b) => b.clone(),
+            Content::Text(t) => vec![Block { text: crate::ingest::raw::LStr(Some(t.clone())), ..Block::default() }],
+            Content::None => Vec::new(),
+        };
+        for b in blocks {
+            match b.kind.0.as_deref() {
+                Some("text") | None => {
+                    if let Some(text) = b.text.0.filter(|t| !t.trim().is_empty()) {
+                        self.push(source, EventKind::Text { message: key, text });
+                    }
+                }
+                Some("tool_use") => self.tool_use(b, key, source),
+                _ => {}
+            }
+        }
+    }
+
+    fn tool_use(&mut self, b: Block, key: u32, source: &Source) {
+        let id = b.id.0.unwrap_or_default();
+        let name = b.name.0.unwrap_or_default();
+        let raw = b.input.0.unwrap_or_default();
+        let mut todo_items: Vec<String> = raw
+            .todos
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|t| t.0.and_then(|t| t.content.0.or(t.subject.0)))
+            .collect();
+        if let Some(subject) = raw.subject.0 {
+            todo_items.push(subject);
+        }
+        let input = ToolInput {
+            subagent_type: raw.subagent_type.0,
+            description: raw.description.0,
+            prompt: raw.prompt.0,
+            run_in_background: raw.run_in_background.0,
+            command: raw.command.0,
+            file_path: raw.file_path.0.or(raw.notebook_path.0).or(raw.path.0),
+            todo_items,
+        };
+        self.calls.insert(id.clone(), ());
+        let is_launch = self.wf.is_launch_tool(&name);
+        let ev = self.push(source, EventKind::ToolCall { message: key, id: id.clone(), name, input: input.clone() });
+        if is_launch {
+            let raw_type = input.subagent_type.clone().unwrap_or_default();
+            let (namespace, agent_type) = self.wf.split_type(&raw_type);
+            let launch = Launch {
+                tool_use_id: id.clone(),
+                event: ev,
+                message: key,
+                namespace: namespace.map(str::to_string),
+                agent_type: normalize_type(agent_type),
+                raw_type: raw_type.clone(),
+                description: input.description,
+                prompt: input.prompt,
+                background: input.run_in_background,
+                agent_id: None,
+                returned_at: None,
+                status: ReturnStatus::Missing,
+                output: String::new(),
+                transcript: None,
+            };
+            self.session.launches.push(launch);
+            self.launch_by_id.insert(id, self.session.launches.len() - 1);
+        }
+    }
+
+    fn user(&mut self, e: &Entry, source: &Source, findings: &mut Vec<Finding>) {
+        let Some(message) = e.message.0.as_ref() else { return };
+        let blocks = match &message.content {
+            Content::Blocks(b) => b.as_slice(),
+            _ => &[],
+        };
+        let results: Vec<&Block> = blocks.iter().filter(|b| b.kind.0.as_deref() == Some("tool_result")).collect();
+        if !results.is_empty() {
+            let tur = e.tool_use_result.0.as_ref().or(e.tool_use_result_snake.0.as_ref());
+            for r in results {
+                self.tool_result(r, tur, source, findings);
+            }
+            return;
+        }
+        let text = message.content.joined_text();
+        let origin = e.origin.0.as_ref().and_then(|o| o.kind.0.as_deref());
+        let mut kind = classify_user_text(&text);
+        if e.is_meta.0 {
+            kind = UserKind::Meta;
+        } else if e.is_compact_summary.0 {
+            kind = UserKind::CompactSummary;
+        } else if kind == UserKind::Genuine
+            && (origin.is_some_and(|o| o != "human") || e.prompt_source.0.as_deref() == Some("system"))
+        {
+            kind = UserKind::System;
+        }
+        self.close_message();
+        match kind {
+            UserKind::Command => {
+                let name = tag(&text, "command-name").unwrap_or("").to_string();
+                let args = tag(&text, "command-args").unwrap_or("").to_string();
+                self.push(source, EventKind::Command { name, args });
+            }
+            UserKind::Notification => self.notification_text(&text, source),
+            _ => {
+                self.push(source, EventKind::User { kind, text });
+            }
+        }
+    }
+
+    fn tool_result(
+        &mut self,
+        r: &Block,
+        tur: Option<&crate::ingest::raw::ToolUseResult>,
+        source: &Source,
+        findings: &mut Vec<Finding>,
+    ) {
+        let id = r.tool_use_id.0.clone().unwrap_or_default();
+        let text = r.content.joined_text();
+        let launch = self.launch_by_id.get(&id).copied();
+        let async_launch = launch.is_some()
+            && (tur.and_then(|t| t.status.0.as_deref()) == Some("async_launched")
+                || text.trim_start().starts_with("Async agent launched successfully"));
+        if !async_launch {
+            self.close_message();
+        }
+        let ev =
+            self.push(source, EventKind::ToolResult { tool_use_id: id.clone(), is_error: r.is_error.0, async_launch });
+        if !self.calls.contains_key(&id) {
+            findings.push(Finding::input_at(
+                source,
+                Culprit::Key("tool_use_id".into()),
+                format!("tool result for call {id:?}, which no earlier tool_use made"),
+            ));
+            return;
+        }
+        let Some(l) = launch else { return };
+        let agent_id = tur.and_then(|t| t.agent_id.0.clone()).or_else(|| agent_id_tail(&text));
+        if let Some(a) = &agent_id {
+            self.launch_by_agent.entry(a.clone()).or_insert(l);
+        }
+        let launch = &mut self.session.launches[l];
+        if launch.agent_id.is_none() {
+            launch.agent_id = agent_id;
+        }
+        if async_launch {
+            launch.background = true;
+        } else if launch.returned_at.is_none() {
+            launch.returned_at = Some(ev);
+            launch.status = if r.is_error.0 { ReturnStatus::Error } else { ReturnStatus::Completed };
+            launch.output = text;
+        } else if launch.output.is_empty() {
+            // stream-json: the task_notification came first; the report is here.
+            launch.output = text;
+        }
+    }
+
+    /// A `<task-notification>` block reaching the orchestrator (user entry or
+    /// queue-operation): the return of a background agent.
+    fn notification_text(&mut self, text: &str, source: &Source) {
+        let tool_use_id = tag(text, "tool-use-id").map(str::to_string);
+        let task_id = tag(text, "task-id").map(str::to_string);
+        let status = tag(text, "status").map(str::to_string);
+        let result = tag(text, "result").unwrap_or("").to_string();
+        self.close_message();
+        let ev = self.push(
+            source,
+            EventKind::Notification { tool_use_id: tool_use_id.clone(), task_id: task_id.clone(), status },
+        );
+        self.deliver(tool_use_id.as_deref(), task_id.as_deref(), ev, result);
+    }
+
+    fn deliver(&mut self, tool_use_id: Option<&str>, task_id: Option<&str>, ev: usize, output: String) {
+        let l = tool_use_id
+            .and_then(|t| self.launch_by_id.get(t))
+            .or_else(|| task_id.and_then(|t| self.launch_by_agent.get(t)))
+            .copied();
+        let Some(l) = l else { return };
+        let status = match &self.session.events[ev].kind {
+            EventKind::Notification { status: Some(s), .. } if s == "failed" || s == "killed" => ReturnStatus::Error,
+            _ => ReturnStatus::Completed,
+        };
+        let launch = &mut self.session.launches[l];
+        if let Some(t) = task_id {
+            if launch.agent_id.is_none() {
+                launch.agent_id = Some(t.to_string());
+            }
+        }
+        if launch.returned_at.is_none() {
+            launch.returned_at = Some(ev);
+            launch.status = status;
+            if !output.is_empty() || launch.output.is_empty() {
+                launch.output = output;
+            }
+        } else if launch.output.is_empty() {
+            launch.output = output;
+        }
+    }
+
+    fn finish(mut self, _findings: &mut [Finding]) -> Session {
+        for l in &mut self.session.launches {
+            if l.returned_at.is_none() {
+                l.status = if l.background { ReturnStatus::Outstanding } else { ReturnStatus::Missing };
+            }
+        }
+        self.session
+    }
+}
+
+/// `subagent_type` compared loosely: Claude Code matches it case- and
+/// separator-insensitively (2.1.140), so `ML Explorer` is `ml-explorer`.
+pub fn normalize_type(raw: &str) -> String {
+    let mut out = String::with_capacity(raw.len());
+    for c in raw.trim().chars() {
+        if c == ' ' || c == '_' {
+            out.push('-');
+        } else {
+            out.extend(c.to_lowercase());
+        }
+    }
+    out
+}
+
+/// The `agentId: <id>` tail Claude Code appends to a subagent's result text.
+fn agent_id_tail(text: &str) -> Option<String> {
+    let at = text.rfind("agentId: ")? + "agentId: ".len();
+    let id: String = text[at..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_').collect();
+    (!id.is_empty()).then_some(id)
+}
+
+fn short_error(e: &serde_json::Error) -> String {
+    let msg = e.to_string();
+    match msg.find(" at line ") {
+        Some(i) => format!("{} at column {}", &msg[..i], e.column()),
+        None => msg,
+    }
+}
+
+impl Finding {
+    /// An input problem (rule `transcript`, warning) at a whole line.
+    pub fn input(source: Source, message: String) -> Finding {
+        Finding::input_at(&source, Culprit::Line, message)
+    }
+
+    pub fn input_at(source: &Source, culprit: Culprit, message: String) -> Finding {
+        Finding {
+            rule: "transcript",
+            severity: Severity::Warning,
+            message,
+            phase: None,
+            place: source.place(culprit),
+            run: None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalizes_agent_types() {
+        assert_eq!(normalize_type("ML Explorer"), "ml-explorer");
+        assert_eq!(normalize_type("ml_architect"), "ml-architect");
+    }
+
+    #[test]
+    fn reads_agent_id_tail() {
+        assert_eq!(
+            agent_id_tail("report\nagentId: a42025978b510c8be (use SendMessage with to: 'a4')"),
+            Some("a42025978b510c8be".into())
+        );
+        assert_eq!(agent_id_tail("no id here"), None);
+    }
+}

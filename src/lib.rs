@@ -1,0 +1,17 @@
+//! orchlint: checks recorded Claude Code orchestrator transcripts against
+//! delegation rules.
+//!
+//! The pipeline, one module a stage: [`ingest`] (file formats → events with
+//! source locations) → [`model`] (launches, returns, runs, phases) →
+//! [`checks`] (one file per rule) → [`report`] (one file per output format).
+//! [`engine`] drives it; [`workflow`] is the rules file.
+
+#![warn(clippy::print_stdout, clippy::print_stderr)]
+
+pub mod checks;
+pub mod diagnostic;
+pub mod engine;
+pub mod ingest;
+pub mod model;
+pub mod report;
+pub mod workflow;

@@ -1,0 +1,166 @@
+//! The run as the model saw it: orchestrator events in order, launches and
+//! their returns, genuine user messages, workflow runs and phases.
+
+pub mod run;
+pub mod text;
+
+use std::sync::Arc;
+
+use serde::Serialize;
+
+use crate::diagnostic::{Culprit, Place};
+
+/// Which transcript format a file is in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Format {
+    /// A session file under `~/.claude/projects/`.
+    Session,
+    /// `claude -p --output-format stream-json --verbose` output.
+    StreamJson,
+}
+
+/// Where an event comes from: file, 1-based line, byte offset of the line.
+#[derive(Debug, Clone)]
+pub struct Source {
+    pub file: Arc<str>,
+    pub line: u32,
+    pub offset: u64,
+}
+
+impl Source {
+    pub fn place(&self, culprit: Culprit) -> Place {
+        Place { file: self.file.clone(), line: self.line, offset: self.offset, culprit }
+    }
+}
+
+/// The input of a tool call, reduced to the fields the checks read.
+#[derive(Debug, Clone, Default)]
+pub struct ToolInput {
+    pub subagent_type: Option<String>,
+    pub description: Option<String>,
+    pub prompt: Option<String>,
+    pub run_in_background: bool,
+    pub command: Option<String>,
+    pub file_path: Option<String>,
+    /// Items of a todo list call (TodoWrite `todos[].content`, TaskCreate `subject`).
+    pub todo_items: Vec<String>,
+}
+
+/// How a user-role entry came about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum UserKind {
+    /// Typed by the person.
+    Genuine,
+    /// A slash-command invocation (`<command-name>`).
+    Command,
+    /// Harness-injected text (`isMeta`, expanded command bodies, skill bodies).
+    Meta,
+    /// A background task notification.
+    Notification,
+    /// `<system-reminder>`, hook output, local command output, caveats.
+    System,
+    /// `[Request interrupted by user…]`.
+    Interrupt,
+    /// A compaction summary.
+    CompactSummary,
+}
+
+/// What happened.
+#[derive(Debug, Clone)]
+pub enum EventKind {
+    /// A text block of an orchestrator API message.
+    Text { message: u32, text: String },
+    /// A tool_use block of an orchestrator API message; launches included.
+    ToolCall { message: u32, id: String, name: String, input: ToolInput },
+    /// A tool_result reaching the orchestrator.
+    ToolResult { tool_use_id: String, is_error: bool, async_launch: bool },
+    /// A background agent's return (task notification delivered).
+    Notification { tool_use_id: Option<String>, task_id: Option<String>, status: Option<String> },
+    /// A user-role entry that is not a tool result.
+    User { kind: UserKind, text: String },
+    /// A slash-command invocation.
+    Command { name: String, args: String },
+}
+
+/// One orchestrator event.
+#[derive(Debug, Clone)]
+pub struct Event {
+    pub source: Source,
+    pub kind: EventKind,
+}
+
+/// How an agent launch ended, as far as the transcript tells.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ReturnStatus {
+    Completed,
+    Error,
+    /// Launched in the background and never delivered.
+    Outstanding,
+    /// No result at all (interrupted, or the transcript ends).
+    Missing,
+}
+
+/// A call of the delegation tool by the orchestrator.
+#[derive(Debug, Clone)]
+pub struct Launch {
+    pub tool_use_id: String,
+    /// Index of the ToolCall event.
+    pub event: usize,
+    pub message: u32,
+    /// `subagent_type` as written.
+    pub raw_type: String,
+    pub namespace: Option<String>,
+    /// The type without namespace.
+    pub agent_type: String,
+    pub description: Option<String>,
+    pub prompt: Option<String>,
+    pub background: bool,
+    pub agent_id: Option<String>,
+    /// Index of the event at which the result reached the orchestrator.
+    pub returned_at: Option<usize>,
+    pub status: ReturnStatus,
+    /// The agent's report as the orchestrator received it.
+    pub output: String,
+    /// The subagent transcript attached to this launch, if found.
+    pub transcript: Option<SubagentTranscript>,
+}
+
+/// A subagent transcript found for a launch.
+#[derive(Debug, Clone, Serialize)]
+pub struct SubagentTranscript {
+    /// The file, or the session file for inline sidechains and stream lines.
+    pub file: String,
+    /// Number of entries of the subagent.
+    pub entries: u32,
+    /// Tools the subagent called, in first-use order.
+    pub tools: Vec<String>,
+}
+
+/// A parsed transcript: one session's orchestrator events with their launches.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub file: Arc<str>,
+    pub format: Format,
+    pub id: Option<String>,
+    pub version: Option<String>,
+    /// Orchestrator events in file order.
+    pub events: Vec<Event>,
+    pub launches: Vec<Launch>,
+    /// Entries (user/assistant lines) read, orchestrator and subagent.
+    pub entries: u32,
+}
+
+impl Session {
+    pub fn launch_by_event(&self, event: usize) -> Option<usize> {
+        // Launches are created in event order: binary search by event index.
+        self.launches.binary_search_by_key(&event, |l| l.event).ok()
+    }
+
+    /// Whether the session holds any conversation at all.
+    pub fn has_conversation(&self) -> bool {
+        !self.events.is_empty()
+    }
+}

@@ -1,0 +1,164 @@
+//! Workflow runs and the phases they go through.
+
+use crate::model::text::{announcements, Announcement};
+use crate::model::{EventKind, Format, Session};
+use crate::workflow::Workflow;
+
+/// A phase start found in orchestrator text.
+#[derive(Debug, Clone)]
+pub struct PhaseStart {
+    /// Index of the Text event.
+    pub event: usize,
+    pub announcement: Announcement,
+    /// The visit it belongs to.
+    pub visit: usize,
+    /// False when it repeats the phase already running.
+    pub opens_visit: bool,
+}
+
+/// One visit of a phase: from its announcement to the next phase's.
+#[derive(Debug, Clone)]
+pub struct Visit {
+    pub phase: u8,
+    /// Index into [`Run::starts`] of the announcement that opened it.
+    pub start: usize,
+    /// First event of the visit (the announcement's Text event).
+    pub first_event: usize,
+    /// One past the last event of the visit.
+    pub end_event: usize,
+    /// Launches made during the visit (indices into `Session::launches`).
+    pub launches: Vec<usize>,
+}
+
+/// A workflow run: from the command invocation to the next command or the end.
+#[derive(Debug, Clone)]
+pub struct Run {
+    /// 1-based position in the session.
+    pub index: u32,
+    /// Event range `[start, end)`.
+    pub start: usize,
+    pub end: usize,
+    /// The command's arguments; `None` when the transcript does not record them.
+    pub args: Option<String>,
+    pub starts: Vec<PhaseStart>,
+    pub visits: Vec<Visit>,
+    /// Per event of the run (index `ev - start`): the visit in force.
+    visit_of: Vec<Option<usize>>,
+}
+
+impl Run {
+    pub fn events(&self) -> std::ops::Range<usize> {
+        self.start..self.end
+    }
+
+    /// The visit in force at an event of this run.
+    pub fn visit_at(&self, ev: usize) -> Option<usize> {
+        if ev < self.start || ev >= self.end {
+            return None;
+        }
+        self.visit_of[ev - self.start]
+    }
+
+    pub fn phase_at(&self, ev: usize) -> Option<u8> {
+        self.visit_at(ev).map(|v| self.visits[v].phase)
+    }
+
+    /// Phase starts (announcements) made by an event.
+    pub fn starts_at(&self, ev: usize) -> impl Iterator<Item = &PhaseStart> {
+        self.starts.iter().filter(move |s| s.event == ev)
+    }
+
+    /// Whether the run reached the workflow's last phase.
+    pub fn completed(&self, wf: &Workflow) -> bool {
+        self.visits.last().is_some_and(|v| v.phase == wf.total_phases())
+    }
+}
+
+/// Finds the workflow runs of a session.
+///
+/// A run starts at a command invocation of the workflow and ends at the next
+/// slash command or at the end. Where the transcript does not record the
+/// prompt (stream-json), or `force` is set, the run starts at the first sign
+/// of the workflow: a phase announcement or a launch in the workflow's namespace.
+pub fn find_runs(session: &Session, wf: &Workflow, force: bool) -> Vec<Run> {
+    let mut bounds: Vec<(usize, usize, Option<String>)> = Vec::new();
+    let mut open: Option<(usize, Option<String>)> = None;
+    for (i, ev) in session.events.iter().enumerate() {
+        if let EventKind::Command { name, args } = &ev.kind {
+            if let Some((s, a)) = open.take() {
+                bounds.push((s, i, a));
+            }
+            if wf.commands.iter().any(|c| c == name) {
+                open = Some((i, Some(args.clone())));
+            }
+        }
+    }
+    if let Some((s, a)) = open.take() {
+        bounds.push((s, session.events.len(), a));
+    }
+    if bounds.is_empty() && (force || session.format == Format::StreamJson) {
+        let first_sign = if force {
+            (!session.events.is_empty()).then_some(0)
+        } else {
+            session.events.iter().position(|ev| match &ev.kind {
+                EventKind::Text { text, .. } => !announcements(text).is_empty(),
+                EventKind::ToolCall { name, input, .. } => {
+                    wf.is_launch_tool(name)
+                        && input
+                            .subagent_type
+                            .as_deref()
+                            .is_some_and(|t| wf.split_type(t).0 == Some(wf.namespace.as_str()))
+                }
+                _ => false,
+            })
+        };
+        if let Some(s) = first_sign {
+            bounds.push((s, session.events.len(), None));
+        }
+    }
+    bounds
+        .into_iter()
+        .enumerate()
+        .map(|(i, (start, end, args))| build_run(session, i as u32 + 1, start, end, args))
+        .collect()
+}
+
+fn build_run(session: &Session, index: u32, start: usize, end: usize, args: Option<String>) -> Run {
+    let mut run = Run { index, start, end, args, starts: Vec::new(), visits: Vec::new(), visit_of: Vec::new() };
+    let mut current: Option<usize> = None;
+    let mut launch_cursor = session.launches.partition_point(|l| l.event < start);
+    for ev in start..end {
+        if let EventKind::Text { text, .. } = &session.events[ev].kind {
+            for announcement in announcements(text) {
+                let same = current.is_some_and(|v| run.visits[v].phase == announcement.phase);
+                if !same {
+                    if let Some(v) = current {
+                        run.visits[v].end_event = ev;
+                    }
+                    run.visits.push(Visit {
+                        phase: announcement.phase,
+                        start: run.starts.len(),
+                        first_event: ev,
+                        end_event: end,
+                        launches: Vec::new(),
+                    });
+                    current = Some(run.visits.len() - 1);
+                }
+                run.starts.push(PhaseStart {
+                    event: ev,
+                    announcement,
+                    visit: current.expect("a visit is open after an announcement"),
+                    opens_visit: !same,
+                });
+            }
+        }
+        while launch_cursor < session.launches.len() && session.launches[launch_cursor].event == ev {
+            if let Some(v) = current {
+                run.visits[v].launches.push(launch_cursor);
+            }
+            launch_cursor += 1;
+        }
+        run.visit_of.push(current);
+    }
+    run
+}

@@ -1,0 +1,316 @@
+//! `orchlint inspect`: the run as the model saw it — per session the agent
+//! tree, each launch, genuine user messages and phases, in order.
+
+use std::io::{self, Write};
+
+use serde::Serialize;
+
+use crate::engine::Checked;
+use crate::model::{EventKind, Format, ReturnStatus, SubagentTranscript, UserKind};
+use crate::workflow::Workflow;
+
+#[derive(Serialize)]
+pub struct InspectDocument {
+    pub version: u32,
+    pub sessions: Vec<SessionView>,
+}
+
+#[derive(Serialize)]
+pub struct SessionView {
+    pub file: String,
+    pub format: Format,
+    pub session: Option<String>,
+    pub claude_code: Option<String>,
+    pub launches: Vec<LaunchView>,
+    pub runs: Vec<RunView>,
+}
+
+#[derive(Serialize)]
+pub struct LaunchView {
+    pub line: u32,
+    pub tool_use_id: String,
+    pub subagent_type: String,
+    pub description: Option<String>,
+    pub phase: Option<u8>,
+    /// 1-based number of the orchestrator API message that carried it.
+    pub message: u32,
+    /// How many launches that message carried.
+    pub launched_together: usize,
+    pub background: bool,
+    pub status: ReturnStatus,
+    pub returned_line: Option<u32>,
+    pub agent_id: Option<String>,
+    pub transcript: Option<SubagentTranscript>,
+}
+
+#[derive(Serialize)]
+pub struct RunView {
+    pub index: u32,
+    pub line: u32,
+    pub args: Option<String>,
+    pub phases: Vec<PhaseView>,
+    pub user_messages: Vec<UserView>,
+    /// Everything the orchestrator did, in order.
+    pub timeline: Vec<Step>,
+}
+
+#[derive(Serialize)]
+pub struct PhaseView {
+    pub phase: u8,
+    pub name: Option<String>,
+    pub line: u32,
+    pub launches: usize,
+}
+
+#[derive(Serialize)]
+pub struct UserView {
+    pub line: u32,
+    pub phase: Option<u8>,
+    pub text: String,
+}
+
+#[derive(Serialize)]
+pub struct Step {
+    pub line: u32,
+    pub phase: Option<u8>,
+    #[serde(flatten)]
+    pub what: StepKind,
+}
+
+#[derive(Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum StepKind {
+    PhaseStart { phase: u8, header: String },
+    Launch { message: u32, subagent_type: String, description: Option<String>, background: bool },
+    Return { subagent_type: String, status: ReturnStatus, launched_line: u32 },
+    Tool { message: u32, name: String, target: Option<String> },
+    UserMessage { text: String },
+    Command { name: String, args: String },
+}
+
+fn shorten(text: &str, max: usize) -> String {
+    let one = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if one.chars().count() > max {
+        format!("{}…", one.chars().take(max).collect::<String>())
+    } else {
+        one
+    }
+}
+
+pub fn build(checked: &[Checked], wf: &Workflow) -> InspectDocument {
+    let sessions = checked.iter().map(|c| session_view(c, wf)).collect();
+    InspectDocument { version: 1, sessions }
+}
+
+fn session_view(c: &Checked, wf: &Workflow) -> SessionView {
+    let s = &c.session;
+    let phase_of = |ev: usize| c.runs.iter().find_map(|r| r.phase_at(ev));
+    let mut per_message: std::collections::BTreeMap<u32, usize> = std::collections::BTreeMap::new();
+    for l in &s.launches {
+        *per_message.entry(l.message).or_default() += 1;
+    }
+    let launches = s
+        .launches
+        .iter()
+        .map(|l| LaunchView {
+            line: s.events[l.event].source.line,
+            tool_use_id: l.tool_use_id.clone(),
+            subagent_type: l.raw_type.clone(),
+            description: l.description.clone(),
+            phase: phase_of(l.event),
+            message: l.message + 1,
+            launched_together: per_message[&l.message],
+            background: l.background,
+            status: l.status,
+            returned_line: l.returned_at.map(|r| s.events[r].source.line),
+            agent_id: l.agent_id.clone(),
+            transcript: l.transcript.clone(),
+        })
+        .collect();
+    let runs = c
+        .runs
+        .iter()
+        .map(|run| {
+            let mut timeline = Vec::new();
+            let mut user_messages = Vec::new();
+            for ev in run.events() {
+                let event = &s.events[ev];
+                let line = event.source.line;
+                let phase = run.phase_at(ev);
+                for start in run.starts_at(ev) {
+                    timeline.push(Step {
+                        line,
+                        phase: Some(start.announcement.phase),
+                        what: StepKind::PhaseStart {
+                            phase: start.announcement.phase,
+                            header: start.announcement.header.trim().to_string(),
+                        },
+                    });
+                }
+                for l in s.launches.iter().filter(|l| l.returned_at == Some(ev)) {
+                    timeline.push(Step {
+                        line,
+                        phase,
+                        what: StepKind::Return {
+                            subagent_type: l.raw_type.clone(),
+                            status: l.status,
+                            launched_line: s.events[l.event].source.line,
+                        },
+                    });
+                }
+                match &event.kind {
+                    EventKind::ToolCall { message, name, input, .. } => {
+                        let what = if wf.is_launch_tool(name) {
+                            StepKind::Launch {
+                                message: message + 1,
+                                subagent_type: input.subagent_type.clone().unwrap_or_default(),
+                                description: input.description.clone(),
+                                background: input.run_in_background,
+                            }
+                        } else {
+                            let target =
+                                input.file_path.clone().or_else(|| input.command.as_deref().map(|c| shorten(c, 80)));
+                            StepKind::Tool { message: message + 1, name: name.clone(), target }
+                        };
+                        timeline.push(Step { line, phase, what });
+                    }
+                    EventKind::User { kind: UserKind::Genuine, text } => {
+                        user_messages.push(UserView { line, phase, text: text.clone() });
+                        timeline.push(Step { line, phase, what: StepKind::UserMessage { text: shorten(text, 100) } });
+                    }
+                    EventKind::Command { name, args } => {
+                        timeline.push(Step {
+                            line,
+                            phase,
+                            what: StepKind::Command { name: name.clone(), args: shorten(args, 100) },
+                        });
+                    }
+                    _ => {}
+                }
+            }
+            RunView {
+                index: run.index,
+                line: s.events.get(run.start).map_or(0, |e| e.source.line),
+                args: run.args.clone(),
+                phases: run
+                    .visits
+                    .iter()
+                    .map(|v| PhaseView {
+                        phase: v.phase,
+                        name: wf.phase(v.phase).map(|p| p.name.clone()),
+                        line: s.events[v.first_event].source.line,
+                        launches: v.launches.len(),
+                    })
+                    .collect(),
+                user_messages,
+                timeline,
+            }
+        })
+        .collect();
+    SessionView {
+        file: s.file.to_string(),
+        format: s.format,
+        session: s.id.clone(),
+        claude_code: s.version.clone(),
+        launches,
+        runs,
+    }
+}
+
+pub fn render_json(doc: &InspectDocument, out: &mut dyn Write) -> io::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, doc)?;
+    writeln!(out)
+}
+
+pub fn render_human(doc: &InspectDocument, out: &mut dyn Write) -> io::Result<()> {
+    for (i, s) in doc.sessions.iter().enumerate() {
+        if i > 0 {
+            writeln!(out)?;
+        }
+        writeln!(
+            out,
+            "session {} ({}, Claude Code {})",
+            s.session.as_deref().unwrap_or("(no id)"),
+            match s.format {
+                Format::Session => "session file",
+                Format::StreamJson => "stream-json",
+            },
+            s.claude_code.as_deref().unwrap_or("unknown")
+        )?;
+        writeln!(out, "  file: {}", s.file)?;
+        writeln!(out, "  agent tree: orchestrator → {} launches", s.launches.len())?;
+        for l in &s.launches {
+            let transcript = match &l.transcript {
+                Some(t) if t.tools.is_empty() => format!(", {} ({} entries)", t.file, t.entries),
+                Some(t) => format!(", {} ({} entries; tools {})", t.file, t.entries, t.tools.join(", ")),
+                None => String::new(),
+            };
+            writeln!(
+                out,
+                "    ├─ line {:>4}  {:<26} phase {:<4} msg #{:<3} ×{} {}  {}{}{}",
+                l.line,
+                l.subagent_type,
+                l.phase.map_or("-".into(), |p| p.to_string()),
+                l.message,
+                l.launched_together,
+                if l.background { "background" } else { "foreground" },
+                status_word(l.status),
+                l.returned_line.map(|r| format!(" at line {r}")).unwrap_or_default(),
+                transcript
+            )?;
+        }
+        if s.runs.is_empty() {
+            writeln!(out, "  no workflow run")?;
+        }
+        for run in &s.runs {
+            writeln!(
+                out,
+                "  run {} (line {}){}",
+                run.index,
+                run.line,
+                run.args
+                    .as_deref()
+                    .map(|a| format!(": args {:?}", shorten(a, 80)))
+                    .unwrap_or_else(|| ": arguments not recorded".into())
+            )?;
+            let phases: Vec<String> = run.phases.iter().map(|p| p.phase.to_string()).collect();
+            writeln!(
+                out,
+                "    phases entered: {}",
+                if phases.is_empty() { "none".into() } else { phases.join(" → ") }
+            )?;
+            writeln!(out, "    genuine user messages: {}", run.user_messages.len())?;
+            for step in &run.timeline {
+                let phase = step.phase.map_or("  -".into(), |p| format!("{p:>3}"));
+                let what = match &step.what {
+                    StepKind::PhaseStart { header, .. } => format!("PHASE   {header}"),
+                    StepKind::Launch { message, subagent_type, description, background } => format!(
+                        "launch  {subagent_type} (msg #{message}{}){}",
+                        if *background { ", background" } else { "" },
+                        description.as_deref().map(|d| format!(" {d:?}")).unwrap_or_default()
+                    ),
+                    StepKind::Return { subagent_type, status, launched_line } => {
+                        format!("return  {subagent_type} {} (launched line {launched_line})", status_word(*status))
+                    }
+                    StepKind::Tool { message, name, target } => format!(
+                        "tool    {name}{} (msg #{message})",
+                        target.as_deref().map(|t| format!(" {t}")).unwrap_or_default()
+                    ),
+                    StepKind::UserMessage { text } => format!("user    {text:?}"),
+                    StepKind::Command { name, args } => format!("command {name} {args}"),
+                };
+                writeln!(out, "    {:>5} {phase}  {what}", step.line)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn status_word(s: ReturnStatus) -> &'static str {
+    match s {
+        ReturnStatus::Completed => "returned",
+        ReturnStatus::Error => "failed",
+        ReturnStatus::Outstanding => "never returned",
+        ReturnStatus::Missing => "no result",
+    }
+}

@@ -1,0 +1,19 @@
+//! Renderers: one file per output format. Only these and the CLI print.
+
+pub mod concise;
+pub mod human;
+pub mod inspect;
+pub mod json;
+
+use clap::ValueEnum;
+
+/// Output formats of `check`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// miette reports with the offending line, then a summary.
+    Human,
+    /// `path:line:col: severity[rule] message`, one a line.
+    Concise,
+    /// One versioned JSON document (docs/json-format.md).
+    Json,
+}
