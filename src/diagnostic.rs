@@ -43,6 +43,8 @@ pub enum Culprit {
     Text(String),
     /// The JSON value of the first occurrence of `key`.
     Key(String),
+    /// These exact bytes of the line.
+    Raw(String),
 }
 
 /// Where a finding is: a line of a file and, once resolved, the column and byte span.
@@ -136,6 +138,7 @@ pub fn locate(line: &[u8], culprit: &Culprit) -> (usize, usize) {
             }
         }
         Culprit::Key(key) => value_after_key(line, 0, key),
+        Culprit::Raw(raw) => memchr::memmem::find(line, raw.as_bytes()).map(|s| (s, s + raw.len())),
     };
     found.unwrap_or(whole)
 }

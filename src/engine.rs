@@ -149,13 +149,16 @@ fn attach_subagents(session: &mut Session, job: &Job, detail: bool, findings: &m
             continue;
         }
         let launches = &session.launches;
-        let by_meta = info.meta_tool_use_id.as_deref().and_then(|t| launches.iter().position(|l| l.tool_use_id == t));
-        let by_id = || launches.iter().position(|l| l.agent_id.as_deref() == Some(file.agent_id.as_str()));
+        let by_id = launches.iter().position(|l| l.agent_id.as_deref() == Some(file.agent_id.as_str()));
+        let by_meta = || {
+            let tool_use_id = subagent::meta_tool_use_id(&file.path)?;
+            launches.iter().position(|l| l.tool_use_id == tool_use_id)
+        };
         let by_prompt = || {
             let prompt = info.prompt.as_deref()?;
             launches.iter().position(|l| l.transcript.is_none() && l.prompt.as_deref() == Some(prompt))
         };
-        match by_meta.or_else(by_id).or_else(by_prompt) {
+        match by_id.or_else(by_meta).or_else(by_prompt) {
             Some(l) => {
                 attached += 1;
                 session.launches[l].transcript = Some(SubagentTranscript {

@@ -6,11 +6,13 @@
 //! files that are not transcripts (histories, workflow journals) are skipped.
 
 use std::collections::BTreeMap;
+use std::ffi::OsString;
 use std::fs::File;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use rayon::prelude::*;
 use walkdir::WalkDir;
 
 use crate::diagnostic::{Culprit, Finding};
@@ -95,6 +97,19 @@ const SESSION_TYPES: &[&str] = &[
     "cost-state",
 ];
 
+/// The envelope fields that tell formats apart; everything else is skipped.
+#[derive(serde::Deserialize)]
+struct Envelope<'a> {
+    #[serde(rename = "type", default, borrow)]
+    kind: crate::ingest::raw::LStr<'a>,
+    #[serde(default, borrow)]
+    subtype: crate::ingest::raw::LStr<'a>,
+    #[serde(rename = "sessionId", default)]
+    session_id: Option<serde::de::IgnoredAny>,
+    #[serde(rename = "session_id", default)]
+    session_id_snake: Option<serde::de::IgnoredAny>,
+}
+
 /// Tells a session file from stream-json output and from JSONL that is not a
 /// transcript, by the first lines that parse.
 pub fn sniff_format<R: Read>(reader: R) -> Sniffed {
@@ -108,17 +123,15 @@ pub fn sniff_format<R: Read>(reader: R) -> Sniffed {
         if seen > 20 {
             break;
         }
-        let Ok(serde_json::Value::Object(map)) = serde_json::from_slice::<serde_json::Value>(line.bytes) else {
-            continue;
-        };
-        let ty = map.get("type").and_then(|t| t.as_str());
-        if ty == Some("system") && map.get("subtype").and_then(|s| s.as_str()) == Some("init") {
+        let Ok(env) = serde_json::from_slice::<Envelope<'_>>(line.bytes) else { continue };
+        let ty = env.kind.0.as_deref();
+        if ty == Some("system") && env.subtype.0.as_deref() == Some("init") {
             return Sniffed::Transcript(Format::StreamJson);
         }
-        if ty == Some("result") || (map.contains_key("session_id") && !map.contains_key("sessionId")) {
+        if ty == Some("result") || (env.session_id_snake.is_some() && env.session_id.is_none()) {
             return Sniffed::Transcript(Format::StreamJson);
         }
-        if map.contains_key("sessionId") || ty.is_some_and(|t| SESSION_TYPES.contains(&t)) {
+        if env.session_id.is_some() || ty.is_some_and(|t| SESSION_TYPES.contains(&t)) {
             return Sniffed::Transcript(Format::Session);
         }
         return Sniffed::NotTranscript;
@@ -127,14 +140,24 @@ pub fn sniff_format<R: Read>(reader: R) -> Sniffed {
     Sniffed::Transcript(Format::Session)
 }
 
+/// The last component of a path, as bytes (no `Path` component parsing: it
+/// is called for every file of a walk).
+fn name_bytes(path: &Path) -> &[u8] {
+    let bytes = path.as_os_str().as_encoded_bytes();
+    match memchr::memrchr(std::path::MAIN_SEPARATOR as u8, bytes) {
+        Some(at) => &bytes[at + 1..],
+        None => bytes,
+    }
+}
+
 fn is_jsonl(path: &Path) -> bool {
-    path.extension().is_some_and(|e| e == "jsonl")
+    name_bytes(path).ends_with(b".jsonl")
 }
 
 fn agent_file_id(path: &Path) -> Option<String> {
-    let name = path.file_name()?.to_str()?;
-    let id = name.strip_prefix("agent-")?.strip_suffix(".jsonl")?;
-    Some(id.to_string())
+    let name = name_bytes(path);
+    let id = name.strip_prefix(b"agent-")?.strip_suffix(b".jsonl")?;
+    std::str::from_utf8(id).ok().map(str::to_string)
 }
 
 /// The `sessionId` of the first entry of a file that has one.
@@ -168,19 +191,18 @@ enum Role {
 }
 
 fn role(path: &Path) -> Role {
-    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
-    let parent = path.parent();
-    let in_subagents = path.ancestors().skip(1).any(|a| a.file_name().is_some_and(|n| n == "subagents"));
-    if in_subagents {
-        if name == "journal.jsonl" || path.ancestors().skip(1).any(|a| a.file_name().is_some_and(|n| n == "workflows"))
-        {
+    let bytes = path.as_os_str().as_encoded_bytes();
+    let name = name_bytes(path);
+    let sep = std::path::MAIN_SEPARATOR as u8;
+    let marker = [&[sep][..], b"subagents", &[sep][..]].concat();
+    if let Some(at) = memchr::memmem::rfind(bytes, &marker) {
+        let after = &bytes[at + marker.len()..];
+        if name == b"journal.jsonl" || memchr::memchr(sep, after).is_some() || agent_file_id(path).is_none() {
+            // journal.jsonl, workflows/<run>/…: lifecycle records, not transcripts.
             return Role::Ignored;
         }
-        if parent.and_then(|p| p.file_name()).is_some_and(|n| n == "subagents") && agent_file_id(path).is_some() {
-            let session_dir = parent.and_then(Path::parent).expect("subagents has a parent");
-            return Role::NestedSubagent { session_file: session_dir.with_extension("jsonl") };
-        }
-        return Role::Ignored;
+        let session_dir = path.parent().and_then(Path::parent).expect("subagents has a parent");
+        return Role::NestedSubagent { session_file: session_dir.with_extension("jsonl") };
     }
     if agent_file_id(path).is_some() {
         return Role::SiblingSubagent;
@@ -192,7 +214,7 @@ fn role(path: &Path) -> Role {
 pub fn discover(paths: &[PathBuf]) -> Result<Discovery, InputError> {
     let mut out = Discovery::default();
     let mut candidates: Vec<PathBuf> = Vec::new();
-    let mut nested: BTreeMap<PathBuf, Vec<SubagentFile>> = BTreeMap::new();
+    let mut nested: BTreeMap<OsString, Vec<SubagentFile>> = BTreeMap::new();
     let mut siblings: Vec<PathBuf> = Vec::new();
     let mut explicit_files: Vec<PathBuf> = Vec::new();
 
@@ -268,25 +290,27 @@ pub fn discover(paths: &[PathBuf]) -> Result<Discovery, InputError> {
         }
     }
 
-    candidates.sort();
+    let by_bytes = |a: &PathBuf, b: &PathBuf| a.as_os_str().cmp(b.as_os_str());
+    candidates.sort_by(by_bytes);
     candidates.dedup();
-    siblings.sort();
+    siblings.sort_by(by_bytes);
     siblings.dedup();
 
     // Sibling agent files belong to the session named inside them.
-    let mut by_session: BTreeMap<PathBuf, Vec<SubagentFile>> = BTreeMap::new();
-    for p in siblings {
+    let mut by_session: BTreeMap<OsString, Vec<SubagentFile>> = BTreeMap::new();
+    let sibling_sessions: Vec<Option<String>> = siblings.par_iter().map(|p| first_session_id(p)).collect();
+    for (p, session_id) in siblings.into_iter().zip(sibling_sessions) {
         let agent_id = agent_file_id(&p).unwrap_or_default();
         let file = SubagentFile { display: display(&p), agent_id, path: p.clone() };
-        match first_session_id(&p) {
+        match session_id {
             Some(sid) => {
                 let session_file = p.with_file_name(format!("{sid}.jsonl"));
-                by_session.entry(session_file).or_default().push(file);
+                by_session.entry(session_file.into_os_string()).or_default().push(file);
             }
             None => {
                 // Empty agent files are what Claude Code leaves of aborted agents.
                 if std::fs::metadata(&p).map(|m| m.len() > 1).unwrap_or(false) {
-                    by_session.entry(PathBuf::new()).or_default().push(file);
+                    by_session.entry(OsString::new()).or_default().push(file);
                 }
             }
         }
@@ -295,9 +319,11 @@ pub fn discover(paths: &[PathBuf]) -> Result<Discovery, InputError> {
         by_session.entry(k).or_default().extend(v);
     }
 
-    for path in candidates {
-        let format = match File::open(&path) {
-            Ok(f) => match sniff_format(f) {
+    let sniffed: Vec<std::io::Result<Sniffed>> =
+        candidates.par_iter().map(|p| File::open(p).map(sniff_format)).collect();
+    for (path, sniffed) in candidates.into_iter().zip(sniffed) {
+        let format = match sniffed {
+            Ok(sniffed) => match sniffed {
                 Sniffed::Transcript(f) => f,
                 Sniffed::NotTranscript => {
                     if explicit_files.contains(&path) {
@@ -318,7 +344,7 @@ pub fn discover(paths: &[PathBuf]) -> Result<Discovery, InputError> {
                 continue;
             }
         };
-        let subagents = by_session.remove(&path).unwrap_or_default();
+        let subagents = by_session.remove(path.as_os_str()).unwrap_or_default();
         out.jobs.push(Job { origin: Origin::File(path.clone()), display: display(&path), format, subagents });
     }
 
@@ -328,10 +354,10 @@ pub fn discover(paths: &[PathBuf]) -> Result<Discovery, InputError> {
             if crate::ingest::subagent::is_internal(&f.agent_id) {
                 continue;
             }
-            let why = if session_file.as_os_str().is_empty() {
+            let why = if session_file.is_empty() {
                 "names no session".to_string()
             } else {
-                format!("belongs to session file {}, which is not there", session_file.display())
+                format!("belongs to session file {}, which is not there", Path::new(&session_file).display())
             };
             out.findings.push(Finding::input_at(
                 &Source { file: f.display.clone(), line: 1, offset: 0 },
@@ -346,13 +372,13 @@ pub fn discover(paths: &[PathBuf]) -> Result<Discovery, InputError> {
 fn sort_into(
     p: &Path,
     candidates: &mut Vec<PathBuf>,
-    nested: &mut BTreeMap<PathBuf, Vec<SubagentFile>>,
+    nested: &mut BTreeMap<OsString, Vec<SubagentFile>>,
     siblings: &mut Vec<PathBuf>,
 ) {
     match role(p) {
         Role::NestedSubagent { session_file } => {
             let agent_id = agent_file_id(p).unwrap_or_default();
-            let list = nested.entry(session_file).or_default();
+            let list = nested.entry(session_file.into_os_string()).or_default();
             if !list.iter().any(|f| f.path == p) {
                 list.push(SubagentFile { path: p.to_path_buf(), display: display(p), agent_id });
             }

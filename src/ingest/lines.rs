@@ -1,15 +1,43 @@
 //! Streaming a JSONL file line by line, and telling cheaply which lines matter.
 
-use std::io::{BufRead, BufReader, Read};
+use std::io::Read;
 
 use memchr::memmem;
 
-/// Reads lines with their 1-based number and byte offset, reusing one buffer.
+/// Reads lines with their 1-based number and byte offset out of one large
+/// buffer, without copying them: a line is copied only when it straddles the
+/// end of the buffer, and the buffer grows only for lines longer than it.
 pub struct LineReader<R: Read> {
-    reader: BufReader<R>,
+    inner: R,
     buf: Vec<u8>,
+    /// Start and end of unread bytes in `buf`.
+    start: usize,
+    end: usize,
+    eof: bool,
     line: u32,
     offset: u64,
+}
+
+const CHUNK: usize = 256 * 1024;
+
+thread_local! {
+    /// One buffer a thread, handed from reader to reader: no allocation and no
+    /// zeroing per file.
+    static SPARE: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+impl<R: Read> Drop for LineReader<R> {
+    fn drop(&mut self) {
+        let buf = std::mem::take(&mut self.buf);
+        if buf.len() <= 8 * 1024 * 1024 {
+            SPARE.with(|spare| {
+                let mut spare = spare.borrow_mut();
+                if spare.len() < buf.len() {
+                    *spare = buf;
+                }
+            });
+        }
+    }
 }
 
 /// One line of a JSONL file.
@@ -22,34 +50,84 @@ pub struct Line<'a> {
 
 impl<R: Read> LineReader<R> {
     pub fn new(inner: R) -> Self {
-        LineReader { reader: BufReader::with_capacity(256 * 1024, inner), buf: Vec::new(), line: 0, offset: 0 }
+        let buf = SPARE.with(|spare| std::mem::take(&mut *spare.borrow_mut()));
+        LineReader { inner, buf, start: 0, end: 0, eof: false, line: 0, offset: 0 }
     }
 
     /// The next line, `None` at the end; read errors end the file and are returned.
     pub fn next_line(&mut self) -> std::io::Result<Option<Line<'_>>> {
-        self.buf.clear();
-        let n = self.reader.read_until(b'\n', &mut self.buf)?;
-        if n == 0 {
-            return Ok(None);
+        // Bytes after `start` already searched for a newline.
+        let mut scanned = 0;
+        loop {
+            let from = self.start + scanned;
+            if let Some(nl) = memchr::memchr(b'\n', &self.buf[from..self.end]) {
+                let line_end = from + nl;
+                return Ok(Some(self.take(line_end, line_end + 1)));
+            }
+            if self.eof {
+                if self.start == self.end {
+                    return Ok(None);
+                }
+                let end = self.end;
+                return Ok(Some(self.take(end, end)));
+            }
+            scanned = self.end - self.start;
+            self.fill()?;
         }
+    }
+
+    /// Hands out `buf[start..line_end]` as a line and moves past `next`.
+    fn take(&mut self, line_end: usize, next: usize) -> Line<'_> {
+        let start = self.start;
+        self.start = next;
         self.line += 1;
         let offset = self.offset;
-        self.offset += n as u64;
-        let mut end = self.buf.len();
-        if end > 0 && self.buf[end - 1] == b'\n' {
+        self.offset += (next - start) as u64;
+        let mut end = line_end;
+        if end > start && self.buf[end - 1] == b'\r' {
             end -= 1;
         }
-        if end > 0 && self.buf[end - 1] == b'\r' {
-            end -= 1;
+        Line { number: self.line, offset, bytes: &self.buf[start..end] }
+    }
+
+    /// Reads more input, first moving the unread tail to the front of the buffer.
+    fn fill(&mut self) -> std::io::Result<()> {
+        if self.start > 0 {
+            self.buf.copy_within(self.start..self.end, 0);
+            self.end -= self.start;
+            self.start = 0;
         }
-        // Bound memory on pathological inputs: keep the buffer from staying huge.
-        Ok(Some(Line { number: self.line, offset, bytes: &self.buf[..end] }))
+        if self.buf.len() - self.end < CHUNK / 2 {
+            let want = (self.buf.len() * 2).max(CHUNK);
+            self.buf.resize(want, 0);
+        }
+        loop {
+            match self.inner.read(&mut self.buf[self.end..]) {
+                Ok(0) => {
+                    self.eof = true;
+                    return Ok(());
+                }
+                Ok(n) => {
+                    self.end += n;
+                    return Ok(());
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    self.eof = true;
+                    return Err(e);
+                }
+            }
+        }
     }
 
     /// Drops an oversized buffer after a long line so memory stays bounded.
     pub fn shrink(&mut self) {
-        if self.buf.capacity() > 8 * 1024 * 1024 {
-            self.buf = Vec::new();
+        if self.buf.len() > 8 * 1024 * 1024 && self.end - self.start < CHUNK {
+            let mut fresh = vec![0; CHUNK];
+            fresh[..self.end - self.start].copy_from_slice(&self.buf[self.start..self.end]);
+            self.end -= self.start;
+            self.start = 0;
+            self.buf = fresh;
         }
     }
 }
@@ -157,6 +235,35 @@ mod tests {
         assert!(looks_whole(br#" {"a":1} "#));
         assert!(!looks_whole(br#"{"a":1"#));
         assert!(!looks_whole(b"{\"a\":\0}"));
+    }
+
+    /// A reader that hands out one byte at a time, to cross every boundary.
+    struct Trickle<'a>(&'a [u8]);
+    impl Read for Trickle<'_> {
+        fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+            if self.0.is_empty() || out.is_empty() {
+                return Ok(0);
+            }
+            out[0] = self.0[0];
+            self.0 = &self.0[1..];
+            Ok(1)
+        }
+    }
+
+    #[test]
+    fn long_lines_across_reads() {
+        let long = "x".repeat(3 * CHUNK);
+        let text = format!("a\n{long}\nb");
+        let mut r = LineReader::new(text.as_bytes());
+        let mut seen = Vec::new();
+        while let Some(l) = r.next_line().unwrap() {
+            seen.push((l.offset, l.bytes.len()));
+        }
+        assert_eq!(seen, vec![(0, 1), (2, 3 * CHUNK), (3 + 3 * CHUNK as u64, 1)]);
+        let mut r = LineReader::new(Trickle(b"ab\ncd\n"));
+        assert_eq!(r.next_line().unwrap().unwrap().bytes, b"ab");
+        assert_eq!(r.next_line().unwrap().unwrap().bytes, b"cd");
+        assert!(r.next_line().unwrap().is_none());
     }
 
     #[test]

@@ -1,60 +1,75 @@
 //! Raw transcript entries as serde reads them: every field optional, wrong
 //! types tolerated (read as absent), unknown fields ignored.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
 
-/// A string field that is absent when the line holds any other type.
+/// A string field that is absent when the line holds any other type. It
+/// borrows from the line when the string has no escapes.
 #[derive(Debug, Default, Clone)]
-pub struct LStr(pub Option<String>);
+pub struct LStr<'a>(pub Option<Cow<'a, str>>);
 
-impl<'de> Deserialize<'de> for LStr {
+impl LStr<'_> {
+    pub fn as_deref(&self) -> Option<&str> {
+        self.0.as_deref()
+    }
+
+    pub fn to_owned_string(&self) -> Option<String> {
+        self.0.as_deref().map(str::to_string)
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for LStr<'a> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = LStr;
+        struct V<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> Visitor<'de> for V<'a> {
+            type Value = LStr<'a>;
             fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
                 f.write_str("any JSON value")
             }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<LStr, E> {
-                Ok(LStr(Some(v.to_string())))
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<LStr<'a>, E> {
+                Ok(LStr(Some(Cow::Borrowed(v))))
             }
-            fn visit_string<E: de::Error>(self, v: String) -> Result<LStr, E> {
-                Ok(LStr(Some(v)))
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<LStr<'a>, E> {
+                Ok(LStr(Some(Cow::Owned(v.to_string()))))
             }
-            fn visit_bool<E: de::Error>(self, _: bool) -> Result<LStr, E> {
+            fn visit_string<E: de::Error>(self, v: String) -> Result<LStr<'a>, E> {
+                Ok(LStr(Some(Cow::Owned(v))))
+            }
+            fn visit_bool<E: de::Error>(self, _: bool) -> Result<LStr<'a>, E> {
                 Ok(LStr(None))
             }
-            fn visit_i64<E: de::Error>(self, _: i64) -> Result<LStr, E> {
+            fn visit_i64<E: de::Error>(self, _: i64) -> Result<LStr<'a>, E> {
                 Ok(LStr(None))
             }
-            fn visit_u64<E: de::Error>(self, _: u64) -> Result<LStr, E> {
+            fn visit_u64<E: de::Error>(self, _: u64) -> Result<LStr<'a>, E> {
                 Ok(LStr(None))
             }
-            fn visit_f64<E: de::Error>(self, _: f64) -> Result<LStr, E> {
+            fn visit_f64<E: de::Error>(self, _: f64) -> Result<LStr<'a>, E> {
                 Ok(LStr(None))
             }
-            fn visit_unit<E: de::Error>(self) -> Result<LStr, E> {
+            fn visit_unit<E: de::Error>(self) -> Result<LStr<'a>, E> {
                 Ok(LStr(None))
             }
-            fn visit_none<E: de::Error>(self) -> Result<LStr, E> {
+            fn visit_none<E: de::Error>(self) -> Result<LStr<'a>, E> {
                 Ok(LStr(None))
             }
-            fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<LStr, D::Error> {
-                d.deserialize_any(V)
+            fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<LStr<'a>, D::Error> {
+                d.deserialize_any(V(std::marker::PhantomData))
             }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<LStr, A::Error> {
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<LStr<'a>, A::Error> {
                 while seq.next_element::<IgnoredAny>()?.is_some() {}
                 Ok(LStr(None))
             }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<LStr, A::Error> {
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<LStr<'a>, A::Error> {
                 while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
                 Ok(LStr(None))
             }
         }
-        d.deserialize_any(V)
+        d.deserialize_any(V(std::marker::PhantomData))
     }
 }
 
@@ -164,73 +179,76 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for LObj<T> {
 
 /// `message.content` or `tool_result.content`: a string or a list of blocks.
 #[derive(Debug, Default, Clone)]
-pub enum Content {
+pub enum Content<'a> {
     #[default]
     None,
-    Text(String),
-    Blocks(Vec<Block>),
+    Text(Cow<'a, str>),
+    Blocks(Vec<Block<'a>>),
 }
 
-impl<'de> Deserialize<'de> for Content {
+impl<'de: 'a, 'a> Deserialize<'de> for Content<'a> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = Content;
+        struct V<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> Visitor<'de> for V<'a> {
+            type Value = Content<'a>;
             fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
                 f.write_str("a string or a list of content blocks")
             }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<Content, E> {
-                Ok(Content::Text(v.to_string()))
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Content<'a>, E> {
+                Ok(Content::Text(Cow::Borrowed(v)))
             }
-            fn visit_string<E: de::Error>(self, v: String) -> Result<Content, E> {
-                Ok(Content::Text(v))
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Content<'a>, E> {
+                Ok(Content::Text(Cow::Owned(v.to_string())))
             }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Content, A::Error> {
+            fn visit_string<E: de::Error>(self, v: String) -> Result<Content<'a>, E> {
+                Ok(Content::Text(Cow::Owned(v)))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Content<'a>, A::Error> {
                 let mut blocks = Vec::new();
-                while let Some(b) = seq.next_element::<LObj<Block>>()? {
+                while let Some(b) = seq.next_element::<LObj<Block<'a>>>()? {
                     if let Some(b) = b.0 {
                         blocks.push(b);
                     }
                 }
                 Ok(Content::Blocks(blocks))
             }
-            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Content, A::Error> {
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Content<'a>, A::Error> {
                 // A single block instead of a list.
                 let b = Block::deserialize(de::value::MapAccessDeserializer::new(map))?;
                 Ok(Content::Blocks(vec![b]))
             }
-            fn visit_unit<E: de::Error>(self) -> Result<Content, E> {
+            fn visit_unit<E: de::Error>(self) -> Result<Content<'a>, E> {
                 Ok(Content::None)
             }
-            fn visit_none<E: de::Error>(self) -> Result<Content, E> {
+            fn visit_none<E: de::Error>(self) -> Result<Content<'a>, E> {
                 Ok(Content::None)
             }
-            fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Content, D::Error> {
-                d.deserialize_any(V)
+            fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Content<'a>, D::Error> {
+                d.deserialize_any(V(std::marker::PhantomData))
             }
-            fn visit_bool<E: de::Error>(self, _: bool) -> Result<Content, E> {
+            fn visit_bool<E: de::Error>(self, _: bool) -> Result<Content<'a>, E> {
                 Ok(Content::None)
             }
-            fn visit_i64<E: de::Error>(self, _: i64) -> Result<Content, E> {
+            fn visit_i64<E: de::Error>(self, _: i64) -> Result<Content<'a>, E> {
                 Ok(Content::None)
             }
-            fn visit_u64<E: de::Error>(self, _: u64) -> Result<Content, E> {
+            fn visit_u64<E: de::Error>(self, _: u64) -> Result<Content<'a>, E> {
                 Ok(Content::None)
             }
-            fn visit_f64<E: de::Error>(self, _: f64) -> Result<Content, E> {
+            fn visit_f64<E: de::Error>(self, _: f64) -> Result<Content<'a>, E> {
                 Ok(Content::None)
             }
         }
-        d.deserialize_any(V)
+        d.deserialize_any(V(std::marker::PhantomData))
     }
 }
 
-impl Content {
+impl Content<'_> {
     /// All text of the content, blocks joined by newlines.
     pub fn joined_text(&self) -> String {
         match self {
             Content::None => String::new(),
-            Content::Text(t) => t.clone(),
+            Content::Text(t) => t.to_string(),
             Content::Blocks(blocks) => {
                 let mut out = String::new();
                 for b in blocks {
@@ -250,84 +268,114 @@ impl Content {
 /// A content block, all kinds in one struct (`kind` tells which).
 #[derive(Debug, Default, Clone, Deserialize)]
 #[serde(default)]
-pub struct Block {
+pub struct Block<'a> {
     #[serde(rename = "type")]
-    pub kind: LStr,
-    pub text: LStr,
-    pub id: LStr,
-    pub name: LStr,
-    pub input: LObj<ToolInputRaw>,
-    pub tool_use_id: LStr,
-    pub content: Content,
+    #[serde(borrow)]
+    pub kind: LStr<'a>,
+    #[serde(borrow)]
+    pub text: LStr<'a>,
+    #[serde(borrow)]
+    pub id: LStr<'a>,
+    #[serde(borrow)]
+    pub name: LStr<'a>,
+    #[serde(borrow)]
+    pub input: LObj<ToolInputRaw<'a>>,
+    #[serde(borrow)]
+    pub tool_use_id: LStr<'a>,
+    #[serde(borrow)]
+    pub content: Content<'a>,
     pub is_error: LBool,
 }
 
 /// Tool input fields the checks read.
 #[derive(Debug, Default, Clone, Deserialize)]
 #[serde(default)]
-pub struct ToolInputRaw {
-    pub subagent_type: LStr,
-    pub description: LStr,
-    pub prompt: LStr,
+pub struct ToolInputRaw<'a> {
+    #[serde(borrow)]
+    pub subagent_type: LStr<'a>,
+    #[serde(borrow)]
+    pub description: LStr<'a>,
+    #[serde(borrow)]
+    pub prompt: LStr<'a>,
     pub run_in_background: LBool,
-    pub command: LStr,
-    pub file_path: LStr,
-    pub notebook_path: LStr,
-    pub path: LStr,
-    pub subject: LStr,
-    pub todos: Option<Vec<LObj<TodoRaw>>>,
+    #[serde(borrow)]
+    pub command: LStr<'a>,
+    #[serde(borrow)]
+    pub file_path: LStr<'a>,
+    #[serde(borrow)]
+    pub notebook_path: LStr<'a>,
+    #[serde(borrow)]
+    pub path: LStr<'a>,
+    #[serde(borrow)]
+    pub subject: LStr<'a>,
+    #[serde(borrow)]
+    pub todos: Option<Vec<LObj<TodoRaw<'a>>>>,
 }
 
 #[derive(Debug, Default, Clone, Deserialize)]
 #[serde(default)]
-pub struct TodoRaw {
-    pub content: LStr,
-    pub subject: LStr,
+pub struct TodoRaw<'a> {
+    #[serde(borrow)]
+    pub content: LStr<'a>,
+    #[serde(borrow)]
+    pub subject: LStr<'a>,
 }
 
 #[derive(Debug, Default, Clone, Deserialize)]
 #[serde(default)]
-pub struct Message {
-    pub id: LStr,
-    pub role: LStr,
-    pub content: Content,
+pub struct Message<'a> {
+    #[serde(borrow)]
+    pub id: LStr<'a>,
+    #[serde(borrow)]
+    pub role: LStr<'a>,
+    #[serde(borrow)]
+    pub content: Content<'a>,
 }
 
 #[derive(Debug, Default, Clone, Deserialize)]
 #[serde(default)]
-pub struct Origin {
-    pub kind: LStr,
+pub struct Origin<'a> {
+    #[serde(borrow)]
+    pub kind: LStr<'a>,
 }
 
 /// `toolUseResult` of a tool result line: an object for successes, a string for errors.
 #[derive(Debug, Default, Clone, Deserialize)]
 #[serde(default)]
-pub struct ToolUseResult {
-    pub status: LStr,
+pub struct ToolUseResult<'a> {
+    #[serde(borrow)]
+    pub status: LStr<'a>,
     #[serde(rename = "agentId")]
-    pub agent_id: LStr,
+    #[serde(borrow)]
+    pub agent_id: LStr<'a>,
 }
 
 /// `data` of a progress line.
 #[derive(Debug, Default, Clone, Deserialize)]
 #[serde(default)]
-pub struct ProgressData {
+pub struct ProgressData<'a> {
     #[serde(rename = "type")]
-    pub kind: LStr,
+    #[serde(borrow)]
+    pub kind: LStr<'a>,
     #[serde(rename = "agentId")]
-    pub agent_id: LStr,
+    #[serde(borrow)]
+    pub agent_id: LStr<'a>,
 }
 
 /// One line of a session file or of stream-json output.
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
-pub struct Entry {
+pub struct Entry<'a> {
     #[serde(rename = "type")]
-    pub kind: LStr,
-    pub subtype: LStr,
-    pub uuid: LStr,
+    #[serde(borrow)]
+    pub kind: LStr<'a>,
+    #[serde(borrow)]
+    pub subtype: LStr<'a>,
+    #[serde(borrow)]
+    pub uuid: LStr<'a>,
     #[serde(rename = "parentUuid")]
-    pub parent_uuid: LStr,
+    #[serde(borrow)]
+    pub parent_uuid: LStr<'a>,
     #[serde(rename = "isSidechain")]
     pub is_sidechain: LBool,
     #[serde(rename = "isMeta")]
@@ -335,36 +383,55 @@ pub struct Entry {
     #[serde(rename = "isCompactSummary")]
     pub is_compact_summary: LBool,
     #[serde(rename = "sessionId")]
-    pub session_id: LStr,
+    #[serde(borrow)]
+    pub session_id: LStr<'a>,
     #[serde(rename = "session_id")]
-    pub session_id_snake: LStr,
+    #[serde(borrow)]
+    pub session_id_snake: LStr<'a>,
     #[serde(rename = "agentId")]
-    pub agent_id: LStr,
-    pub version: LStr,
+    #[serde(borrow)]
+    pub agent_id: LStr<'a>,
+    #[serde(borrow)]
+    pub version: LStr<'a>,
     #[serde(rename = "claude_code_version")]
-    pub claude_code_version: LStr,
-    pub message: LObj<Message>,
+    #[serde(borrow)]
+    pub claude_code_version: LStr<'a>,
+    #[serde(borrow)]
+    pub message: LObj<Message<'a>>,
     #[serde(rename = "toolUseResult")]
-    pub tool_use_result: LObj<ToolUseResult>,
+    #[serde(borrow)]
+    pub tool_use_result: LObj<ToolUseResult<'a>>,
     #[serde(rename = "tool_use_result")]
-    pub tool_use_result_snake: LObj<ToolUseResult>,
-    pub origin: LObj<Origin>,
+    #[serde(borrow)]
+    pub tool_use_result_snake: LObj<ToolUseResult<'a>>,
+    #[serde(borrow)]
+    pub origin: LObj<Origin<'a>>,
     #[serde(rename = "promptSource")]
-    pub prompt_source: LStr,
+    #[serde(borrow)]
+    pub prompt_source: LStr<'a>,
     /// queue-operation: `enqueue`, `dequeue`, `remove`, `popAll`.
-    pub operation: LStr,
+    #[serde(borrow)]
+    pub operation: LStr<'a>,
     /// queue-operation and system lines: text content.
-    pub content: LStr,
+    #[serde(borrow)]
+    pub content: LStr<'a>,
     /// stream-json: the launch a subagent line belongs to.
-    pub parent_tool_use_id: LStr,
+    #[serde(borrow)]
+    pub parent_tool_use_id: LStr<'a>,
     /// stream-json system task_* lines.
-    pub tool_use_id: LStr,
-    pub task_id: LStr,
-    pub status: LStr,
+    #[serde(borrow)]
+    pub tool_use_id: LStr<'a>,
+    #[serde(borrow)]
+    pub task_id: LStr<'a>,
+    #[serde(borrow)]
+    pub status: LStr<'a>,
     /// stream-json task_notification: the agent's report (`summary_is_report`).
-    pub summary: LStr,
+    #[serde(borrow)]
+    pub summary: LStr<'a>,
     /// progress lines.
-    pub data: LObj<ProgressData>,
+    #[serde(borrow)]
+    pub data: LObj<ProgressData<'a>>,
     #[serde(rename = "parentToolUseID")]
-    pub parent_tool_use_id_camel: LStr,
+    #[serde(borrow)]
+    pub parent_tool_use_id_camel: LStr<'a>,
 }

@@ -18,11 +18,10 @@ pub fn is_internal(agent_id: &str) -> bool {
 pub struct SubagentInfo {
     /// The first user entry's text: the launch prompt.
     pub prompt: Option<String>,
+    /// User and assistant entries (counted in full only with `detail`).
     pub entries: u32,
     /// Tools the agent called, in first-use order (read only with `detail`).
     pub tools: Vec<String>,
-    /// From `agent-<id>.meta.json` (2.1.x): the launching tool_use id.
-    pub meta_tool_use_id: Option<String>,
 }
 
 impl SubagentInfo {
@@ -35,7 +34,7 @@ impl SubagentInfo {
 /// Reads a subagent file: every line is checked for damage, the first user
 /// entry is parsed for the prompt, and with `detail` the tool calls are listed.
 pub fn read(path: &Path, display: &std::sync::Arc<str>, detail: bool, findings: &mut Vec<Finding>) -> SubagentInfo {
-    let mut info = SubagentInfo { meta_tool_use_id: read_meta(path), ..SubagentInfo::default() };
+    let mut info = SubagentInfo::default();
     let file = match File::open(path) {
         Ok(f) => f,
         Err(e) => {
@@ -60,6 +59,13 @@ pub fn read(path: &Path, display: &std::sync::Arc<str>, detail: bool, findings: 
             }
         };
         let source = Source { file: display.clone(), line: line.number, offset: line.offset };
+        if !detail && info.prompt.is_some() {
+            // `check` needs only the prompt; the rest is only checked for damage.
+            if !line.bytes.iter().all(u8::is_ascii_whitespace) && !looks_whole(line.bytes) {
+                findings.push(Finding::input(source, "line is not valid JSON; skipped".into()));
+            }
+            continue;
+        }
         let wanted = sniff(line.bytes);
         if !matches!(wanted, Wanted::User | Wanted::Assistant) {
             if !line.bytes.iter().all(u8::is_ascii_whitespace) && !looks_whole(line.bytes) {
@@ -82,9 +88,9 @@ pub fn read(path: &Path, display: &std::sync::Arc<str>, detail: bool, findings: 
                 if let Content::Blocks(blocks) = &message.content {
                     for b in blocks {
                         if b.kind.0.as_deref() == Some("tool_use") {
-                            if let Some(name) = &b.name.0 {
-                                if need_tools && !info.tools.contains(name) {
-                                    info.tools.push(name.clone());
+                            if let Some(name) = b.name.as_deref() {
+                                if need_tools && !info.tools.iter().any(|t| t == name) {
+                                    info.tools.push(name.to_string());
                                 }
                             }
                         }
@@ -97,7 +103,8 @@ pub fn read(path: &Path, display: &std::sync::Arc<str>, detail: bool, findings: 
     info
 }
 
-fn read_meta(path: &Path) -> Option<String> {
+/// The launching tool_use id from `agent-<id>.meta.json` (2.1.x), if there is one.
+pub fn meta_tool_use_id(path: &Path) -> Option<String> {
     let meta = path.with_extension("meta.json");
     let text = std::fs::read(meta).ok()?;
     let value: serde_json::Value = serde_json::from_slice(&text).ok()?;

@@ -58,6 +58,8 @@ struct Builder<'w> {
     /// The open API message: its id (if any) and key.
     open_message: Option<(Option<String>, u32)>,
     next_message: u32,
+    /// Findings made where no findings list is at hand.
+    pending_findings: Vec<Finding>,
 }
 
 impl<'w> Builder<'w> {
@@ -80,6 +82,7 @@ impl<'w> Builder<'w> {
             sidechain: HashMap::new(),
             open_message: None,
             next_message: 0,
+            pending_findings: Vec::new(),
         }
     }
 
@@ -100,6 +103,9 @@ impl<'w> Builder<'w> {
         }
         if wanted == Wanted::Progress {
             self.progress(bytes);
+            return;
+        }
+        if wanted == Wanted::User && self.plain_tool_results(bytes, &source) {
             return;
         }
         match serde_json::from_slice::<Entry>(bytes) {
@@ -129,6 +135,45 @@ impl<'w> Builder<'w> {
         }
     }
 
+    /// A user line that only carries results of ordinary tools (Read, Bash, …)
+    /// is not parsed: the checks need just the ids. Returns false when the
+    /// line needs a full parse (a launch's result, a subagent's line, text).
+    fn plain_tool_results(&mut self, bytes: &[u8], source: &Source) -> bool {
+        static KEY: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+            std::sync::LazyLock::new(|| memchr::memmem::Finder::new(b"\"tool_use_id\":\""));
+        if memchr::memmem::find(bytes, b"\"tool_result\"").is_none()
+            || memchr::memmem::find(bytes, b"\"isSidechain\":true").is_some()
+            || memchr::memmem::find(bytes, b"\"parent_tool_use_id\":\"").is_some()
+        {
+            return false;
+        }
+        let mut ids = Vec::new();
+        for at in KEY.find_iter(bytes) {
+            let start = at + 15;
+            let Some(len) = memchr::memchr(b'"', &bytes[start..]) else { return false };
+            let Ok(id) = std::str::from_utf8(&bytes[start..start + len]) else { return false };
+            if self.launch_by_id.contains_key(id) || id.contains('\\') {
+                return false;
+            }
+            ids.push(id);
+        }
+        if ids.is_empty() || !crate::ingest::lines::looks_whole(bytes) {
+            return false;
+        }
+        self.session.entries += 1;
+        self.close_message();
+        for id in ids {
+            self.push(
+                source,
+                EventKind::ToolResult { tool_use_id: id.to_string(), is_error: false, async_launch: false },
+            );
+            if !self.calls.contains_key(id) {
+                return_missing_call(source, id, &mut self.pending_findings);
+            }
+        }
+        true
+    }
+
     /// An `agent_progress` mirror line links an agent id to its launch.
     fn progress(&mut self, bytes: &[u8]) {
         if memchr::memmem::find(bytes, b"\"agent_progress\"").is_none() {
@@ -150,13 +195,13 @@ impl<'w> Builder<'w> {
         }
     }
 
-    fn entry(&mut self, e: Entry, source: &Source, findings: &mut Vec<Finding>) {
+    fn entry(&mut self, e: Entry<'_>, source: &Source, findings: &mut Vec<Finding>) {
         let kind = e.kind.0.as_deref().unwrap_or("");
         if self.session.id.is_none() {
-            self.session.id = e.session_id.0.clone().or_else(|| e.session_id_snake.0.clone());
+            self.session.id = e.session_id.to_owned_string().or_else(|| e.session_id_snake.to_owned_string());
         }
         if self.session.version.is_none() {
-            self.session.version = e.version.0.clone().or_else(|| e.claude_code_version.0.clone());
+            self.session.version = e.version.to_owned_string().or_else(|| e.claude_code_version.to_owned_string());
         }
         match kind {
             "assistant" | "user" => {
@@ -190,12 +235,12 @@ impl<'w> Builder<'w> {
                     let ev = self.push(
                         source,
                         EventKind::Notification {
-                            tool_use_id: e.tool_use_id.0.clone(),
-                            task_id: e.task_id.0.clone(),
-                            status: e.status.0.clone(),
+                            tool_use_id: e.tool_use_id.to_owned_string(),
+                            task_id: e.task_id.to_owned_string(),
+                            status: e.status.to_owned_string(),
                         },
                     );
-                    let report = e.summary.0.clone().unwrap_or_default();
+                    let report = e.summary.to_owned_string().unwrap_or_default();
                     self.deliver(e.tool_use_id.0.as_deref(), e.task_id.0.as_deref(), ev, report);
                 }
                 Some("task_started") => {
@@ -214,7 +259,7 @@ impl<'w> Builder<'w> {
 
     /// The launch a subagent entry belongs to, for inline sidechains (1.0.x)
     /// and stream-json lines with `parent_tool_use_id`.
-    fn subagent_owner(&mut self, e: &Entry) -> Option<usize> {
+    fn subagent_owner(&mut self, e: &Entry<'_>) -> Option<usize> {
         if let Some(parent) = e.parent_tool_use_id.0.as_deref() {
             return self.launch_by_id.get(parent).copied().or(Some(usize::MAX));
         }
@@ -223,8 +268,8 @@ impl<'w> Builder<'w> {
         }
         if let Some(parent) = e.parent_uuid.0.as_deref() {
             if let Some(&l) = self.sidechain.get(parent) {
-                if let Some(uuid) = &e.uuid.0 {
-                    self.sidechain.insert(uuid.clone(), l);
+                if let Some(uuid) = e.uuid.to_owned_string() {
+                    self.sidechain.insert(uuid, l);
                 }
                 return Some(l);
             }
@@ -236,15 +281,15 @@ impl<'w> Builder<'w> {
             .launches
             .iter()
             .position(|l| l.transcript.is_none() && l.prompt.as_deref() == Some(prompt.as_str()))?;
-        if let Some(uuid) = &e.uuid.0 {
-            self.sidechain.insert(uuid.clone(), l);
+        if let Some(uuid) = e.uuid.to_owned_string() {
+            self.sidechain.insert(uuid, l);
         }
         let file = self.session.file.to_string();
         self.session.launches[l].transcript = Some(SubagentTranscript { file, entries: 0, tools: Vec::new() });
         Some(l)
     }
 
-    fn subagent_entry(&mut self, l: usize, e: &Entry, source: &Source) {
+    fn subagent_entry(&mut self, l: usize, e: &Entry<'_>, source: &Source) {
         if l == usize::MAX {
             return;
         }
@@ -255,10 +300,10 @@ impl<'w> Builder<'w> {
         if let Some(Content::Blocks(blocks)) = e.message.0.as_ref().map(|m| &m.content) {
             for b in blocks {
                 if b.kind.0.as_deref() == Some("tool_use") {
-                    self.calls.insert(b.id.0.clone().unwrap_or_default(), ());
-                    if let Some(name) = &b.name.0 {
-                        if !t.tools.contains(name) {
-                            t.tools.push(name.clone());
+                    self.calls.insert(b.id.to_owned_string().unwrap_or_default(), ());
+                    if let Some(name) = b.name.as_deref() {
+                        if !t.tools.iter().any(|t| t == name) {
+                            t.tools.push(name.to_string());
                         }
                     }
                 }
@@ -289,47 +334,55 @@ impl<'w> Builder<'w> {
         self.open_message = None;
     }
 
-    fn assistant(&mut self, e: &Entry, source: &Source) {
+    fn assistant(&mut self, e: &Entry<'_>, source: &Source) {
         let Some(message) = e.message.0.as_ref() else { return };
         let key = self.message_key(message.id.0.as_deref());
-        let blocks: Vec<Block> = match &message.content {
-            Content::Blocks(b) => b.clone(),
-            Content::Text(t) => vec![Block { text: crate::ingest::raw::LStr(Some(t.clone())), ..Block::default() }],
-            Content::None => Vec::new(),
-        };
-        for b in blocks {
-            match b.kind.0.as_deref() {
-                Some("text") | None => {
-                    if let Some(text) = b.text.0.filter(|t| !t.trim().is_empty()) {
-                        self.push(source, EventKind::Text { message: key, text });
+        match &message.content {
+            Content::Blocks(blocks) => {
+                for b in blocks {
+                    match b.kind.as_deref() {
+                        Some("text") | None => self.text(b.text.as_deref(), key, source),
+                        Some("tool_use") => self.tool_use(b, key, source),
+                        _ => {}
                     }
                 }
-                Some("tool_use") => self.tool_use(b, key, source),
-                _ => {}
             }
+            Content::Text(t) => self.text(Some(t), key, source),
+            Content::None => {}
         }
     }
 
-    fn tool_use(&mut self, b: Block, key: u32, source: &Source) {
-        let id = b.id.0.unwrap_or_default();
-        let name = b.name.0.unwrap_or_default();
-        let raw = b.input.0.unwrap_or_default();
+    fn text(&mut self, text: Option<&str>, key: u32, source: &Source) {
+        if let Some(text) = text.filter(|t| !t.trim().is_empty()) {
+            self.push(source, EventKind::Text { message: key, text: text.to_string() });
+        }
+    }
+
+    fn tool_use(&mut self, b: &Block<'_>, key: u32, source: &Source) {
+        let id = b.id.to_owned_string().unwrap_or_default();
+        let name = b.name.to_owned_string().unwrap_or_default();
+        let empty = crate::ingest::raw::ToolInputRaw::default();
+        let raw = b.input.0.as_ref().unwrap_or(&empty);
         let mut todo_items: Vec<String> = raw
             .todos
-            .unwrap_or_default()
-            .into_iter()
-            .filter_map(|t| t.0.and_then(|t| t.content.0.or(t.subject.0)))
+            .iter()
+            .flatten()
+            .filter_map(|t| t.0.as_ref().and_then(|t| t.content.to_owned_string().or(t.subject.to_owned_string())))
             .collect();
-        if let Some(subject) = raw.subject.0 {
+        if let Some(subject) = raw.subject.to_owned_string() {
             todo_items.push(subject);
         }
         let input = ToolInput {
-            subagent_type: raw.subagent_type.0,
-            description: raw.description.0,
-            prompt: raw.prompt.0,
+            subagent_type: raw.subagent_type.to_owned_string(),
+            description: raw.description.to_owned_string(),
+            prompt: raw.prompt.to_owned_string(),
             run_in_background: raw.run_in_background.0,
-            command: raw.command.0,
-            file_path: raw.file_path.0.or(raw.notebook_path.0).or(raw.path.0),
+            command: raw.command.to_owned_string(),
+            file_path: raw
+                .file_path
+                .to_owned_string()
+                .or_else(|| raw.notebook_path.to_owned_string())
+                .or_else(|| raw.path.to_owned_string()),
             todo_items,
         };
         self.calls.insert(id.clone(), ());
@@ -359,13 +412,13 @@ impl<'w> Builder<'w> {
         }
     }
 
-    fn user(&mut self, e: &Entry, source: &Source, findings: &mut Vec<Finding>) {
+    fn user(&mut self, e: &Entry<'_>, source: &Source, findings: &mut Vec<Finding>) {
         let Some(message) = e.message.0.as_ref() else { return };
         let blocks = match &message.content {
             Content::Blocks(b) => b.as_slice(),
             _ => &[],
         };
-        let results: Vec<&Block> = blocks.iter().filter(|b| b.kind.0.as_deref() == Some("tool_result")).collect();
+        let results: Vec<&Block<'_>> = blocks.iter().filter(|b| b.kind.0.as_deref() == Some("tool_result")).collect();
         if !results.is_empty() {
             let tur = e.tool_use_result.0.as_ref().or(e.tool_use_result_snake.0.as_ref());
             for r in results {
@@ -401,12 +454,12 @@ impl<'w> Builder<'w> {
 
     fn tool_result(
         &mut self,
-        r: &Block,
-        tur: Option<&crate::ingest::raw::ToolUseResult>,
+        r: &Block<'_>,
+        tur: Option<&crate::ingest::raw::ToolUseResult<'_>>,
         source: &Source,
         findings: &mut Vec<Finding>,
     ) {
-        let id = r.tool_use_id.0.clone().unwrap_or_default();
+        let id = r.tool_use_id.to_owned_string().unwrap_or_default();
         let text = r.content.joined_text();
         let launch = self.launch_by_id.get(&id).copied();
         let async_launch = launch.is_some()
@@ -418,15 +471,11 @@ impl<'w> Builder<'w> {
         let ev =
             self.push(source, EventKind::ToolResult { tool_use_id: id.clone(), is_error: r.is_error.0, async_launch });
         if !self.calls.contains_key(&id) {
-            findings.push(Finding::input_at(
-                source,
-                Culprit::Key("tool_use_id".into()),
-                format!("tool result for call {id:?}, which no earlier tool_use made"),
-            ));
+            return_missing_call(source, &id, findings);
             return;
         }
         let Some(l) = launch else { return };
-        let agent_id = tur.and_then(|t| t.agent_id.0.clone()).or_else(|| agent_id_tail(&text));
+        let agent_id = tur.and_then(|t| t.agent_id.to_owned_string()).or_else(|| agent_id_tail(&text));
         if let Some(a) = &agent_id {
             self.launch_by_agent.entry(a.clone()).or_insert(l);
         }
@@ -488,7 +537,8 @@ impl<'w> Builder<'w> {
         }
     }
 
-    fn finish(mut self, _findings: &mut [Finding]) -> Session {
+    fn finish(mut self, findings: &mut Vec<Finding>) -> Session {
+        findings.append(&mut self.pending_findings);
         for l in &mut self.session.launches {
             if l.returned_at.is_none() {
                 l.status = if l.background { ReturnStatus::Outstanding } else { ReturnStatus::Missing };
@@ -496,6 +546,14 @@ impl<'w> Builder<'w> {
         }
         self.session
     }
+}
+
+fn return_missing_call(source: &Source, id: &str, findings: &mut Vec<Finding>) {
+    findings.push(Finding::input_at(
+        source,
+        Culprit::Raw(format!("\"{id}\"")),
+        format!("tool result for call {id:?}, which no earlier tool_use made"),
+    ));
 }
 
 /// `subagent_type` compared loosely: Claude Code matches it case- and
