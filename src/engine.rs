@@ -66,6 +66,17 @@ pub fn check(paths: &[PathBuf], wf: &Workflow, opts: &Options) -> Result<Report,
     Ok(check_discovered(discovery, wf, opts))
 }
 
+/// Checks a transcript held in memory (standard input, tests).
+pub fn check_bytes(bytes: Vec<u8>, display: &str, wf: &Workflow, opts: &Options) -> Report {
+    let format = match discover::sniff_format(&bytes[..]) {
+        discover::Sniffed::Transcript(f) => f,
+        discover::Sniffed::NotTranscript => crate::model::Format::Session,
+    };
+    let job =
+        Job { origin: Origin::Memory(Arc::new(bytes)), display: Arc::from(display), format, subagents: Vec::new() };
+    check_discovered(Discovery { jobs: vec![job], ..Discovery::default() }, wf, opts)
+}
+
 pub fn check_discovered(discovery: Discovery, wf: &Workflow, opts: &Options) -> Report {
     let Discovery { jobs, findings, skipped } = discovery;
     let results: Vec<(Vec<Diagnostic>, usize, usize, bool)> = jobs
@@ -127,6 +138,7 @@ pub fn check_job(job: &Job, wf: &Workflow, opts: &Options) -> Checked {
         });
     }
     findings.retain(|f| opts.selection.enabled(f.rule));
+    place_in_runs(&session, &runs, &mut findings);
     for run in &runs {
         checks::check_run(wf, &session, run, &opts.selection, &mut findings);
     }
@@ -139,6 +151,19 @@ pub fn check_job(job: &Job, wf: &Workflow, opts: &Options) -> Checked {
         d.session = session.id.clone();
     }
     Checked { session, runs, diagnostics, subagent_files }
+}
+
+/// Gives input findings of the session file the run and phase in force at their line.
+fn place_in_runs(session: &Session, runs: &[Run], findings: &mut [Finding]) {
+    for f in findings.iter_mut().filter(|f| f.phase.is_none() && f.place.file == session.file) {
+        // The last event at or before the finding's line.
+        let at = session.events.partition_point(|e| e.source.line <= f.place.line);
+        let Some(ev) = at.checked_sub(1) else { continue };
+        if let Some(run) = runs.iter().find(|r| r.events().contains(&ev)) {
+            f.run = Some(run.index);
+            f.phase = run.phase_at(ev);
+        }
+    }
 }
 
 fn attach_subagents(session: &mut Session, job: &Job, detail: bool, findings: &mut Vec<Finding>) -> usize {

@@ -16,7 +16,9 @@ use crate::engine::Report;
 struct LineSource {
     name: String,
     text: String,
+    /// 1-based line and column of the culprit in the file.
     line: usize,
+    column: usize,
 }
 
 impl SourceCode for LineSource {
@@ -31,7 +33,7 @@ impl SourceCode for LineSource {
             self.text.as_bytes(),
             SourceSpan::from(0..self.text.len()),
             self.line.saturating_sub(1),
-            0,
+            self.column.saturating_sub(1),
             1,
         )))
     }
@@ -81,7 +83,7 @@ impl miette::Diagnostic for Rendered<'_> {
     }
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
         let ex = self.d.excerpt.as_ref()?;
-        let label = LabeledSpan::new(Some(self.d.rule.to_string()), ex.start, ex.end.saturating_sub(ex.start).max(1));
+        let label = LabeledSpan::new(None, ex.start, ex.end.saturating_sub(ex.start).max(1));
         Some(Box::new(std::iter::once(label)))
     }
 }
@@ -92,9 +94,10 @@ pub fn render(report: &Report, color: bool, out: &mut dyn Write) -> io::Result<(
     let handler = GraphicalReportHandler::new_themed(theme).with_width(120).with_links(false);
     for d in &report.diagnostics {
         let source = d.excerpt.as_ref().map(|ex| LineSource {
-            name: format!("{}:{}:{}", d.file, d.line, d.column),
+            name: d.file.clone(),
             text: ex.text.clone(),
             line: d.line as usize,
+            column: d.column as usize,
         });
         let rendered = Rendered { d, source };
         let mut text = String::new();

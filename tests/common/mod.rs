@@ -1,0 +1,73 @@
+//! Helpers shared by the integration tests.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+
+use orchlint::checks::Selection;
+use orchlint::engine::{self, Options, Report};
+use orchlint::workflow::Workflow;
+
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn fixtures() -> PathBuf {
+    repo().join("fixtures/transcripts")
+}
+
+/// `../shared` beside the repository, when it is there (it is in CI).
+pub fn shared() -> Option<PathBuf> {
+    let p = repo().join("../shared");
+    p.is_dir().then_some(p)
+}
+
+/// Checks paths with only the given rules (all when empty).
+pub fn check(paths: &[&Path], rules: &[&str]) -> Report {
+    let wf = Workflow::builtin();
+    let opts = Options {
+        selection: Selection { only: rules.iter().map(|r| r.to_string()).collect(), ..Selection::default() },
+        ..Options::default()
+    };
+    let paths: Vec<PathBuf> = paths.iter().map(|p| p.to_path_buf()).collect();
+    engine::check(&paths, &wf, &opts).expect("inputs exist")
+}
+
+/// A fixture of `fixtures/transcripts/manifest.json`.
+#[derive(Debug, serde::Deserialize)]
+pub struct Fixture {
+    pub file: String,
+    pub rule: String,
+    pub kind: String,
+    pub generation: String,
+    pub demonstrates: String,
+    pub violation: Option<Violation>,
+}
+
+#[derive(Debug, serde::Deserialize)]
+pub struct Violation {
+    pub line: u32,
+    pub phase: Option<u8>,
+}
+
+#[derive(Debug, serde::Deserialize)]
+struct Manifest {
+    fixtures: Vec<Fixture>,
+}
+
+pub fn manifest() -> Vec<Fixture> {
+    let text = std::fs::read_to_string(fixtures().join("manifest.json")).expect("manifest.json");
+    serde_json::from_str::<Manifest>(&text).expect("manifest.json parses").fixtures
+}
+
+/// Renders diagnostics as the human format does, without color.
+pub fn human(report: &Report) -> String {
+    let mut out = Vec::new();
+    orchlint::report::human::render(report, false, &mut out).unwrap();
+    String::from_utf8(out).unwrap()
+}
+
+/// Rewrites absolute repository paths so snapshots do not depend on the checkout.
+pub fn relative(text: &str) -> String {
+    text.replace(&format!("{}/", repo().display()), "")
+}
