@@ -188,6 +188,7 @@ fn attach_subagents(session: &mut Session, job: &Job, detail: bool, findings: &m
                 attached += 1;
                 session.launches[l].transcript = Some(SubagentTranscript {
                     file: file.display.to_string(),
+                    inline: false,
                     entries: info.entries,
                     tools: info.tools,
                 });

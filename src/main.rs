@@ -95,6 +95,15 @@ enum Color {
 }
 
 fn main() -> ExitCode {
+    let _ = miette::set_hook(Box::new(|_| {
+        Box::new(
+            miette::MietteHandlerOpts::new()
+                .width(100)
+                .break_words(false)
+                .word_splitter(textwrap::WordSplitter::NoHyphenation)
+                .build(),
+        )
+    }));
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Check(args) => run_check(args),

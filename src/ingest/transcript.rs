@@ -285,7 +285,8 @@ impl<'w> Builder<'w> {
             self.sidechain.insert(uuid, l);
         }
         let file = self.session.file.to_string();
-        self.session.launches[l].transcript = Some(SubagentTranscript { file, entries: 0, tools: Vec::new() });
+        self.session.launches[l].transcript =
+            Some(SubagentTranscript { file, inline: true, entries: 0, tools: Vec::new() });
         Some(l)
     }
 
@@ -295,7 +296,12 @@ impl<'w> Builder<'w> {
         }
         let file = source.file.to_string();
         let launch = &mut self.session.launches[l];
-        let t = launch.transcript.get_or_insert_with(|| SubagentTranscript { file, entries: 0, tools: Vec::new() });
+        let t = launch.transcript.get_or_insert_with(|| SubagentTranscript {
+            file,
+            inline: true,
+            entries: 0,
+            tools: Vec::new(),
+        });
         t.entries += 1;
         if let Some(Content::Blocks(blocks)) = e.message.0.as_ref().map(|m| &m.content) {
             for b in blocks {

@@ -133,6 +133,8 @@ pub struct Launch {
 pub struct SubagentTranscript {
     /// The file, or the session file for inline sidechains and stream lines.
     pub file: String,
+    /// Whether the subagent's entries are inside the session file itself.
+    pub inline: bool,
     /// Number of entries of the subagent.
     pub entries: u32,
     /// Tools the subagent called, in first-use order.

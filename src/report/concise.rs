@@ -9,5 +9,20 @@ pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         writeln!(out, "{}:{}:{}: {}[{}] {}", d.file, d.line, d.column, d.severity.as_str(), d.rule, d.message)?;
     }
     let s = &report.summary;
-    writeln!(out, "Found {} errors, {} warnings, {} notes in {} runs.", s.errors, s.warnings, s.notes, s.runs)
+    writeln!(
+        out,
+        "Found {}, {}, {} in {}.",
+        plural(s.errors, "error"),
+        plural(s.warnings, "warning"),
+        plural(s.notes, "note"),
+        plural(s.runs, "workflow run")
+    )
+}
+
+fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        format!("1 {word}")
+    } else {
+        format!("{n} {word}s")
+    }
 }

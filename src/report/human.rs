@@ -91,7 +91,11 @@ impl miette::Diagnostic for Rendered<'_> {
 /// Renders every diagnostic and the summary.
 pub fn render(report: &Report, color: bool, out: &mut dyn Write) -> io::Result<()> {
     let theme = if color { GraphicalTheme::unicode() } else { GraphicalTheme::unicode_nocolor() };
-    let handler = GraphicalReportHandler::new_themed(theme).with_width(120).with_links(false);
+    let handler = GraphicalReportHandler::new_themed(theme)
+        .with_width(120)
+        .with_links(false)
+        .with_break_words(false)
+        .with_word_splitter(textwrap::WordSplitter::NoHyphenation);
     for d in &report.diagnostics {
         let source = d.excerpt.as_ref().map(|ex| LineSource {
             name: d.file.clone(),

@@ -80,12 +80,39 @@ pub struct Step {
 #[derive(Serialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum StepKind {
-    PhaseStart { phase: u8, header: String },
-    Launch { message: u32, subagent_type: String, description: Option<String>, background: bool },
-    Return { subagent_type: String, status: ReturnStatus, launched_line: u32 },
-    Tool { message: u32, name: String, target: Option<String> },
-    UserMessage { text: String },
-    Command { name: String, args: String },
+    PhaseStart {
+        phase: u8,
+        header: String,
+    },
+    Launch {
+        message: u32,
+        subagent_type: String,
+        description: Option<String>,
+        background: bool,
+    },
+    Return {
+        subagent_type: String,
+        status: ReturnStatus,
+        launched_line: u32,
+    },
+    Tool {
+        message: u32,
+        name: String,
+        target: Option<String>,
+    },
+    UserMessage {
+        text: String,
+    },
+    Command {
+        name: String,
+        args: String,
+    },
+    /// A diagnostic reported at this line.
+    Finding {
+        rule: String,
+        severity: crate::diagnostic::Severity,
+        message: String,
+    },
 }
 
 fn shorten(text: &str, max: usize) -> String {
@@ -188,6 +215,22 @@ fn session_view(c: &Checked, wf: &Workflow) -> SessionView {
                     _ => {}
                 }
             }
+            // The run's diagnostics, each after the steps of its line.
+            for d in c.diagnostics.iter().filter(|d| d.run == Some(run.index) && d.file == s.file.as_ref()) {
+                let at = timeline.partition_point(|step| step.line <= d.line);
+                timeline.insert(
+                    at,
+                    Step {
+                        line: d.line,
+                        phase: d.phase,
+                        what: StepKind::Finding {
+                            rule: d.rule.to_string(),
+                            severity: d.severity,
+                            message: d.message.clone(),
+                        },
+                    },
+                );
+            }
             RunView {
                 index: run.index,
                 line: s.events.get(run.start).map_or(0, |e| e.source.line),
@@ -241,8 +284,17 @@ pub fn render_human(doc: &InspectDocument, out: &mut dyn Write) -> io::Result<()
         writeln!(out, "  agent tree: orchestrator → {} launches", s.launches.len())?;
         for l in &s.launches {
             let transcript = match &l.transcript {
-                Some(t) if t.tools.is_empty() => format!(", {} ({} entries)", t.file, t.entries),
-                Some(t) => format!(", {} ({} entries; tools {})", t.file, t.entries, t.tools.join(", ")),
+                Some(t) => {
+                    let dir = s.file.rsplit_once('/').map(|(d, _)| format!("{d}/")).unwrap_or_default();
+                    let place = if t.inline {
+                        "inline".to_string()
+                    } else {
+                        t.file.strip_prefix(&dir).unwrap_or(&t.file).to_string()
+                    };
+                    let tools =
+                        if t.tools.is_empty() { String::new() } else { format!("; tools {}", t.tools.join(", ")) };
+                    format!(", {place} ({} entries{tools})", t.entries)
+                }
                 None => String::new(),
             };
             writeln!(
@@ -298,6 +350,9 @@ pub fn render_human(doc: &InspectDocument, out: &mut dyn Write) -> io::Result<()
                     ),
                     StepKind::UserMessage { text } => format!("user    {text:?}"),
                     StepKind::Command { name, args } => format!("command {name} {args}"),
+                    StepKind::Finding { rule, severity, message } => {
+                        format!(">>> {}[{rule}] {message}", severity.as_str())
+                    }
                 };
                 writeln!(out, "    {:>5} {phase}  {what}", step.line)?;
             }

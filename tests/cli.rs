@@ -1,0 +1,158 @@
+//! The command line as a user runs it: exit status, stdout and stderr
+//! snapshotted together for each format and subcommand.
+
+mod common;
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+use common::{fixtures, repo};
+
+/// Runs orchlint in the repository root and renders status + stdout + stderr.
+fn run(args: &[&str], stdin: Option<&[u8]>) -> String {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_orchlint"));
+    cmd.args(args).current_dir(repo()).env("NO_COLOR", "1");
+    cmd.stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() });
+    cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+    let mut child = cmd.spawn().expect("orchlint runs");
+    if let Some(bytes) = stdin {
+        child.stdin.take().unwrap().write_all(bytes).unwrap();
+    }
+    let out = child.wait_with_output().unwrap();
+    format!(
+        "exit: {}\n--- stdout\n{}--- stderr\n{}",
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+const TWO_ARCHITECTS: &str = "fixtures/transcripts/agent-count/invalid-v2.1-phase4-two-architects.jsonl";
+const CLEAN: &str = "fixtures/transcripts/agent-count/valid-v2.0-clean.jsonl";
+
+#[test]
+fn check_human() {
+    insta::assert_snapshot!(run(&["check", TWO_ARCHITECTS], None));
+}
+
+#[test]
+fn check_concise() {
+    insta::assert_snapshot!(run(&["check", TWO_ARCHITECTS, "--format", "concise"], None));
+}
+
+#[test]
+fn check_json() {
+    let out = run(&["check", TWO_ARCHITECTS, "--format", "json"], None);
+    insta::assert_snapshot!(out);
+}
+
+#[test]
+fn check_clean_exits_zero() {
+    insta::assert_snapshot!(run(&["check", CLEAN, "--format", "concise"], None));
+}
+
+#[test]
+fn check_fixture_folder() {
+    insta::assert_snapshot!(run(&["check", "fixtures/transcripts/approval-gate", "--format", "concise"], None));
+}
+
+#[test]
+fn check_select_and_ignore() {
+    let only = run(&["check", TWO_ARCHITECTS, "--format", "concise", "--select", "incomplete-run"], None);
+    assert!(only.starts_with("exit: 0"), "{only}");
+    assert!(!only.contains("[agent-count]"), "{only}");
+    let without = run(&["check", TWO_ARCHITECTS, "--format", "concise", "--ignore", "agent-count"], None);
+    assert!(without.starts_with("exit: 0") && !without.contains("[agent-count]"), "{without}");
+}
+
+#[test]
+fn check_stdin_stream_json() {
+    let bytes = std::fs::read(fixtures().join("agent-count/invalid-stream-phase4-two-architects.jsonl")).unwrap();
+    insta::assert_snapshot!(run(&["check", "-", "--format", "concise"], Some(&bytes)));
+}
+
+#[test]
+fn check_unknown_rule_is_usage_error() {
+    insta::assert_snapshot!(run(&["check", CLEAN, "--select", "agent-cuont"], None));
+}
+
+#[test]
+fn check_missing_path_is_exit_2() {
+    insta::assert_snapshot!(run(&["check", "no/such/dir"], None));
+}
+
+#[test]
+fn check_folder_without_transcripts_is_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("notes.txt"), "hello").unwrap();
+    let out = run(&["check", dir.path().to_str().unwrap()], None);
+    assert!(out.starts_with("exit: 2"), "{out}");
+    assert!(out.contains("no transcripts found"), "{out}");
+}
+
+#[test]
+fn check_with_malformed_rules_file_names_line_and_fix() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = orchlint::workflow::DEFAULT_RULES.replace("ml-architect = \"3\"", "ml-architect = 3");
+    let path = dir.path().join("rules.toml");
+    std::fs::write(&path, text).unwrap();
+    let out = run(&["check", CLEAN, "--rules", path.to_str().unwrap()], None);
+    let out = out.replace(dir.path().to_str().unwrap(), "TMP");
+    insta::assert_snapshot!(out);
+}
+
+#[test]
+fn check_with_a_rules_file_of_another_workflow() {
+    // A second workflow needs a new rules file, not new Rust: rename the
+    // namespace and the agent count changes the verdicts.
+    let dir = tempfile::tempdir().unwrap();
+    let text = orchlint::workflow::DEFAULT_RULES.replace("ml-architect = \"3\"", "ml-architect = \"2\"");
+    let path = dir.path().join("rules.toml");
+    std::fs::write(&path, text).unwrap();
+    let out = run(&["check", TWO_ARCHITECTS, "--format", "concise", "--rules", path.to_str().unwrap()], None);
+    assert!(!out.contains("[agent-count]"), "{out}");
+}
+
+#[test]
+fn explain_prints_the_rule_doc() {
+    let out = run(&["explain", "approval-gate"], None);
+    let doc = std::fs::read_to_string(repo().join("docs/rules/approval-gate.md")).unwrap();
+    assert_eq!(out, format!("exit: 0\n--- stdout\n{doc}--- stderr\n"));
+}
+
+#[test]
+fn explain_unknown_rule() {
+    insta::assert_snapshot!(run(&["explain", "nope"], None));
+}
+
+#[test]
+fn rules_lists_every_rule() {
+    insta::assert_snapshot!(run(&["rules"], None));
+}
+
+#[test]
+fn inspect_human() {
+    insta::assert_snapshot!(run(
+        &["inspect", "fixtures/transcripts/wait-for-agents/invalid-v2.1-phase3-while-phase2-outstanding.jsonl"],
+        None
+    ));
+}
+
+#[test]
+fn inspect_json() {
+    insta::assert_snapshot!(run(
+        &[
+            "inspect",
+            "fixtures/transcripts/parallel-launch/invalid-v2.0-phase7-one-at-a-time.jsonl",
+            "--format",
+            "json"
+        ],
+        None
+    ));
+}
+
+#[test]
+fn no_arguments_is_usage_error() {
+    let out = run(&[], None);
+    assert!(out.starts_with("exit: 2"), "{out}");
+}
