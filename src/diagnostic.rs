@@ -45,6 +45,8 @@ pub enum Culprit {
     Key(String),
     /// These exact bytes of the line.
     Raw(String),
+    /// The entry's own `"type"` (user, assistant, system, …), not a nested one.
+    EntryType,
 }
 
 /// Where a finding is: a line of a file and, once resolved, the column and byte span.
@@ -139,6 +141,13 @@ pub fn locate(line: &[u8], culprit: &Culprit) -> (usize, usize) {
         }
         Culprit::Key(key) => value_after_key(line, 0, key),
         Culprit::Raw(raw) => memchr::memmem::find(line, raw.as_bytes()).map(|s| (s, s + raw.len())),
+        Culprit::EntryType => ["\"assistant\"", "\"user\"", "\"system\"", "\"queue-operation\"", "\"result\""]
+            .iter()
+            .filter_map(|t| {
+                let needle = format!("\"type\":{t}");
+                memchr::memmem::find(line, needle.as_bytes()).map(|s| (s + 7, s + needle.len()))
+            })
+            .min(),
     };
     found.unwrap_or(whole)
 }

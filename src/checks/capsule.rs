@@ -11,7 +11,7 @@ pub fn check(ctx: &Ctx, sink: &mut Sink) {
     let Some(args) = run.args.as_deref() else {
         sink.report_as(
             Severity::Note,
-            ctx.place(run.start, Culprit::Line),
+            ctx.place(run.start, Culprit::EntryType),
             run.phase_at(run.start),
             "the transcript does not record the command's arguments; capsule use cannot be judged".into(),
         );

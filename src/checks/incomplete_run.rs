@@ -17,5 +17,5 @@ pub fn check(ctx: &Ctx, sink: &mut Sink) {
         }
         None => format!("the run announced no phase; it stopped before reaching phase {total}"),
     };
-    sink.report(ctx.place(last_event, Culprit::Line), run.visits.last().map(|v| v.phase), message);
+    sink.report(ctx.place(last_event, Culprit::EntryType), run.visits.last().map(|v| v.phase), message);
 }
