@@ -2,7 +2,7 @@
 //! subagents → find runs → run the checks → resolve places → one report.
 
 use std::fs::File;
-use std::io::{BufRead, BufReader, Seek, SeekFrom};
+use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -14,7 +14,7 @@ use crate::diagnostic::{self, Culprit, Diagnostic, Finding, Severity};
 use crate::ingest::discover::{self, Discovery, InputError, Job, Origin};
 use crate::ingest::{subagent, transcript};
 use crate::model::run::{find_runs, Run};
-use crate::model::{Session, Source, SubagentTranscript};
+use crate::model::{Format, Session, Source, SubagentTranscript};
 use crate::workflow::Workflow;
 
 /// How to run a check.
@@ -58,11 +58,13 @@ pub struct Checked {
     pub runs: Vec<Run>,
     pub diagnostics: Vec<Diagnostic>,
     pub subagent_files: usize,
+    /// Not a transcript: skipped.
+    pub skipped: bool,
 }
 
 /// Discovers the inputs and checks every session.
 pub fn check(paths: &[PathBuf], wf: &Workflow, opts: &Options) -> Result<Report, InputError> {
-    let discovery = discover::discover(paths)?;
+    let discovery = discover::discover(paths, opts.detail)?;
     Ok(check_discovered(discovery, wf, opts))
 }
 
@@ -72,31 +74,40 @@ pub fn check_bytes(bytes: Vec<u8>, display: &str, wf: &Workflow, opts: &Options)
         discover::Sniffed::Transcript(f) => f,
         discover::Sniffed::NotTranscript => crate::model::Format::Session,
     };
-    let job =
-        Job { origin: Origin::Memory(Arc::new(bytes)), display: Arc::from(display), format, subagents: Vec::new() };
+    let job = Job {
+        origin: Origin::Memory(Arc::new(bytes)),
+        display: Arc::from(display),
+        format: Some(format),
+        explicit: true,
+        subagents: Vec::new(),
+    };
     check_discovered(Discovery { jobs: vec![job], ..Discovery::default() }, wf, opts)
 }
 
 pub fn check_discovered(discovery: Discovery, wf: &Workflow, opts: &Options) -> Report {
     let Discovery { jobs, findings, skipped } = discovery;
-    let results: Vec<(Vec<Diagnostic>, usize, usize, bool)> = jobs
+    let results: Vec<(Vec<Diagnostic>, usize, usize, bool, bool)> = jobs
         .par_iter()
         .map(|job| {
             let c = check_job(job, wf, opts);
             let no_run = c.runs.is_empty() && c.session.has_conversation();
-            (c.diagnostics, c.runs.len(), c.subagent_files, no_run)
+            (c.diagnostics, c.runs.len(), c.subagent_files, no_run, c.skipped)
         })
         .collect();
     let mut report = Report::default();
-    report.summary.transcripts = jobs.len();
     report.summary.skipped_files = skipped.len();
     let selected: Vec<Finding> = findings.into_iter().filter(|f| opts.selection.enabled(f.rule)).collect();
     report.diagnostics.extend(resolve(selected, None, wf));
-    for (diags, runs, subs, no_run) in results {
+    for (diags, runs, subs, no_run, skipped) in results {
         report.diagnostics.extend(diags);
         report.summary.runs += runs;
         report.summary.subagent_files += subs;
         report.summary.sessions_without_run += usize::from(no_run);
+        if skipped {
+            report.summary.skipped_files += 1;
+        } else {
+            report.summary.transcripts += 1;
+        }
     }
     diagnostic::sort(&mut report.diagnostics);
     for d in &report.diagnostics {
@@ -112,18 +123,28 @@ pub fn check_discovered(discovery: Discovery, wf: &Workflow, opts: &Options) -> 
 /// Parses one session, attaches its subagents, finds its runs and checks them.
 pub fn check_job(job: &Job, wf: &Workflow, opts: &Options) -> Checked {
     let mut findings = Vec::new();
-    let mut session = match &job.origin {
+    let source = || Source { file: job.display.clone(), line: 1, offset: 0 };
+    let parse = |reader: &mut dyn Read, format: Option<Format>, findings: &mut Vec<Finding>| {
+        transcript::parse(reader, job.display.clone(), format, wf, findings)
+    };
+    let parsed = match &job.origin {
+        Origin::Memory(bytes) => parse(&mut &bytes[..], job.format, &mut findings),
         Origin::File(path) => match File::open(path) {
-            Ok(f) => transcript::parse(f, job.display.clone(), job.format, wf, &mut findings),
+            Ok(mut file) => parse(&mut file, job.format, &mut findings),
             Err(e) => {
-                findings.push(Finding::input(
-                    Source { file: job.display.clone(), line: 1, offset: 0 },
-                    format!("cannot read the file: {e}"),
-                ));
-                transcript::parse(&b""[..], job.display.clone(), job.format, wf, &mut findings)
+                findings.push(Finding::input(source(), format!("cannot read the file: {e}")));
+                parse(&mut &b""[..], Some(Format::Session), &mut findings)
             }
         },
-        Origin::Memory(bytes) => transcript::parse(&bytes[..], job.display.clone(), job.format, wf, &mut findings),
+    };
+    let Some(mut session) = parsed else {
+        if job.explicit {
+            findings
+                .push(Finding::input(source(), "not a Claude Code transcript (no session entries); skipped".into()));
+        }
+        let session = Session::empty(job.display.clone());
+        let diagnostics = resolve(findings, None, wf);
+        return Checked { session, runs: Vec::new(), diagnostics, subagent_files: 0, skipped: true };
     };
     let subagent_files = attach_subagents(&mut session, job, opts.detail, &mut findings);
     let runs = find_runs(&session, wf, opts.force_workflow);
@@ -150,7 +171,7 @@ pub fn check_job(job: &Job, wf: &Workflow, opts: &Options) -> Checked {
     for d in &mut diagnostics {
         d.session = session.id.clone();
     }
-    Checked { session, runs, diagnostics, subagent_files }
+    Checked { session, runs, diagnostics, subagent_files, skipped: false }
 }
 
 /// Gives input findings of the session file the run and phase in force at their line.
@@ -169,7 +190,13 @@ fn place_in_runs(session: &Session, runs: &[Run], findings: &mut [Finding]) {
 fn attach_subagents(session: &mut Session, job: &Job, detail: bool, findings: &mut Vec<Finding>) -> usize {
     let mut attached = 0;
     for file in &job.subagents {
-        let info = subagent::read(&file.path, &file.display, detail, findings);
+        let info = match &file.read {
+            Some((info, read_findings)) => {
+                findings.extend(read_findings.iter().cloned());
+                info.clone()
+            }
+            None => subagent::read(&file.path, &file.display, detail, findings),
+        };
         if subagent::is_internal(&file.agent_id) || info.is_warmup() || info.entries == 0 {
             continue;
         }

@@ -188,11 +188,12 @@ fn run_check(args: CheckArgs) -> miette::Result<ExitCode> {
 fn run_inspect(args: InspectArgs) -> miette::Result<ExitCode> {
     let wf = load_workflow(&args.common)?;
     let opts = Options { force_workflow: args.common.workflow.is_some(), detail: true, ..Options::default() };
-    let discovery = discover::discover(&args.common.paths).map_err(|e| miette::miette!("{e}"))?;
+    let discovery = discover::discover(&args.common.paths, true).map_err(|e| miette::miette!("{e}"))?;
     if discovery.jobs.is_empty() {
         miette::bail!("no transcripts found");
     }
-    let checked: Vec<_> = discovery.jobs.iter().map(|job| engine::check_job(job, &wf, &opts)).collect();
+    let checked: Vec<_> =
+        discovery.jobs.iter().map(|job| engine::check_job(job, &wf, &opts)).filter(|c| !c.skipped).collect();
     let doc = report::inspect::build(&checked, &wf);
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());

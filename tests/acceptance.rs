@@ -65,7 +65,7 @@ fn external_sessions_are_read_and_every_launch_is_attributed() {
     // Every file, one by one, and every launch attributed with its return.
     let wf = Workflow::builtin();
     let opts = Options { detail: true, ..Options::default() };
-    let discovery = discover::discover(std::slice::from_ref(&external)).unwrap();
+    let discovery = discover::discover(std::slice::from_ref(&external), true).unwrap();
     let mut launches = 0;
     for job in &discovery.jobs {
         let checked = engine::check_job(job, &wf, &opts);

@@ -33,6 +33,9 @@ pub struct SubagentFile {
     pub path: PathBuf,
     pub display: Arc<str>,
     pub agent_id: String,
+    /// What discovery already read of it (2.0.x siblings are read to learn
+    /// their session), with the problems found; `None` when not read yet.
+    pub read: Option<(crate::ingest::subagent::SubagentInfo, Vec<Finding>)>,
 }
 
 /// One session to check.
@@ -40,7 +43,10 @@ pub struct SubagentFile {
 pub struct Job {
     pub origin: Origin,
     pub display: Arc<str>,
-    pub format: Format,
+    /// The format, when known; otherwise the job sniffs it from the first lines.
+    pub format: Option<Format>,
+    /// Named on the command line (a non-transcript is then reported, not just skipped).
+    pub explicit: bool,
     pub subagents: Vec<SubagentFile>,
 }
 
@@ -110,6 +116,26 @@ struct Envelope<'a> {
     session_id_snake: Option<serde::de::IgnoredAny>,
 }
 
+/// What one line says about its file's format: `None` when the line does not
+/// parse as a JSON object (look at the next one).
+pub fn sniff_line(bytes: &[u8]) -> Option<Sniffed> {
+    let env = serde_json::from_slice::<Envelope<'_>>(bytes).ok()?;
+    let ty = env.kind.as_deref();
+    if ty == Some("system") && env.subtype.as_deref() == Some("init") {
+        return Some(Sniffed::Transcript(Format::StreamJson));
+    }
+    if ty == Some("result") || (env.session_id_snake.is_some() && env.session_id.is_none()) {
+        return Some(Sniffed::Transcript(Format::StreamJson));
+    }
+    if env.session_id.is_some() || ty.is_some_and(|t| SESSION_TYPES.contains(&t)) {
+        return Some(Sniffed::Transcript(Format::Session));
+    }
+    Some(Sniffed::NotTranscript)
+}
+
+/// How many unparseable lines to look past before calling a file a session.
+pub const SNIFF_LINES: u32 = 20;
+
 /// Tells a session file from stream-json output and from JSONL that is not a
 /// transcript, by the first lines that parse.
 pub fn sniff_format<R: Read>(reader: R) -> Sniffed {
@@ -120,21 +146,12 @@ pub fn sniff_format<R: Read>(reader: R) -> Sniffed {
             continue;
         }
         seen += 1;
-        if seen > 20 {
+        if seen > SNIFF_LINES {
             break;
         }
-        let Ok(env) = serde_json::from_slice::<Envelope<'_>>(line.bytes) else { continue };
-        let ty = env.kind.0.as_deref();
-        if ty == Some("system") && env.subtype.0.as_deref() == Some("init") {
-            return Sniffed::Transcript(Format::StreamJson);
+        if let Some(sniffed) = sniff_line(line.bytes) {
+            return sniffed;
         }
-        if ty == Some("result") || (env.session_id_snake.is_some() && env.session_id.is_none()) {
-            return Sniffed::Transcript(Format::StreamJson);
-        }
-        if env.session_id.is_some() || ty.is_some_and(|t| SESSION_TYPES.contains(&t)) {
-            return Sniffed::Transcript(Format::Session);
-        }
-        return Sniffed::NotTranscript;
     }
     // Empty or wholly damaged: read it as a session so its problems are reported.
     Sniffed::Transcript(Format::Session)
@@ -191,18 +208,25 @@ enum Role {
 }
 
 fn role(path: &Path) -> Role {
+    static MARKER: std::sync::LazyLock<memchr::memmem::FinderRev<'static>> = std::sync::LazyLock::new(|| {
+        let sep = std::path::MAIN_SEPARATOR_STR;
+        memchr::memmem::FinderRev::new(format!("{sep}subagents{sep}").into_bytes().leak())
+    });
     let bytes = path.as_os_str().as_encoded_bytes();
     let name = name_bytes(path);
     let sep = std::path::MAIN_SEPARATOR as u8;
-    let marker = [&[sep][..], b"subagents", &[sep][..]].concat();
-    if let Some(at) = memchr::memmem::rfind(bytes, &marker) {
-        let after = &bytes[at + marker.len()..];
+    if let Some(at) = MARKER.rfind(bytes) {
+        let after = &bytes[at + MARKER.needle().len()..];
         if name == b"journal.jsonl" || memchr::memchr(sep, after).is_some() || agent_file_id(path).is_none() {
             // journal.jsonl, workflows/<run>/…: lifecycle records, not transcripts.
             return Role::Ignored;
         }
-        let session_dir = path.parent().and_then(Path::parent).expect("subagents has a parent");
-        return Role::NestedSubagent { session_file: session_dir.with_extension("jsonl") };
+        // `<dir>/<session>/subagents/agent-x.jsonl` belongs to `<dir>/<session>.jsonl`.
+        let mut session_file = bytes[..at].to_vec();
+        session_file.extend_from_slice(b".jsonl");
+        // SAFETY: made of a prefix of an OsStr's encoded bytes and ASCII.
+        let session_file = unsafe { OsString::from_encoded_bytes_unchecked(session_file) };
+        return Role::NestedSubagent { session_file: PathBuf::from(session_file) };
     }
     if agent_file_id(path).is_some() {
         return Role::SiblingSubagent;
@@ -210,8 +234,51 @@ fn role(path: &Path) -> Role {
     Role::Candidate
 }
 
+/// Every `.jsonl` file under a folder, in sorted order. The folder's
+/// subfolders are walked in parallel; a folder that cannot be read is reported.
+fn walk_jsonl(root: &Path, findings: &mut Vec<Finding>) -> Vec<PathBuf> {
+    let mut top: Vec<walkdir::DirEntry> = Vec::new();
+    let mut errors: Vec<walkdir::Error> = Vec::new();
+    for entry in WalkDir::new(root).min_depth(1).max_depth(1).follow_links(false).sort_by_file_name() {
+        match entry {
+            Ok(e) => top.push(e),
+            Err(e) => errors.push(e),
+        }
+    }
+    let walked: Vec<(Vec<PathBuf>, Vec<walkdir::Error>)> = top
+        .par_iter()
+        .map(|entry| {
+            let mut files = Vec::new();
+            let mut errors = Vec::new();
+            if entry.file_type().is_dir() {
+                for e in WalkDir::new(entry.path()).follow_links(false).sort_by_file_name() {
+                    match e {
+                        Ok(e) if e.file_type().is_file() && is_jsonl(e.path()) => files.push(e.into_path()),
+                        Ok(_) => {}
+                        Err(err) => errors.push(err),
+                    }
+                }
+            } else if entry.file_type().is_file() && is_jsonl(entry.path()) {
+                files.push(entry.path().to_path_buf());
+            }
+            (files, errors)
+        })
+        .collect();
+    let mut files = Vec::new();
+    for (f, e) in walked {
+        files.extend(f);
+        errors.extend(e);
+    }
+    for err in errors {
+        let place = err.path().map(display).unwrap_or_else(|| display(root));
+        findings.push(Finding::input(Source { file: place, line: 1, offset: 0 }, format!("cannot read: {err}")));
+    }
+    files
+}
+
 /// Finds the jobs for the given paths (`-` is standard input).
-pub fn discover(paths: &[PathBuf]) -> Result<Discovery, InputError> {
+/// `detail` reads subagent files in full (the tools they used), for `inspect`.
+pub fn discover(paths: &[PathBuf], detail: bool) -> Result<Discovery, InputError> {
     let mut out = Discovery::default();
     let mut candidates: Vec<PathBuf> = Vec::new();
     let mut nested: BTreeMap<OsString, Vec<SubagentFile>> = BTreeMap::new();
@@ -229,7 +296,8 @@ pub fn discover(paths: &[PathBuf]) -> Result<Discovery, InputError> {
             out.jobs.push(Job {
                 origin: Origin::Memory(Arc::new(bytes)),
                 display: Arc::from("<stdin>"),
-                format,
+                format: Some(format),
+                explicit: true,
                 subagents: Vec::new(),
             });
             continue;
@@ -238,13 +306,8 @@ pub fn discover(paths: &[PathBuf]) -> Result<Discovery, InputError> {
             return Err(InputError::Missing(path.display().to_string()));
         }
         if path.is_dir() {
-            let walk = WalkDir::new(path).follow_links(false).sort_by_file_name();
-            for entry in walk.into_iter().filter_map(Result::ok) {
-                let p = entry.path();
-                if !entry.file_type().is_file() || !is_jsonl(p) {
-                    continue;
-                }
-                sort_into(p, &mut candidates, &mut nested, &mut siblings);
+            for p in walk_jsonl(path, &mut out.findings) {
+                sort_into(&p, &mut candidates, &mut nested, &mut siblings);
             }
         } else {
             explicit_files.push(path.clone());
@@ -298,60 +361,51 @@ pub fn discover(paths: &[PathBuf]) -> Result<Discovery, InputError> {
 
     // Sibling agent files belong to the session named inside them.
     let mut by_session: BTreeMap<OsString, Vec<SubagentFile>> = BTreeMap::new();
-    let sibling_sessions: Vec<Option<String>> = siblings.par_iter().map(|p| first_session_id(p)).collect();
-    for (p, session_id) in siblings.into_iter().zip(sibling_sessions) {
+    // Sibling agent files name their session inside: read each once, here.
+    let sibling_reads: Vec<_> = siblings
+        .par_iter()
+        .map(|p| {
+            let mut findings = Vec::new();
+            let info = crate::ingest::subagent::read(p, &display(p), detail, &mut findings);
+            (info, findings)
+        })
+        .collect();
+    for (p, (info, findings)) in siblings.into_iter().zip(sibling_reads) {
         let agent_id = agent_file_id(&p).unwrap_or_default();
-        let file = SubagentFile { display: display(&p), agent_id, path: p.clone() };
+        let session_id = info.session_id.clone();
+        let empty = info.entries == 0 && findings.is_empty();
+        let file = SubagentFile { display: display(&p), agent_id, path: p.clone(), read: Some((info, findings)) };
         match session_id {
             Some(sid) => {
                 let session_file = p.with_file_name(format!("{sid}.jsonl"));
                 by_session.entry(session_file.into_os_string()).or_default().push(file);
             }
-            None => {
-                // Empty agent files are what Claude Code leaves of aborted agents.
-                if std::fs::metadata(&p).map(|m| m.len() > 1).unwrap_or(false) {
-                    by_session.entry(OsString::new()).or_default().push(file);
-                }
-            }
+            // Empty agent files are what Claude Code leaves of aborted agents.
+            None if empty => {}
+            None => by_session.entry(OsString::new()).or_default().push(file),
         }
     }
     for (k, v) in nested {
         by_session.entry(k).or_default().extend(v);
     }
 
-    let sniffed: Vec<std::io::Result<Sniffed>> =
-        candidates.par_iter().map(|p| File::open(p).map(sniff_format)).collect();
-    for (path, sniffed) in candidates.into_iter().zip(sniffed) {
-        let format = match sniffed {
-            Ok(sniffed) => match sniffed {
-                Sniffed::Transcript(f) => f,
-                Sniffed::NotTranscript => {
-                    if explicit_files.contains(&path) {
-                        out.findings.push(Finding::input(
-                            Source { file: display(&path), line: 1, offset: 0 },
-                            "not a Claude Code transcript (no session entries); skipped".into(),
-                        ));
-                    }
-                    out.skipped.push(path.display().to_string());
-                    continue;
-                }
-            },
-            Err(e) => {
-                out.findings.push(Finding::input(
-                    Source { file: display(&path), line: 1, offset: 0 },
-                    format!("cannot read the file: {e}"),
-                ));
-                continue;
-            }
-        };
+    for path in candidates {
         let subagents = by_session.remove(path.as_os_str()).unwrap_or_default();
-        out.jobs.push(Job { origin: Origin::File(path.clone()), display: display(&path), format, subagents });
+        let explicit = explicit_files.contains(&path);
+        out.jobs.push(Job {
+            origin: Origin::File(path.clone()),
+            display: display(&path),
+            format: None,
+            explicit,
+            subagents,
+        });
     }
 
     // Whatever is left has no session file to belong to.
     for (session_file, files) in by_session {
         for f in files {
-            if crate::ingest::subagent::is_internal(&f.agent_id) {
+            let warmup = f.read.as_ref().is_some_and(|(info, _)| info.is_warmup());
+            if crate::ingest::subagent::is_internal(&f.agent_id) || warmup {
                 continue;
             }
             let why = if session_file.is_empty() {
@@ -380,7 +434,7 @@ fn sort_into(
             let agent_id = agent_file_id(p).unwrap_or_default();
             let list = nested.entry(session_file.into_os_string()).or_default();
             if !list.iter().any(|f| f.path == p) {
-                list.push(SubagentFile { path: p.to_path_buf(), display: display(p), agent_id });
+                list.push(SubagentFile { path: p.to_path_buf(), display: display(p), agent_id, read: None });
             }
         }
         Role::SiblingSubagent => siblings.push(p.to_path_buf()),

@@ -18,6 +18,8 @@ pub fn is_internal(agent_id: &str) -> bool {
 pub struct SubagentInfo {
     /// The first user entry's text: the launch prompt.
     pub prompt: Option<String>,
+    /// The parent session's id, from the first entry that names it.
+    pub session_id: Option<String>,
     /// User and assistant entries (counted in full only with `detail`).
     pub entries: u32,
     /// Tools the agent called, in first-use order (read only with `detail`).
@@ -59,6 +61,9 @@ pub fn read(path: &Path, display: &std::sync::Arc<str>, detail: bool, findings: 
             }
         };
         let source = Source { file: display.clone(), line: line.number, offset: line.offset };
+        if info.session_id.is_none() {
+            info.session_id = crate::ingest::lines::quick_string(line.bytes, "sessionId").map(str::to_string);
+        }
         if !detail && info.prompt.is_some() {
             // `check` needs only the prompt; the rest is only checked for damage.
             if !line.bytes.iter().all(u8::is_ascii_whitespace) && !looks_whole(line.bytes) {
@@ -79,7 +84,7 @@ pub fn read(path: &Path, display: &std::sync::Arc<str>, detail: bool, findings: 
         if !need_prompt && !need_tools {
             continue;
         }
-        match serde_json::from_slice::<Entry>(line.bytes) {
+        match sonic_rs::from_slice::<Entry>(line.bytes) {
             Ok(entry) => {
                 let Some(message) = entry.message.0 else { continue };
                 if need_prompt {

@@ -5,6 +5,7 @@ use std::io::Read;
 use std::sync::Arc;
 
 use crate::diagnostic::{Culprit, Finding, Severity};
+use crate::ingest::discover::Sniffed;
 use crate::ingest::lines::{looks_whole, quick_string, sniff, LineReader, Wanted};
 use crate::ingest::raw::{Block, Content, Entry};
 use crate::model::text::{classify_user_text, tag};
@@ -14,18 +15,38 @@ use crate::model::{
 use crate::workflow::Workflow;
 
 /// Reads a transcript and builds its session; input problems become findings.
+/// With `format` unknown it is told from the first lines; `None` when the
+/// file is not a transcript at all (a history, a journal).
 pub fn parse<R: Read>(
     reader: R,
     file: Arc<str>,
-    format: Format,
+    format: Option<Format>,
     wf: &Workflow,
     findings: &mut Vec<Finding>,
-) -> Session {
-    let mut b = Builder::new(file, format, wf);
+) -> Option<Session> {
+    let mut b = Builder::new(file, format.unwrap_or(Format::Session), wf);
+    let mut undecided = format.is_none().then_some(0u32);
     let mut lines = LineReader::new(reader);
     loop {
         match lines.next_line() {
             Ok(Some(line)) => {
+                if let Some(tried) = undecided.as_mut() {
+                    if !line.bytes.iter().all(u8::is_ascii_whitespace) {
+                        match crate::ingest::discover::sniff_line(line.bytes) {
+                            Some(Sniffed::Transcript(f)) => {
+                                b.session.format = f;
+                                undecided = None;
+                            }
+                            Some(Sniffed::NotTranscript) => return None,
+                            None => {
+                                *tried += 1;
+                                if *tried >= crate::ingest::discover::SNIFF_LINES {
+                                    undecided = None;
+                                }
+                            }
+                        }
+                    }
+                }
                 let source = Source { file: b.session.file.clone(), line: line.number, offset: line.offset };
                 b.line(line.bytes, source, findings);
             }
@@ -40,7 +61,7 @@ pub fn parse<R: Read>(
         }
         lines.shrink();
     }
-    b.finish(findings)
+    Some(b.finish(findings))
 }
 
 struct Builder<'w> {
@@ -108,27 +129,35 @@ impl<'w> Builder<'w> {
         if wanted == Wanted::User && self.plain_tool_results(bytes, &source) {
             return;
         }
-        match serde_json::from_slice::<Entry>(bytes) {
+        match sonic_rs::from_slice::<Entry>(bytes) {
             Ok(entry) => self.entry(entry, &source, findings),
-            Err(e) => {
+            Err(_) => {
+                let e = serde_json::from_slice::<serde::de::IgnoredAny>(bytes)
+                    .err()
+                    .unwrap_or_else(|| serde::de::Error::custom("not a transcript entry"));
                 // Recover what can be read: spliced records (`}{`) or a whole prefix.
                 let mut recovered = 0;
+                let mut damaged = false;
                 for entry in serde_json::Deserializer::from_slice(bytes).into_iter::<Entry>() {
                     match entry {
                         Ok(entry) => {
                             recovered += 1;
                             self.entry(entry, &source, findings);
                         }
-                        Err(_) => break,
+                        Err(_) => {
+                            damaged = true;
+                            break;
+                        }
                     }
                 }
-                let message = if recovered > 0 {
-                    format!(
-                        "line holds {recovered} JSON record(s) followed by damaged text ({}); read what was whole",
+                let message = match (recovered, damaged) {
+                    (0, _) => format!("line is not valid JSON ({}); skipped", short_error(&e)),
+                    (n, false) => format!("line holds {n} JSON records with no newline between them; read them all"),
+                    (n, true) => format!(
+                        "line holds {n} JSON record{} followed by damaged text ({}); read what was whole",
+                        if n == 1 { "" } else { "s" },
                         short_error(&e)
-                    )
-                } else {
-                    format!("line is not valid JSON ({}); skipped", short_error(&e))
+                    ),
                 };
                 findings.push(Finding::input(source, message));
             }
@@ -139,12 +168,13 @@ impl<'w> Builder<'w> {
     /// is not parsed: the checks need just the ids. Returns false when the
     /// line needs a full parse (a launch's result, a subagent's line, text).
     fn plain_tool_results(&mut self, bytes: &[u8], source: &Source) -> bool {
-        static KEY: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
-            std::sync::LazyLock::new(|| memchr::memmem::Finder::new(b"\"tool_use_id\":\""));
-        if memchr::memmem::find(bytes, b"\"tool_result\"").is_none()
-            || memchr::memmem::find(bytes, b"\"isSidechain\":true").is_some()
-            || memchr::memmem::find(bytes, b"\"parent_tool_use_id\":\"").is_some()
-        {
+        use memchr::memmem::Finder;
+        use std::sync::LazyLock;
+        static KEY: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"\"tool_use_id\":\""));
+        static RESULT: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"\"tool_result\""));
+        static SIDECHAIN: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"\"isSidechain\":true"));
+        static PARENT: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"\"parent_tool_use_id\":\""));
+        if RESULT.find(bytes).is_none() || SIDECHAIN.find(bytes).is_some() || PARENT.find(bytes).is_some() {
             return false;
         }
         let mut ids = Vec::new();
@@ -617,6 +647,33 @@ mod tests {
     fn normalizes_agent_types() {
         assert_eq!(normalize_type("ML Explorer"), "ml-explorer");
         assert_eq!(normalize_type("ml_architect"), "ml-architect");
+    }
+
+    fn parse_str(text: &str) -> (Session, Vec<Finding>) {
+        let mut findings = Vec::new();
+        let session = parse(text.as_bytes(), Arc::from("t.jsonl"), None, &Workflow::builtin(), &mut findings)
+            .expect("a transcript");
+        (session, findings)
+    }
+
+    const USER: &str = r#"{"type":"user","sessionId":"s","message":{"role":"user","content":"hello"}}"#;
+
+    #[test]
+    fn spliced_records_are_all_read_and_reported() {
+        let (session, findings) = parse_str(&format!("{USER}{USER}\n"));
+        assert_eq!(session.events.len(), 2);
+        assert_eq!(findings.len(), 1);
+        assert!(findings[0].message.contains("2 JSON records with no newline"), "{}", findings[0].message);
+        let (session, findings) = parse_str(&format!("{USER} xyz\n{USER}\n"));
+        assert_eq!(session.events.len(), 2);
+        assert!(findings[0].message.contains("1 JSON record followed by damaged text"), "{}", findings[0].message);
+    }
+
+    #[test]
+    fn a_history_file_is_not_a_transcript() {
+        let mut findings = Vec::new();
+        let text = r#"{"display":"/model","pastedContents":{},"timestamp":1,"project":"/x"}"#;
+        assert!(parse(text.as_bytes(), Arc::from("h.jsonl"), None, &Workflow::builtin(), &mut findings).is_none());
     }
 
     #[test]

@@ -156,6 +156,19 @@ pub struct Session {
 }
 
 impl Session {
+    /// A session with nothing in it.
+    pub fn empty(file: Arc<str>) -> Session {
+        Session {
+            file,
+            format: Format::Session,
+            id: None,
+            version: None,
+            events: Vec::new(),
+            launches: Vec::new(),
+            entries: 0,
+        }
+    }
+
     pub fn launch_by_event(&self, event: usize) -> Option<usize> {
         // Launches are created in event order: binary search by event index.
         self.launches.binary_search_by_key(&event, |l| l.event).ok()
