@@ -1,5 +1,7 @@
 //! The one diagnostic type every check produces and every renderer prints.
 
+use std::sync::Arc;
+
 use serde::Serialize;
 
 /// How serious a finding is.
@@ -52,7 +54,7 @@ pub enum Culprit {
 /// Where a finding is: a line of a file and, once resolved, the column and byte span.
 #[derive(Debug, Clone)]
 pub struct Place {
-    pub file: std::sync::Arc<str>,
+    pub file: Arc<str>,
     pub line: u32,
     /// Byte offset of the line's first byte in the file.
     pub offset: u64,
@@ -78,16 +80,17 @@ pub struct Diagnostic {
     pub severity: Severity,
     pub message: String,
     pub phase: Option<u8>,
-    pub file: String,
+    pub file: Arc<str>,
     pub line: u32,
     pub column: u32,
     /// Byte span of the culprit in the file: `[start, end)`.
     pub span: Option<[u64; 2]>,
-    pub session: Option<String>,
+    pub session: Option<Arc<str>>,
     /// 1-based index of the workflow run in its session.
     pub run: Option<u32>,
-    pub help: Option<String>,
-    /// The line shortened around the culprit, with the culprit's range in it.
+    pub help: Option<Arc<str>>,
+    /// The line shortened around the culprit, with the culprit's range in it
+    /// (kept only for output that shows it).
     #[serde(skip)]
     pub excerpt: Option<Excerpt>,
 }

@@ -25,6 +25,8 @@ pub struct Options {
     pub force_workflow: bool,
     /// Read subagent transcripts in full (tools used), for `inspect`.
     pub detail: bool,
+    /// Keep the shortened source line of each diagnostic (human output).
+    pub excerpts: bool,
 }
 
 /// Totals of a check.
@@ -63,9 +65,39 @@ pub struct Checked {
 }
 
 /// Discovers the inputs and checks every session.
+///
+/// Project folders are discovered and checked one at a time (several in
+/// parallel): only their diagnostics are kept, so memory stays flat however
+/// large the tree.
 pub fn check(paths: &[PathBuf], wf: &Workflow, opts: &Options) -> Result<Report, InputError> {
-    let discovery = discover::discover(paths, opts.detail)?;
-    Ok(check_discovered(discovery, wf, opts))
+    let plan = discover::plan(paths, opts.detail)?;
+    let mut report = check_discovered(plan.direct, wf, opts);
+    let folders: Vec<Report> = plan
+        .folders
+        .par_iter()
+        .map(|folder| check_discovered(discover::discover_folder(folder, opts.detail), wf, opts))
+        .collect();
+    for r in folders {
+        report.merge(r);
+    }
+    diagnostic::sort(&mut report.diagnostics);
+    Ok(report)
+}
+
+impl Report {
+    /// Adds another report's diagnostics and totals (sort afterwards).
+    pub fn merge(&mut self, other: Report) {
+        self.diagnostics.extend(other.diagnostics);
+        let (a, b) = (&mut self.summary, other.summary);
+        a.transcripts += b.transcripts;
+        a.subagent_files += b.subagent_files;
+        a.runs += b.runs;
+        a.sessions_without_run += b.sessions_without_run;
+        a.skipped_files += b.skipped_files;
+        a.errors += b.errors;
+        a.warnings += b.warnings;
+        a.notes += b.notes;
+    }
 }
 
 /// Checks a transcript held in memory (standard input, tests).
@@ -97,7 +129,7 @@ pub fn check_discovered(discovery: Discovery, wf: &Workflow, opts: &Options) -> 
     let mut report = Report::default();
     report.summary.skipped_files = skipped.len();
     let selected: Vec<Finding> = findings.into_iter().filter(|f| opts.selection.enabled(f.rule)).collect();
-    report.diagnostics.extend(resolve(selected, None, wf));
+    report.diagnostics.extend(resolve(selected, None, wf, opts.excerpts));
     for (diags, runs, subs, no_run, skipped) in results {
         report.diagnostics.extend(diags);
         report.summary.runs += runs;
@@ -143,7 +175,7 @@ pub fn check_job(job: &Job, wf: &Workflow, opts: &Options) -> Checked {
                 .push(Finding::input(source(), "not a Claude Code transcript (no session entries); skipped".into()));
         }
         let session = Session::empty(job.display.clone());
-        let diagnostics = resolve(findings, None, wf);
+        let diagnostics = resolve(findings, None, wf, opts.excerpts);
         return Checked { session, runs: Vec::new(), diagnostics, subagent_files: 0, skipped: true };
     };
     let subagent_files = attach_subagents(&mut session, job, opts.detail, &mut findings);
@@ -167,9 +199,10 @@ pub fn check_job(job: &Job, wf: &Workflow, opts: &Options) -> Checked {
         Origin::Memory(bytes) => Some(bytes.clone()),
         Origin::File(_) => None,
     };
-    let mut diagnostics = resolve(findings, memory, wf);
+    let mut diagnostics = resolve(findings, memory, wf, opts.excerpts);
+    let session_id: Option<Arc<str>> = session.id.as_deref().map(Arc::from);
     for d in &mut diagnostics {
-        d.session = session.id.clone();
+        d.session = session_id.clone();
     }
     Checked { session, runs, diagnostics, subagent_files, skipped: false }
 }
@@ -235,7 +268,12 @@ fn attach_subagents(session: &mut Session, job: &Job, detail: bool, findings: &m
 
 /// Turns findings into diagnostics: reads each culprit's line back to find
 /// its column and span, and attaches the rule's help.
-pub fn resolve(mut findings: Vec<Finding>, memory: Option<Arc<Vec<u8>>>, wf: &Workflow) -> Vec<Diagnostic> {
+pub fn resolve(
+    mut findings: Vec<Finding>,
+    memory: Option<Arc<Vec<u8>>>,
+    wf: &Workflow,
+    excerpts: bool,
+) -> Vec<Diagnostic> {
     findings.sort_by(|a, b| (&a.place.file, a.place.offset).cmp(&(&b.place.file, b.place.offset)));
     let mut out = Vec::with_capacity(findings.len());
     let mut open: Option<(Arc<str>, Option<BufReader<File>>)> = None;
@@ -268,14 +306,14 @@ pub fn resolve(mut findings: Vec<Finding>, memory: Option<Arc<Vec<u8>>>, wf: &Wo
             severity: f.severity,
             message: f.message,
             phase: f.phase,
-            file: f.place.file.to_string(),
+            file: f.place.file.clone(),
             line: f.place.line,
             column,
             span,
             session: None,
             run: f.run,
-            help: wf.help_for(f.rule).map(str::to_string),
-            excerpt: (!line.is_empty()).then_some(excerpt),
+            help: wf.help_shared(f.rule),
+            excerpt: (excerpts && !line.is_empty()).then_some(excerpt),
         });
     }
     out

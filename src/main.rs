@@ -156,6 +156,7 @@ fn run_check(args: CheckArgs) -> miette::Result<ExitCode> {
         selection: Selection { only: args.select.into_iter().collect(), ignore: args.ignore.into_iter().collect() },
         force_workflow: args.common.workflow.is_some(),
         detail: false,
+        excerpts: args.format == report::Format::Human,
     };
     let report = engine::check(&args.common.paths, &wf, &opts).map_err(|e| miette::miette!("{e}"))?;
     if report.summary.transcripts == 0 && report.diagnostics.is_empty() {
@@ -188,6 +189,7 @@ fn run_check(args: CheckArgs) -> miette::Result<ExitCode> {
 fn run_inspect(args: InspectArgs) -> miette::Result<ExitCode> {
     let wf = load_workflow(&args.common)?;
     let opts = Options { force_workflow: args.common.workflow.is_some(), detail: true, ..Options::default() };
+    // inspect lists diagnostics in the timeline: no excerpts needed.
     let discovery = discover::discover(&args.common.paths, true).map_err(|e| miette::miette!("{e}"))?;
     if discovery.jobs.is_empty() {
         miette::bail!("no transcripts found");

@@ -216,7 +216,7 @@ pub struct Workflow {
     pub capsule_path: String,
     pub capsule_announce: String,
     pub tools: ToolPolicy,
-    pub help: BTreeMap<String, String>,
+    pub help: BTreeMap<String, std::sync::Arc<str>>,
     pub severity: BTreeMap<String, crate::diagnostic::Severity>,
 }
 
@@ -269,7 +269,12 @@ impl Workflow {
     }
 
     pub fn help_for(&self, rule: &str) -> Option<&str> {
-        self.help.get(rule).map(String::as_str)
+        self.help.get(rule).map(|h| &**h)
+    }
+
+    /// The help text of a rule, shared by every diagnostic of the rule.
+    pub fn help_shared(&self, rule: &str) -> Option<std::sync::Arc<str>> {
+        self.help.get(rule).cloned()
     }
 
     /// Splits `ns:type` into the namespace and the agent type.
@@ -496,7 +501,7 @@ fn compile(raw: RawWorkflowFile, text: &str, name: &str) -> Result<Workflow, Wor
             shell_tests: compile_all(&raw.tools.shell_tests)?,
             test_phases: raw.tools.test_phases,
         },
-        help: raw.help,
+        help: raw.help.into_iter().map(|(k, v)| (k, std::sync::Arc::from(v))).collect(),
         severity,
     })
 }

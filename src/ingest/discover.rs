@@ -5,7 +5,7 @@
 //! `agent-<id>.jsonl` files in 2.0.x) instead of being checked as sessions;
 //! files that are not transcripts (histories, workflow journals) are skipped.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::ffi::OsString;
 use std::fs::File;
 use std::io::Read;
@@ -234,57 +234,93 @@ fn role(path: &Path) -> Role {
     Role::Candidate
 }
 
-/// Every `.jsonl` file under a folder, in sorted order. The folder's
-/// subfolders are walked in parallel; a folder that cannot be read is reported.
-fn walk_jsonl(root: &Path, findings: &mut Vec<Finding>) -> Vec<PathBuf> {
-    let mut top: Vec<walkdir::DirEntry> = Vec::new();
-    let mut errors: Vec<walkdir::Error> = Vec::new();
-    for entry in WalkDir::new(root).min_depth(1).max_depth(1).follow_links(false).sort_by_file_name() {
-        match entry {
-            Ok(e) => top.push(e),
-            Err(e) => errors.push(e),
+/// The project folders under a path: every folder holding `.jsonl` files of
+/// its own (session files, 2.0.x agent files), and every folder holding session
+/// folders with `subagents/` (so that orphans are found). Only folders are kept,
+/// never the files: a folder's files are listed when its turn comes.
+pub fn project_folders(root: &Path, findings: &mut Vec<Finding>) -> Vec<PathBuf> {
+    let mut folders: BTreeSet<OsString> = BTreeSet::new();
+    let mut walk = WalkDir::new(root)
+        .follow_links(false)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|e| !(e.file_type().is_dir() && e.depth() > 0 && e.file_name() == "subagents"));
+    loop {
+        let entry = match walk.next() {
+            None => break,
+            Some(Ok(entry)) => entry,
+            Some(Err(err)) => {
+                let place = err.path().map(display).unwrap_or_else(|| display(root));
+                findings
+                    .push(Finding::input(Source { file: place, line: 1, offset: 0 }, format!("cannot read: {err}")));
+                continue;
+            }
+        };
+        if entry.file_type().is_file() && is_jsonl(entry.path()) {
+            if let Some(parent) = entry.path().parent() {
+                folders.insert(parent.as_os_str().to_owned());
+            }
+        } else if entry.file_type().is_dir() && entry.path().join("subagents").is_dir() {
+            // `<project>/<session>/subagents/`: the project folder holds the session.
+            if let Some(project) = entry.path().parent() {
+                folders.insert(project.as_os_str().to_owned());
+            }
         }
     }
-    let walked: Vec<(Vec<PathBuf>, Vec<walkdir::Error>)> = top
-        .par_iter()
-        .map(|entry| {
-            let mut files = Vec::new();
-            let mut errors = Vec::new();
-            if entry.file_type().is_dir() {
-                for e in WalkDir::new(entry.path()).follow_links(false).sort_by_file_name() {
-                    match e {
-                        Ok(e) if e.file_type().is_file() && is_jsonl(e.path()) => files.push(e.into_path()),
-                        Ok(_) => {}
-                        Err(err) => errors.push(err),
-                    }
-                }
-            } else if entry.file_type().is_file() && is_jsonl(entry.path()) {
-                files.push(entry.path().to_path_buf());
-            }
-            (files, errors)
-        })
-        .collect();
-    let mut files = Vec::new();
-    for (f, e) in walked {
-        files.extend(f);
-        errors.extend(e);
-    }
-    for err in errors {
-        let place = err.path().map(display).unwrap_or_else(|| display(root));
-        findings.push(Finding::input(Source { file: place, line: 1, offset: 0 }, format!("cannot read: {err}")));
-    }
-    files
+    folders.into_iter().map(PathBuf::from).collect()
 }
 
-/// Finds the jobs for the given paths (`-` is standard input).
-/// `detail` reads subagent files in full (the tools they used), for `inspect`.
-pub fn discover(paths: &[PathBuf], detail: bool) -> Result<Discovery, InputError> {
-    let mut out = Discovery::default();
-    let mut candidates: Vec<PathBuf> = Vec::new();
-    let mut nested: BTreeMap<OsString, Vec<SubagentFile>> = BTreeMap::new();
-    let mut siblings: Vec<PathBuf> = Vec::new();
-    let mut explicit_files: Vec<PathBuf> = Vec::new();
+/// The files of one project folder: its own `.jsonl` files, and the subagent
+/// transcripts under its session folders (`<session>/subagents/…`).
+fn folder_files(dir: &Path, files: &mut Files, findings: &mut Vec<Finding>) {
+    let mut entries: Vec<std::fs::DirEntry> = match std::fs::read_dir(dir) {
+        Ok(read) => read.filter_map(Result::ok).collect(),
+        Err(e) => {
+            findings
+                .push(Finding::input(Source { file: display(dir), line: 1, offset: 0 }, format!("cannot read: {e}")));
+            return;
+        }
+    };
+    entries.sort_by_key(|e| e.file_name());
+    for entry in entries {
+        let path = entry.path();
+        let Ok(kind) = entry.file_type() else { continue };
+        if kind.is_file() && is_jsonl(&path) {
+            files.sort_into(&path);
+        } else if kind.is_dir() {
+            let sub = path.join("subagents");
+            if !sub.is_dir() {
+                continue;
+            }
+            for e in WalkDir::new(&sub).follow_links(false).sort_by_file_name() {
+                match e {
+                    Ok(e) if e.file_type().is_file() && is_jsonl(e.path()) => files.sort_into(e.path()),
+                    Ok(_) => {}
+                    Err(err) => {
+                        let place = err.path().map(display).unwrap_or_else(|| display(&sub));
+                        let message = format!("cannot read: {err}");
+                        findings.push(Finding::input(Source { file: place, line: 1, offset: 0 }, message));
+                    }
+                }
+            }
+        }
+    }
+}
 
+/// What to check: standard input and files named on the command line, as
+/// jobs; and project folders, each discovered and checked on its own so that
+/// memory does not grow with the size of the tree.
+#[derive(Debug, Default)]
+pub struct Plan {
+    pub direct: Discovery,
+    pub folders: Vec<PathBuf>,
+}
+
+/// Plans the check of the given paths (`-` is standard input).
+pub fn plan(paths: &[PathBuf], detail: bool) -> Result<Plan, InputError> {
+    let mut plan = Plan::default();
+    let mut files = Files::default();
+    let mut folders: BTreeSet<OsString> = BTreeSet::new();
     for path in paths {
         if path.as_os_str() == "-" {
             let mut bytes = Vec::new();
@@ -293,7 +329,7 @@ pub fn discover(paths: &[PathBuf], detail: bool) -> Result<Discovery, InputError
                 Sniffed::Transcript(f) => f,
                 Sniffed::NotTranscript => Format::Session,
             };
-            out.jobs.push(Job {
+            plan.direct.jobs.push(Job {
                 origin: Origin::Memory(Arc::new(bytes)),
                 display: Arc::from("<stdin>"),
                 format: Some(format),
@@ -306,53 +342,95 @@ pub fn discover(paths: &[PathBuf], detail: bool) -> Result<Discovery, InputError
             return Err(InputError::Missing(path.display().to_string()));
         }
         if path.is_dir() {
-            for p in walk_jsonl(path, &mut out.findings) {
-                sort_into(&p, &mut candidates, &mut nested, &mut siblings);
+            for f in project_folders(path, &mut plan.direct.findings) {
+                folders.insert(f.into_os_string());
             }
-        } else {
-            explicit_files.push(path.clone());
-            match role(path) {
-                Role::NestedSubagent { .. } | Role::SiblingSubagent => {
-                    out.findings.push(Finding::input(
-                        Source { file: display(path), line: 1, offset: 0 },
-                        "this is a subagent transcript; check its session file, which attaches it".into(),
-                    ));
-                }
-                _ => {
-                    candidates.push(path.clone());
-                    // Look beside it for its subagent transcripts.
-                    let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
-                    let session_dir = path.with_extension("");
-                    let sub = session_dir.join("subagents");
-                    if sub.is_dir() {
-                        for entry in
-                            WalkDir::new(&sub).max_depth(1).sort_by_file_name().into_iter().filter_map(Result::ok)
-                        {
-                            if entry.file_type().is_file() && is_jsonl(entry.path()) {
-                                sort_into(entry.path(), &mut Vec::new(), &mut nested, &mut Vec::new());
-                            }
+            continue;
+        }
+        files.explicit.push(path.clone());
+        match role(path) {
+            Role::NestedSubagent { .. } | Role::SiblingSubagent => {
+                plan.direct.findings.push(Finding::input(
+                    Source { file: display(path), line: 1, offset: 0 },
+                    "this is a subagent transcript; check its session file, which attaches it".into(),
+                ));
+            }
+            _ => {
+                files.candidates.push(path.clone());
+                // Look beside it for its subagent transcripts.
+                let sub = path.with_extension("").join("subagents");
+                if sub.is_dir() {
+                    for entry in WalkDir::new(&sub).max_depth(1).sort_by_file_name().into_iter().filter_map(Result::ok)
+                    {
+                        if entry.file_type().is_file() && is_jsonl(entry.path()) {
+                            files.sort_into(entry.path());
                         }
                     }
-                    let dir = if dir.as_os_str().is_empty() { PathBuf::from(".") } else { dir };
-                    if let Ok(read) = std::fs::read_dir(&dir) {
-                        let mut names: Vec<PathBuf> = read.filter_map(Result::ok).map(|e| e.path()).collect();
-                        names.sort();
-                        for p in names {
-                            if p.is_file() && is_jsonl(&p) && agent_file_id(&p).is_some() {
-                                let p = if path.parent().is_some_and(|d| d.as_os_str().is_empty()) {
-                                    p.strip_prefix("./").map(Path::to_path_buf).unwrap_or(p)
-                                } else {
-                                    p
-                                };
-                                siblings.push(p);
-                            }
+                }
+                let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+                let bare = dir.as_os_str().is_empty();
+                let dir = if bare { PathBuf::from(".") } else { dir };
+                if let Ok(read) = std::fs::read_dir(&dir) {
+                    let mut names: Vec<PathBuf> = read.filter_map(Result::ok).map(|e| e.path()).collect();
+                    names.sort();
+                    for p in names {
+                        if p.is_file() && is_jsonl(&p) && agent_file_id(&p).is_some() {
+                            let p = if bare { p.strip_prefix("./").map(Path::to_path_buf).unwrap_or(p) } else { p };
+                            files.siblings.push(p);
                         }
                     }
                 }
             }
         }
     }
+    assemble(files, detail, &mut plan.direct);
+    plan.folders = folders.into_iter().map(PathBuf::from).collect();
+    Ok(plan)
+}
 
+/// Discovers the sessions of one project folder.
+pub fn discover_folder(dir: &Path, detail: bool) -> Discovery {
+    let mut out = Discovery::default();
+    let mut files = Files::default();
+    folder_files(dir, &mut files, &mut out.findings);
+    assemble(files, detail, &mut out);
+    out
+}
+
+/// Every job for the given paths at once (for `inspect` and tests; `check`
+/// goes folder by folder).
+pub fn discover(paths: &[PathBuf], detail: bool) -> Result<Discovery, InputError> {
+    let plan = plan(paths, detail)?;
+    let mut out = plan.direct;
+    for folder in plan.folders {
+        let d = discover_folder(&folder, detail);
+        out.jobs.extend(d.jobs);
+        out.findings.extend(d.findings);
+        out.skipped.extend(d.skipped);
+    }
+    Ok(out)
+}
+
+/// Files found, sorted by role, before they are assembled into jobs.
+#[derive(Debug, Default)]
+struct Files {
+    candidates: Vec<PathBuf>,
+    nested: BTreeMap<OsString, Vec<SubagentFile>>,
+    siblings: Vec<PathBuf>,
+    /// Named on the command line.
+    explicit: Vec<PathBuf>,
+}
+
+impl Files {
+    fn sort_into(&mut self, p: &Path) {
+        sort_into(p, &mut self.candidates, &mut self.nested, &mut self.siblings);
+    }
+}
+
+/// Turns files into jobs: sibling agent files grouped by the session named
+/// inside them, subagent folders by their session file, leftovers as orphans.
+fn assemble(files: Files, detail: bool, out: &mut Discovery) {
+    let Files { mut candidates, nested, mut siblings, explicit: explicit_files } = files;
     let by_bytes = |a: &PathBuf, b: &PathBuf| a.as_os_str().cmp(b.as_os_str());
     candidates.sort_by(by_bytes);
     candidates.dedup();
@@ -420,7 +498,6 @@ pub fn discover(paths: &[PathBuf], detail: bool) -> Result<Discovery, InputError
             ));
         }
     }
-    Ok(out)
 }
 
 fn sort_into(

@@ -98,7 +98,7 @@ pub fn render(report: &Report, color: bool, out: &mut dyn Write) -> io::Result<(
         .with_word_splitter(textwrap::WordSplitter::NoHyphenation);
     for d in &report.diagnostics {
         let source = d.excerpt.as_ref().map(|ex| LineSource {
-            name: d.file.clone(),
+            name: d.file.to_string(),
             text: ex.text.clone(),
             line: d.line as usize,
             column: d.column as usize,

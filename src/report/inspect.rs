@@ -216,7 +216,7 @@ fn session_view(c: &Checked, wf: &Workflow) -> SessionView {
                 }
             }
             // The run's diagnostics, each after the steps of its line.
-            for d in c.diagnostics.iter().filter(|d| d.run == Some(run.index) && d.file == s.file.as_ref()) {
+            for d in c.diagnostics.iter().filter(|d| d.run == Some(run.index) && *d.file == *s.file) {
                 let at = timeline.partition_point(|step| step.line <= d.line);
                 timeline.insert(
                     at,

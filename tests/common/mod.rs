@@ -27,6 +27,7 @@ pub fn check(paths: &[&Path], rules: &[&str]) -> Report {
     let wf = Workflow::builtin();
     let opts = Options {
         selection: Selection { only: rules.iter().map(|r| r.to_string()).collect(), ..Selection::default() },
+        excerpts: true,
         ..Options::default()
     };
     let paths: Vec<PathBuf> = paths.iter().map(|p| p.to_path_buf()).collect();
