@@ -155,7 +155,7 @@ pub fn check_discovered(discovery: Discovery, wf: &Workflow, opts: &Options) -> 
 /// Parses one session, attaches its subagents, finds its runs and checks them.
 pub fn check_job(job: &Job, wf: &Workflow, opts: &Options) -> Checked {
     let mut findings = Vec::new();
-    let source = || Source { file: job.display.clone(), line: 1, offset: 0 };
+    let source = || Source { file: job.display.clone(), line: 1, offset: 0, len: 0 };
     let parse = |reader: &mut dyn Read, format: Option<Format>, findings: &mut Vec<Finding>| {
         transcript::parse(reader, job.display.clone(), format, wf, findings)
     };
@@ -254,7 +254,7 @@ fn attach_subagents(session: &mut Session, job: &Job, detail: bool, findings: &m
                 });
             }
             None => findings.push(Finding::input(
-                Source { file: file.display.clone(), line: 1, offset: 0 },
+                Source { file: file.display.clone(), line: 1, offset: 0, len: 0 },
                 format!(
                     "orphan subagent transcript: agent {} matches no launch of session {}",
                     file.agent_id,

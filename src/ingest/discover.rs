@@ -251,8 +251,10 @@ pub fn project_folders(root: &Path, findings: &mut Vec<Finding>) -> Vec<PathBuf>
             Some(Ok(entry)) => entry,
             Some(Err(err)) => {
                 let place = err.path().map(display).unwrap_or_else(|| display(root));
-                findings
-                    .push(Finding::input(Source { file: place, line: 1, offset: 0 }, format!("cannot read: {err}")));
+                findings.push(Finding::input(
+                    Source { file: place, line: 1, offset: 0, len: 0 },
+                    format!("cannot read: {err}"),
+                ));
                 continue;
             }
         };
@@ -276,8 +278,10 @@ fn folder_files(dir: &Path, files: &mut Files, findings: &mut Vec<Finding>) {
     let mut entries: Vec<std::fs::DirEntry> = match std::fs::read_dir(dir) {
         Ok(read) => read.filter_map(Result::ok).collect(),
         Err(e) => {
-            findings
-                .push(Finding::input(Source { file: display(dir), line: 1, offset: 0 }, format!("cannot read: {e}")));
+            findings.push(Finding::input(
+                Source { file: display(dir), line: 1, offset: 0, len: 0 },
+                format!("cannot read: {e}"),
+            ));
             return;
         }
     };
@@ -299,7 +303,7 @@ fn folder_files(dir: &Path, files: &mut Files, findings: &mut Vec<Finding>) {
                     Err(err) => {
                         let place = err.path().map(display).unwrap_or_else(|| display(&sub));
                         let message = format!("cannot read: {err}");
-                        findings.push(Finding::input(Source { file: place, line: 1, offset: 0 }, message));
+                        findings.push(Finding::input(Source { file: place, line: 1, offset: 0, len: 0 }, message));
                     }
                 }
             }
@@ -351,7 +355,7 @@ pub fn plan(paths: &[PathBuf], detail: bool) -> Result<Plan, InputError> {
         match role(path) {
             Role::NestedSubagent { .. } | Role::SiblingSubagent => {
                 plan.direct.findings.push(Finding::input(
-                    Source { file: display(path), line: 1, offset: 0 },
+                    Source { file: display(path), line: 1, offset: 0, len: 0 },
                     "this is a subagent transcript; check its session file, which attaches it".into(),
                 ));
             }
@@ -492,7 +496,7 @@ fn assemble(files: Files, detail: bool, out: &mut Discovery) {
                 format!("belongs to session file {}, which is not there", Path::new(&session_file).display())
             };
             out.findings.push(Finding::input_at(
-                &Source { file: f.display.clone(), line: 1, offset: 0 },
+                &Source { file: f.display.clone(), line: 1, offset: 0, len: 0 },
                 Culprit::Line,
                 format!("orphan subagent transcript: it {why}"),
             ));

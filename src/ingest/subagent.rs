@@ -41,7 +41,7 @@ pub fn read(path: &Path, display: &std::sync::Arc<str>, detail: bool, findings: 
         Ok(f) => f,
         Err(e) => {
             findings.push(Finding::input(
-                Source { file: display.clone(), line: 1, offset: 0 },
+                Source { file: display.clone(), line: 1, offset: 0, len: 0 },
                 format!("cannot read the subagent transcript: {e}"),
             ));
             return info;
@@ -54,13 +54,14 @@ pub fn read(path: &Path, display: &std::sync::Arc<str>, detail: bool, findings: 
             Ok(None) => break,
             Err(e) => {
                 findings.push(Finding::input(
-                    Source { file: display.clone(), line: 1, offset: 0 },
+                    Source { file: display.clone(), line: 1, offset: 0, len: 0 },
                     format!("reading stopped: {e}"),
                 ));
                 break;
             }
         };
-        let source = Source { file: display.clone(), line: line.number, offset: line.offset };
+        let source =
+            Source { file: display.clone(), line: line.number, offset: line.offset, len: line.bytes.len() as u32 };
         if info.session_id.is_none() {
             info.session_id = crate::ingest::lines::quick_string(line.bytes, "sessionId").map(str::to_string);
         }

@@ -47,13 +47,18 @@ pub fn parse<R: Read>(
                         }
                     }
                 }
-                let source = Source { file: b.session.file.clone(), line: line.number, offset: line.offset };
+                let source = Source {
+                    file: b.session.file.clone(),
+                    line: line.number,
+                    offset: line.offset,
+                    len: line.bytes.len() as u32,
+                };
                 b.line(line.bytes, source, findings);
             }
             Ok(None) => break,
             Err(e) => {
                 findings.push(Finding::input(
-                    Source { file: b.session.file.clone(), line: b.last_line + 1, offset: 0 },
+                    Source { file: b.session.file.clone(), line: b.last_line + 1, offset: 0, len: 0 },
                     format!("reading stopped: {e}"),
                 ));
                 break;

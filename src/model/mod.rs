@@ -25,7 +25,10 @@ pub enum Format {
 pub struct Source {
     pub file: Arc<str>,
     pub line: u32,
+    /// Byte offset of the line's first byte in the file.
     pub offset: u64,
+    /// Length of the line in bytes, without its newline (0 when unknown).
+    pub len: u32,
 }
 
 impl Source {
