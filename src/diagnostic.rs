@@ -89,6 +89,12 @@ pub struct Diagnostic {
     /// 1-based index of the workflow run in its session.
     pub run: Option<u32>,
     pub help: Option<Arc<str>>,
+    /// What the finding is about, from the flagged JSON value: the agent type,
+    /// the shell command, the file read, the phase header (whitespace folded).
+    pub subject: Option<String>,
+    /// Identifies the finding across edits that move lines: a hash of the
+    /// session, rule, phase, subject and its rank among equal ones.
+    pub fingerprint: String,
     /// The line shortened around the culprit, with the culprit's range in it
     /// (kept only for output that shows it).
     #[serde(skip)]
@@ -107,6 +113,35 @@ impl Diagnostic {
     /// The total order of rendered output: file, line, column, rule, message.
     pub fn sort_key(&self) -> (&str, u32, u32, &str, &str, Severity) {
         (&self.file, self.line, self.column, self.rule, &self.message, self.severity)
+    }
+}
+
+/// The subject of a finding from the bytes of its culprit: JSON string
+/// quotes removed, whitespace folded, at most 200 characters.
+pub fn subject(culprit: &[u8]) -> Option<String> {
+    let text = String::from_utf8_lossy(culprit);
+    let text = text.trim().trim_matches('"');
+    let folded: String = text.replace("\\n", " ").split_whitespace().collect::<Vec<_>>().join(" ");
+    let short: String = folded.chars().take(200).collect();
+    (!short.is_empty()).then_some(short)
+}
+
+/// Gives each diagnostic of a session its fingerprint (diagnostics sorted).
+pub fn fingerprint(diags: &mut [Diagnostic]) {
+    use sha2::{Digest, Sha256};
+    let mut seen: std::collections::BTreeMap<String, u32> = std::collections::BTreeMap::new();
+    for d in diags.iter_mut() {
+        let key = format!(
+            "{}\u{1f}{}\u{1f}{}\u{1f}{}",
+            d.session.as_deref().unwrap_or(""),
+            d.rule,
+            d.phase.map_or(String::new(), |p| p.to_string()),
+            d.subject.as_deref().unwrap_or(&d.message)
+        );
+        let rank = seen.entry(key.clone()).or_insert(0);
+        *rank += 1;
+        let digest = Sha256::digest(format!("{key}\u{1f}{rank}").as_bytes());
+        d.fingerprint = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
     }
 }
 

@@ -129,7 +129,10 @@ pub fn check_discovered(discovery: Discovery, wf: &Workflow, opts: &Options) -> 
     let mut report = Report::default();
     report.summary.skipped_files = skipped.len();
     let selected: Vec<Finding> = findings.into_iter().filter(|f| opts.selection.enabled(f.rule)).collect();
-    report.diagnostics.extend(resolve(selected, None, wf, opts.excerpts));
+    let mut top = resolve(selected, None, wf, opts.excerpts);
+    diagnostic::sort(&mut top);
+    diagnostic::fingerprint(&mut top);
+    report.diagnostics.extend(top);
     for (diags, runs, subs, no_run, skipped) in results {
         report.diagnostics.extend(diags);
         report.summary.runs += runs;
@@ -204,6 +207,8 @@ pub fn check_job(job: &Job, wf: &Workflow, opts: &Options) -> Checked {
     for d in &mut diagnostics {
         d.session = session_id.clone();
     }
+    diagnostic::sort(&mut diagnostics);
+    diagnostic::fingerprint(&mut diagnostics);
     Checked { session, runs, diagnostics, subagent_files, skipped: false }
 }
 
@@ -313,6 +318,12 @@ pub fn resolve(
             session: None,
             run: f.run,
             help: wf.help_shared(f.rule),
+            subject: if matches!(f.place.culprit, Culprit::Line) || line.is_empty() {
+                None
+            } else {
+                diagnostic::subject(&line[start..end])
+            },
+            fingerprint: String::new(),
             excerpt: (excerpts && !line.is_empty()).then_some(excerpt),
         });
     }
