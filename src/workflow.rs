@@ -78,6 +78,7 @@ struct RawApproval {
     gated_agents: Vec<String>,
     approve: Vec<String>,
     negate: Vec<String>,
+    hold: Vec<String>,
     changes: Vec<String>,
     back_edge_to: Vec<u8>,
 }
@@ -179,6 +180,7 @@ pub struct Approval {
     pub gated_agents: Vec<String>,
     pub approve: Regex,
     pub negate: Regex,
+    pub hold: Regex,
     pub changes: Regex,
     pub back_edge_to: Vec<u8>,
 }
@@ -483,6 +485,7 @@ fn compile(raw: RawWorkflowFile, text: &str, name: &str) -> Result<Workflow, Wor
             gated_agents: a.gated_agents.clone(),
             approve: words_regex(&a.approve),
             negate: words_regex(&a.negate),
+            hold: words_regex(&a.hold),
             changes: words_regex(&a.changes),
             back_edge_to: a.back_edge_to.clone(),
         },

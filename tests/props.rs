@@ -157,6 +157,25 @@ proptest! {
     }
 }
 
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+    /// The text readers never panic on any text, and give the same answer twice.
+    #[test]
+    fn text_readers_never_panic(text in "\\PC{0,80}", words in proptest::collection::vec(prop_oneof![
+        Just("yes"), Just("no"), Just("—"), Just(","), Just("?"), Just("don't"), Just("approve"),
+        Just("change"), Just("Phase 3 of 12:"), Just("**"), Just("\n"), Just("é"), Just("不"),
+    ], 0..12)) {
+        let wf = Workflow::builtin();
+        let text = format!("{text}{}", words.concat());
+        let reply = orchlint::model::text::judge_reply(&wf, &text);
+        prop_assert_eq!(reply, orchlint::model::text::judge_reply(&wf, &text));
+        let _ = orchlint::model::text::announcements(&text);
+        let _ = orchlint::model::text::simple_commands(&text);
+        let _ = orchlint::model::text::classify_user_text(&text);
+    }
+}
+
 #[test]
 fn file_order_does_not_change_results() {
     let dir = common::fixtures();

@@ -33,7 +33,8 @@ pub fn check(ctx: &Ctx, sink: &mut Sink) {
                 let _ = input;
                 asked = true;
             }
-            EventKind::User { kind: UserKind::Genuine, text } if asked => match judge_reply(wf, text) {
+            // Only replies to the question count; feedback in later phases does not revoke.
+            EventKind::User { kind: UserKind::Genuine, text } if asked && in_ask_phase => match judge_reply(wf, text) {
                 Reply::Approves => approved = true,
                 Reply::AsksForChanges => approved = false,
                 Reply::Other => {}

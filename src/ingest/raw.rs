@@ -385,6 +385,10 @@ pub struct Entry<'a> {
     #[serde(rename = "sessionId")]
     #[serde(borrow)]
     pub session_id: LStr<'a>,
+    /// The API request of an assistant line: with `message.id`, one response.
+    #[serde(rename = "requestId")]
+    #[serde(borrow)]
+    pub request_id: LStr<'a>,
     #[serde(rename = "session_id")]
     #[serde(borrow)]
     pub session_id_snake: LStr<'a>,
@@ -434,4 +438,19 @@ pub struct Entry<'a> {
     #[serde(rename = "parentToolUseID")]
     #[serde(borrow)]
     pub parent_tool_use_id_camel: LStr<'a>,
+}
+
+/// serde_json's nesting limit; sonic-rs has none and would overflow the stack.
+const MAX_DEPTH: usize = 128;
+
+/// Parses one transcript line. Fast SIMD parsing where the line cannot nest
+/// deeper than serde_json's limit (fewer brackets than the limit), serde_json
+/// otherwise, which stops at that depth instead of overflowing the stack.
+pub fn parse_entry(bytes: &[u8]) -> Option<Entry<'_>> {
+    let brackets = memchr::memchr2_iter(b'[', b'{', bytes).take(MAX_DEPTH).count();
+    if brackets < MAX_DEPTH {
+        sonic_rs::from_slice::<Entry>(bytes).ok()
+    } else {
+        serde_json::from_slice::<Entry>(bytes).ok()
+    }
 }

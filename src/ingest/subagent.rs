@@ -5,7 +5,7 @@ use std::path::Path;
 
 use crate::diagnostic::Finding;
 use crate::ingest::lines::{looks_whole, sniff, LineReader, Wanted};
-use crate::ingest::raw::{Content, Entry};
+use crate::ingest::raw::Content;
 use crate::model::Source;
 
 /// Agents Claude Code runs for itself, not delegations: compaction, side questions.
@@ -85,8 +85,8 @@ pub fn read(path: &Path, display: &std::sync::Arc<str>, detail: bool, findings: 
         if !need_prompt && !need_tools {
             continue;
         }
-        match sonic_rs::from_slice::<Entry>(line.bytes) {
-            Ok(entry) => {
+        match crate::ingest::raw::parse_entry(line.bytes) {
+            Some(entry) => {
                 let Some(message) = entry.message.0 else { continue };
                 if need_prompt {
                     info.prompt = Some(message.content.joined_text());
@@ -103,7 +103,12 @@ pub fn read(path: &Path, display: &std::sync::Arc<str>, detail: bool, findings: 
                     }
                 }
             }
-            Err(e) => findings.push(Finding::input(source, format!("line is not valid JSON ({e}); skipped"))),
+            None => {
+                let why = serde_json::from_slice::<serde::de::IgnoredAny>(line.bytes)
+                    .err()
+                    .map_or_else(|| "not a transcript entry".to_string(), |e| e.to_string());
+                findings.push(Finding::input(source, format!("line is not valid JSON ({why}); skipped")));
+            }
         }
     }
     info

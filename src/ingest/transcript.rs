@@ -134,9 +134,9 @@ impl<'w> Builder<'w> {
         if wanted == Wanted::User && self.plain_tool_results(bytes, &source) {
             return;
         }
-        match sonic_rs::from_slice::<Entry>(bytes) {
-            Ok(entry) => self.entry(entry, &source, findings),
-            Err(_) => {
+        match crate::ingest::raw::parse_entry(bytes) {
+            Some(entry) => self.entry(entry, &source, findings),
+            None => {
                 let e = serde_json::from_slice::<serde::de::IgnoredAny>(bytes)
                     .err()
                     .unwrap_or_else(|| serde::de::Error::custom("not a transcript entry"));
@@ -196,7 +196,7 @@ impl<'w> Builder<'w> {
             return false;
         }
         self.session.entries += 1;
-        self.close_message();
+        self.result_seen();
         for id in ids {
             self.push(
                 source,
@@ -260,7 +260,8 @@ impl<'w> Builder<'w> {
                 if matches!(op, "remove" | "dequeue") {
                     if let Some(text) = e.content.0.as_deref() {
                         if text.trim_start().starts_with("<task-notification>") {
-                            self.notification_text(text, source);
+                            // Handed over inside a tool loop: the message goes on.
+                            self.notification_text(text, source, false);
                         }
                     }
                 }
@@ -371,13 +372,28 @@ impl<'w> Builder<'w> {
         key
     }
 
+    /// A new turn (a user entry that is not a tool result): the open message ends.
     fn close_message(&mut self) {
         self.open_message = None;
     }
 
+    /// A tool result: Claude Code 2.1.x writes results between the blocks of
+    /// the message that made the calls, so a message with an id stays open;
+    /// one without an id (contiguity) ends here.
+    fn result_seen(&mut self) {
+        if self.open_message.as_ref().is_some_and(|(id, _)| id.is_none()) {
+            self.open_message = None;
+        }
+    }
+
     fn assistant(&mut self, e: &Entry<'_>, source: &Source) {
         let Some(message) = e.message.0.as_ref() else { return };
-        let key = self.message_key(message.id.0.as_deref());
+        let id = match (message.id.as_deref(), e.request_id.as_deref()) {
+            (Some(id), Some(req)) => Some(format!("{id}\u{1f}{req}")),
+            (Some(id), None) => Some(id.to_string()),
+            (None, _) => None,
+        };
+        let key = self.message_key(id.as_deref());
         match &message.content {
             Content::Blocks(blocks) => {
                 for b in blocks {
@@ -486,7 +502,7 @@ impl<'w> Builder<'w> {
                 let args = tag(&text, "command-args").unwrap_or("").to_string();
                 self.push(source, EventKind::Command { name, args });
             }
-            UserKind::Notification => self.notification_text(&text, source),
+            UserKind::Notification => self.notification_text(&text, source, true),
             _ => {
                 self.push(source, EventKind::User { kind, text });
             }
@@ -506,9 +522,7 @@ impl<'w> Builder<'w> {
         let async_launch = launch.is_some()
             && (tur.and_then(|t| t.status.0.as_deref()) == Some("async_launched")
                 || text.trim_start().starts_with("Async agent launched successfully"));
-        if !async_launch {
-            self.close_message();
-        }
+        self.result_seen();
         let ev =
             self.push(source, EventKind::ToolResult { tool_use_id: id.clone(), is_error: r.is_error.0, async_launch });
         if !self.calls.contains_key(&id) {
@@ -538,12 +552,14 @@ impl<'w> Builder<'w> {
 
     /// A `<task-notification>` block reaching the orchestrator (user entry or
     /// queue-operation): the return of a background agent.
-    fn notification_text(&mut self, text: &str, source: &Source) {
+    fn notification_text(&mut self, text: &str, source: &Source, new_turn: bool) {
         let tool_use_id = tag(text, "tool-use-id").map(str::to_string);
         let task_id = tag(text, "task-id").map(str::to_string);
         let status = tag(text, "status").map(str::to_string);
         let result = tag(text, "result").unwrap_or("").to_string();
-        self.close_message();
+        if new_turn {
+            self.close_message();
+        }
         let ev = self.push(
             source,
             EventKind::Notification { tool_use_id: tool_use_id.clone(), task_id: task_id.clone(), status },

@@ -130,7 +130,14 @@ fn build_run(session: &Session, index: u32, start: usize, end: usize, args: Opti
     for ev in start..end {
         if let EventKind::Text { text, .. } = &session.events[ev].kind {
             for announcement in announcements(text) {
-                let same = current.is_some_and(|v| run.visits[v].phase == announcement.phase);
+                let current_phase = current.map(|v| run.visits[v].phase);
+                // A mention of an earlier phase inside a block is a recap
+                // ("Phase 4 of 12 chose…"), unless it reads as an announcement.
+                let backward = current_phase.is_some_and(|p| announcement.phase < p);
+                if backward && !announcement.opens_block && !announcement.has_next_line() {
+                    continue;
+                }
+                let same = current_phase == Some(announcement.phase);
                 if !same {
                     if let Some(v) = current {
                         run.visits[v].end_event = ev;

@@ -17,19 +17,42 @@ pub struct Announcement {
     pub next: Option<String>,
     /// The line after that, if any.
     pub agents: Option<String>,
+    /// Whether the header is the first non-empty line of its text block.
+    pub opens_block: bool,
 }
 
-/// Lenient phase start: a line that begins (after markdown decoration) with
-/// `Phase N`, followed by `of M`, or a separator and a name.
-static PHASE_START: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?i)^[\s#>*_]*phase\s+(\d{1,3})(?:\s+of\s+\d{1,3}|\s*[:\-–—.]\s*\S)").unwrap());
+impl Announcement {
+    /// Whether a `Next:` line follows the header, as in a real announcement.
+    pub fn has_next_line(&self) -> bool {
+        self.next.as_deref().is_some_and(|l| l.trim_start_matches(['*', '_', ' ']).starts_with("Next:"))
+    }
+}
 
-/// Finds every phase start in a text block, in order.
+/// `Phase N of M` (also `N/M`, `N (of M)`), anywhere on a line.
+static PHASE_OF: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?i)\bphase\s+(\d{1,3})\s*(?:of\s*|/\s*|\(\s*of\s*)\d{1,3}").unwrap());
+
+/// `Phase N: Name`, `## Phase N - Name`: a phase start only as the first line of a block.
+static PHASE_NAMED: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?i)^[\s#>*_`]*phase\s+(\d{1,3})\s*[:\-–—.]\s*\S").unwrap());
+
+/// Finds the phase starts in a text block, in order. Detection is lenient, so
+/// that a badly formatted announcement is still a phase start (and judged by
+/// `phase-announcement`); whether a mention is a start or a recap is decided
+/// by the run, which knows the current phase.
 pub fn announcements(text: &str) -> Vec<Announcement> {
     let lines: Vec<&str> = text.lines().collect();
+    let first = lines.iter().position(|l| !l.trim().is_empty());
     let mut out = Vec::new();
     for (i, line) in lines.iter().enumerate() {
-        let Some(caps) = PHASE_START.captures(line) else { continue };
+        let caps = match PHASE_OF.captures(line) {
+            Some(c) => c,
+            None if Some(i) == first => match PHASE_NAMED.captures(line) {
+                Some(c) => c,
+                None => continue,
+            },
+            None => continue,
+        };
         let Ok(phase) = caps[1].parse::<u8>() else { continue };
         let rest: Vec<&str> = lines[i + 1..].iter().copied().filter(|l| !l.trim().is_empty()).take(2).collect();
         out.push(Announcement {
@@ -37,6 +60,7 @@ pub fn announcements(text: &str) -> Vec<Announcement> {
             header: line.trim_end().to_string(),
             next: rest.first().map(|l| l.trim().to_string()),
             agents: rest.get(1).map(|l| l.trim().to_string()),
+            opens_block: Some(i) == first,
         });
     }
     out
@@ -91,23 +115,27 @@ pub enum Reply {
     Other,
 }
 
-/// Judges a genuine user message: approval (not negated, not asking for
-/// changes), a change request, or neither.
+/// Judges a genuine user message: an approval (an approval word, not negated
+/// in its clause, not in a question, no hold phrase), a change request (a
+/// change word not negated in its clause: "no changes needed" is none), or
+/// neither.
 pub fn judge_reply(wf: &Workflow, text: &str) -> Reply {
     let a = &wf.approval;
-    if a.changes.is_match(text) {
+    let negated = |at: usize| a.negate.is_match(clause_before(text, at));
+    if a.changes.find_iter(text).any(|m| !negated(m.start())) {
         return Reply::AsksForChanges;
+    }
+    if a.hold.is_match(text) {
+        return Reply::Other;
     }
     let mut approved = false;
     for m in a.approve.find_iter(text) {
-        // A negation shortly before the approval word cancels it.
-        let before_start = floor(text, m.start().saturating_sub(24));
-        let before = &text[before_start..m.start()];
-        let negated = a.negate.is_match(before);
-        if negated {
+        if negated(m.start()) {
             return Reply::Other;
         }
-        approved = true;
+        if !in_question(text, m.end()) {
+            approved = true;
+        }
     }
     if approved {
         Reply::Approves
@@ -116,11 +144,24 @@ pub fn judge_reply(wf: &Workflow, text: &str) -> Reply {
     }
 }
 
-fn floor(text: &str, mut i: usize) -> usize {
-    while i > 0 && !text.is_char_boundary(i) {
-        i -= 1;
+/// The text of the clause before `at`: back to the last `,.;:!?` or line break.
+fn clause_before(text: &str, at: usize) -> &str {
+    let before = &text[..at];
+    let start = before
+        .char_indices()
+        .rev()
+        .find(|(_, c)| matches!(c, ',' | '.' | ';' | ':' | '!' | '?' | '\n' | '—'))
+        .map_or(0, |(i, c)| i + c.len_utf8());
+    &before[start..]
+}
+
+/// Whether the sentence around `at` ends with a question mark.
+fn in_question(text: &str, at: usize) -> bool {
+    let rest = &text[at..];
+    match rest.find(['.', '!', '?', '\n']) {
+        Some(i) => rest[i..].starts_with('?'),
+        None => false,
     }
-    i
 }
 
 /// Splits a shell command line into simple commands at `|`, `&&`, `||`, `;`
@@ -227,6 +268,20 @@ mod tests {
         assert!(announcements("Next: Phase 2 - Data Architecture").is_empty());
         assert!(announcements("Proceed to Phase 5 (after user selects approach)").is_empty());
         assert!(announcements("Phase 2 complete").is_empty());
+        for lenient in [
+            "**Phase 2/12: Data**",
+            "**Phase 2 (of 12): Data**",
+            "Starting **Phase 2 of 12: Data**",
+            "1. **Phase 2 of 12**",
+        ] {
+            assert_eq!(announcements(lenient).first().map(|a| a.phase), Some(2), "{lenient}");
+        }
+        // A recap line inside a block is only a candidate when it says `of 12`.
+        let recap =
+            announcements("Here is the design.\n**Phase 4: Model Architecture** — pragmatic.\nPhase 5: tracking.");
+        assert!(recap.is_empty());
+        let a = &announcements("You asked for changes.\n\n**Phase 4 of 12: Model Architecture**\nNext: Phase 5 - X")[0];
+        assert!(!a.opens_block && a.has_next_line());
     }
 
     #[test]
@@ -244,6 +299,18 @@ mod tests {
     #[test]
     fn judges_replies() {
         let wf = Workflow::builtin();
+        for approve in [
+            "Approved, no changes needed.",
+            "LGTM - I wouldn't change anything.",
+            "No problem, go ahead.",
+            "Yes, but make sure tests run on CPU too.",
+            "Looks good to me. Proceed.",
+        ] {
+            assert_eq!(judge_reply(&wf, approve), Reply::Approves, "{approve}");
+        }
+        for other in ["ok, not yet", "Proceed? No, wait — hold off.", "Should I approve this?", "Don't proceed."] {
+            assert_eq!(judge_reply(&wf, other), Reply::Other, "{other}");
+        }
         assert_eq!(judge_reply(&wf, "Yes, I approve this design. Proceed with implementation."), Reply::Approves);
         assert_eq!(judge_reply(&wf, "lgtm"), Reply::Approves);
         assert_eq!(judge_reply(&wf, "No, I don't approve yet."), Reply::Other);
