@@ -12,13 +12,18 @@ pub fn check(ctx: &Ctx, sink: &mut Sink) {
         for &l in &visit.launches {
             let launch = ctx.launch(l);
             if phase.step_of(&launch.agent_type).is_none() {
-                let shown = if launch.raw_type.is_empty() { "(no subagent_type)" } else { launch.raw_type.as_str() };
+                let shown = if launch.raw_type.is_empty() {
+                    "(no subagent_type)".to_string()
+                } else {
+                    super::shown(&launch.raw_type)
+                };
                 sink.report(
                     ctx.launch_place(l),
                     Some(visit.phase),
                     format!(
-                        "phase {} launched a `{shown}` agent; phase {} launches {}",
+                        "phase {} launched {} `{shown}` agent; phase {} launches {}",
                         visit.phase,
+                        super::article(&shown),
                         visit.phase,
                         allowed.join(" and ")
                     ),

@@ -43,7 +43,11 @@ pub fn check(ctx: &Ctx, sink: &mut Sink) {
                 if let Some(l) = ctx.session.launch_by_event(ev) {
                     let launch = ctx.launch(l);
                     if !approved && a.gated_agents.contains(&launch.agent_type) {
-                        let what = format!("a {} agent was launched", launch.agent_type);
+                        let what = format!(
+                            "{} {} agent was launched",
+                            super::article(&launch.agent_type),
+                            super::shown(&launch.agent_type)
+                        );
                         sink.report(ctx.launch_place(l), run.phase_at(ev), breach(ctx, asked, what));
                         return;
                     }

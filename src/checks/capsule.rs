@@ -18,6 +18,7 @@ pub fn check(ctx: &Ctx, sink: &mut Sink) {
         return;
     };
     let Some(slug) = capsule_slug(args, &wf.capsule_arg) else { return };
+    let slug_shown = super::shown(slug);
     let path = wf.capsule_path.replace("{slug}", slug);
     let announce = wf.capsule_announce.replace("{slug}", slug);
     let first_launch = ctx.launches().next().map(|(l, launch)| (l, launch.event));
@@ -30,7 +31,7 @@ pub fn check(ctx: &Ctx, sink: &mut Sink) {
                 let p = input.file_path.as_deref().unwrap_or("");
                 read |= p == path || p.ends_with(path.trim_start_matches('/'));
             }
-            EventKind::Text { text, .. } => said |= text.contains(&announce),
+            EventKind::Text { text, .. } => said |= announces(text, &announce),
             _ => {}
         }
     }
@@ -52,10 +53,29 @@ pub fn check(ctx: &Ctx, sink: &mut Sink) {
             place,
             phase,
             format!(
-                "the run was started with `{} {slug}` but the orchestrator never {} {when}",
+                "the run was started with `{} {slug_shown}` but the orchestrator never {} {when}",
                 wf.capsule_arg,
                 missing.join(" nor ")
             ),
         );
+    }
+}
+
+/// Whether a text says the announcement, markdown emphasis aside, not as the
+/// prefix of a longer slug (`Loaded capsule: churn-v2-old` is not `churn-v2`).
+fn announces(text: &str, announce: &str) -> bool {
+    let plain: String = text.chars().filter(|c| !matches!(c, '*' | '_' | '`')).collect();
+    plain
+        .match_indices(announce)
+        .any(|(at, m)| !plain[at + m.len()..].starts_with(|c: char| c.is_alphanumeric() || c == '-' || c == '_'))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn announcement_is_whole_and_may_be_bold() {
+        assert!(super::announces("**Loaded capsule:** churn-v2", "Loaded capsule: churn-v2"));
+        assert!(super::announces("Loaded capsule: churn-v2.", "Loaded capsule: churn-v2"));
+        assert!(!super::announces("Loaded capsule: churn-v2-old", "Loaded capsule: churn-v2"));
     }
 }

@@ -6,7 +6,7 @@ use crate::model::text::simple_commands;
 use crate::model::EventKind;
 
 /// Simple commands that neither explore nor edit code nor run anything.
-const NEUTRAL: &[&str] = &["cd", "pushd", "popd", "true", "export", "set", "source", "."];
+const NEUTRAL: &[&str] = &["cd", "pushd", "popd", "true", "export", "set", "source", ".", "wait"];
 
 pub fn check(ctx: &Ctx, sink: &mut Sink) {
     let policy = &ctx.wf.tools;
@@ -14,7 +14,7 @@ pub fn check(ctx: &Ctx, sink: &mut Sink) {
         let EventKind::ToolCall { id, name, input, .. } = &ctx.session.events[ev].kind else { continue };
         let phase = ctx.run.phase_at(ev);
         if policy.forbidden.iter().any(|f| f == name) {
-            let target = input.file_path.as_deref().map(|p| format!(" on `{p}`")).unwrap_or_default();
+            let target = input.file_path.as_deref().map(|p| format!(" on `{}`", super::shown(p))).unwrap_or_default();
             sink.report(
                 ctx.place(ev, Culprit::ToolName { tool_use_id: id.clone() }),
                 phase,
@@ -28,20 +28,40 @@ pub fn check(ctx: &Ctx, sink: &mut Sink) {
         let command = input.command.as_deref().unwrap_or("");
         let place = ctx.place(ev, Culprit::ToolInput { tool_use_id: id.clone(), key: "command".into() });
         let simple = simple_commands(command);
-        if let Some(bad) = simple.iter().find(|c| policy.shell_forbidden.iter().any(|re| re.is_match(c))) {
+        let is_test = |c: &str| policy.shell_tests.iter().any(|re| re.is_match(c));
+        // What a test run's output is piped into (`pytest | tail -20`) reads
+        // that output, not code.
+        let mut after_test = false;
+        let mut bad = None;
+        for c in &simple {
+            after_test = c.piped && after_test || is_test(&c.text);
+            if !after_test && policy.shell_forbidden.iter().any(|re| re.is_match(&c.text)) {
+                bad = Some(c);
+                break;
+            }
+        }
+        if let Some(bad) = bad {
             sink.report(
                 place,
                 phase,
                 format!(
                     "the orchestrator ran `{}` through {name}; exploring and editing code is the agents' work",
-                    shorten(bad)
+                    shorten(&bad.text)
                 ),
             );
             continue;
         }
-        let doing: Vec<&String> =
-            simple.iter().filter(|c| !NEUTRAL.contains(&c.split_whitespace().next().unwrap_or(""))).collect();
-        let is_test = !doing.is_empty() && doing.iter().all(|c| policy.shell_tests.iter().any(|re| re.is_match(c)));
+        let mut piped_into_test = false;
+        let doing: Vec<&str> = simple
+            .iter()
+            .filter(|c| {
+                piped_into_test = c.piped && piped_into_test || is_test(&c.text);
+                let neutral = NEUTRAL.contains(&c.text.split_whitespace().next().unwrap_or(""));
+                !(neutral || c.piped && piped_into_test)
+            })
+            .map(|c| c.text.as_str())
+            .collect();
+        let is_test = !doing.is_empty() && doing.iter().all(|c| is_test(c));
         let in_test_phase = phase.is_some_and(|p| policy.test_phases.contains(&p));
         let agents_back = ctx
             .run
@@ -70,9 +90,10 @@ pub fn check(ctx: &Ctx, sink: &mut Sink) {
 
 fn shorten(command: &str) -> String {
     let one_line = command.lines().next().unwrap_or("");
-    if one_line.chars().count() > 80 || one_line.len() < command.len() {
-        format!("{}…", one_line.chars().take(80).collect::<String>())
+    let shown = super::shown(one_line);
+    if one_line.len() < command.trim_end().len() && !shown.ends_with('…') {
+        format!("{shown}…")
     } else {
-        one_line.to_string()
+        shown
     }
 }

@@ -273,6 +273,27 @@ pub fn describe_types<'a>(types: impl Iterator<Item = &'a str>) -> String {
     counts.iter().map(|(t, n)| format!("{n} {t}")).collect::<Vec<_>>().join(", ")
 }
 
+/// A value from the transcript shown inside a one-line message: control
+/// characters escaped (`\n`), at most 80 characters.
+pub fn shown(value: &str) -> String {
+    let escaped: String = value.chars().flat_map(char::escape_default).collect::<String>();
+    let escaped = if value.chars().all(|c| !c.is_control()) { value.to_string() } else { escaped };
+    if escaped.chars().count() > 80 {
+        format!("{}…", escaped.chars().take(80).collect::<String>())
+    } else {
+        escaped
+    }
+}
+
+/// `a ml-architect` → `an ml-architect`: the article for a word.
+pub fn article(word: &str) -> &'static str {
+    if word.starts_with(['a', 'e', 'i', 'o', 'u', 'A', 'E', 'I', 'O', 'U']) || word.starts_with("ml-") {
+        "an"
+    } else {
+        "a"
+    }
+}
+
 /// `1 agent` / `3 agents`.
 pub fn agents(n: usize) -> String {
     if n == 1 {

@@ -9,7 +9,11 @@ pub fn check(ctx: &Ctx, sink: &mut Sink) {
     let visits = &ctx.run.visits;
     for (i, visit) in visits.iter().enumerate() {
         let phase = visit.phase;
-        let Some(prev) = i.checked_sub(1).map(|p| &visits[p]) else {
+        if wf.phase(phase).is_none() {
+            // A phase the workflow does not have: phase-announcement reports it.
+            continue;
+        }
+        let Some(prev) = visits[..i].iter().rev().find(|v| wf.phase(v.phase).is_some()) else {
             if phase != 1 {
                 sink.report(
                     ctx.visit_place(i),

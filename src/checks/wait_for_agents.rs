@@ -58,8 +58,9 @@ pub fn check(ctx: &Ctx, sink: &mut Sink) {
                     ctx.launch_place(l),
                     run.phase_at(ev),
                     format!(
-                        "launched a {} agent while {} launched earlier in this phase had not returned ({types})",
-                        launch.agent_type,
+                        "launched {} {} agent while {} launched earlier in this phase had not returned ({types})",
+                        super::article(&launch.agent_type),
+                        super::shown(&launch.agent_type),
                         super::agents(waiting.len())
                     ),
                 );

@@ -490,6 +490,11 @@ fn assemble(files: Files, detail: bool, out: &mut Discovery) {
             if crate::ingest::subagent::is_internal(&f.agent_id) || warmup {
                 continue;
             }
+            // Beside a session file named on the command line: it belongs to
+            // another session of the folder, one not being checked.
+            if !session_file.is_empty() && Path::new(&session_file).is_file() {
+                continue;
+            }
             let why = if session_file.is_empty() {
                 "names no session".to_string()
             } else {

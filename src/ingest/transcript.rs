@@ -86,6 +86,10 @@ struct Builder<'w> {
     next_message: u32,
     /// Findings made where no findings list is at hand.
     pending_findings: Vec<Finding>,
+    /// Entry uuids read, to skip exact duplicates.
+    seen_uuids: std::collections::HashSet<String>,
+    /// Results that came before any call with their id.
+    early_results: std::collections::HashSet<String>,
 }
 
 impl<'w> Builder<'w> {
@@ -109,20 +113,27 @@ impl<'w> Builder<'w> {
             open_message: None,
             next_message: 0,
             pending_findings: Vec::new(),
+            seen_uuids: std::collections::HashSet::new(),
+            early_results: std::collections::HashSet::new(),
         }
     }
 
     fn line(&mut self, bytes: &[u8], source: Source, findings: &mut Vec<Finding>) {
         self.last_line = source.line;
+        let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
         let wanted = sniff(bytes);
         if wanted == Wanted::Skip {
             if bytes.iter().all(u8::is_ascii_whitespace) || looks_whole(bytes) {
                 return;
             }
             // Damaged: say what is wrong with it.
-            let message = match serde_json::from_slice::<serde::de::IgnoredAny>(bytes) {
-                Ok(_) => "line is not a JSON object; skipped".to_string(),
-                Err(e) => format!("line is not valid JSON ({}); skipped", short_error(&e)),
+            let message = if let Some(at) = memchr::memchr(0, bytes) {
+                format!("line holds NUL bytes (from column {}); skipped", at + 1)
+            } else {
+                match serde_json::from_slice::<serde::de::IgnoredAny>(bytes) {
+                    Ok(_) => "line is not a JSON object; skipped".to_string(),
+                    Err(e) => format!("line is not valid JSON ({}); skipped", short_error(&e)),
+                }
             };
             findings.push(Finding::input(source, message));
             return;
@@ -136,37 +147,74 @@ impl<'w> Builder<'w> {
         }
         match crate::ingest::raw::parse_entry(bytes) {
             Some(entry) => self.entry(entry, &source, findings),
-            None => {
-                let e = serde_json::from_slice::<serde::de::IgnoredAny>(bytes)
-                    .err()
-                    .unwrap_or_else(|| serde::de::Error::custom("not a transcript entry"));
-                // Recover what can be read: spliced records (`}{`) or a whole prefix.
-                let mut recovered = 0;
-                let mut damaged = false;
-                for entry in serde_json::Deserializer::from_slice(bytes).into_iter::<Entry>() {
-                    match entry {
-                        Ok(entry) => {
-                            recovered += 1;
-                            self.entry(entry, &source, findings);
-                        }
-                        Err(_) => {
-                            damaged = true;
-                            break;
-                        }
-                    }
-                }
-                let message = match (recovered, damaged) {
-                    (0, _) => format!("line is not valid JSON ({}); skipped", short_error(&e)),
-                    (n, false) => format!("line holds {n} JSON records with no newline between them; read them all"),
-                    (n, true) => format!(
-                        "line holds {n} JSON record{} followed by damaged text ({}); read what was whole",
-                        if n == 1 { "" } else { "s" },
-                        short_error(&e)
-                    ),
-                };
-                findings.push(Finding::input(source, message));
+            None => self.recover(bytes, &source, findings),
+        }
+    }
+
+    /// Reads what can be read of a line that does not parse, and says what
+    /// was wrong: records spliced without a newline, damaged text after whole
+    /// records, invalid UTF-8, a truncated record followed by a whole one.
+    fn recover(&mut self, bytes: &[u8], source: &Source, findings: &mut Vec<Finding>) {
+        let error = serde_json::from_slice::<serde::de::IgnoredAny>(bytes)
+            .err()
+            .map_or_else(|| "not a transcript entry".to_string(), |e| short_error(&e));
+        // Whole records from the start: spliced records, or damage at the end.
+        let (read, damaged) = self.read_records(bytes, source, findings);
+        if read > 0 {
+            let message = if damaged {
+                format!(
+                    "line holds {read} JSON record{} followed by damaged text ({error}); read what was whole",
+                    if read == 1 { "" } else { "s" }
+                )
+            } else {
+                format!("line holds {read} JSON records with no newline between them; read them all")
+            };
+            findings.push(Finding::input(source.clone(), message));
+            return;
+        }
+        // Invalid UTF-8: read the line with replacement characters.
+        if let std::borrow::Cow::Owned(lossy) = String::from_utf8_lossy(bytes) {
+            if let Some(entry) = crate::ingest::raw::parse_entry(lossy.as_bytes()) {
+                self.entry(entry, source, findings);
+                let message = "line holds invalid UTF-8; read it with replacement characters".to_string();
+                findings.push(Finding::input(source.clone(), message));
+                return;
             }
         }
+        // A truncated record, then a whole one on the same line.
+        for at in memchr::memmem::find_iter(bytes, b"{\"").filter(|&at| at > 0).take(64) {
+            let (read, _) = self.read_records(&bytes[at..], source, findings);
+            if read > 0 {
+                let message = format!(
+                    "line starts with a damaged record ({error}); read the {read} whole record{} from column {}",
+                    if read == 1 { "" } else { "s" },
+                    at + 1
+                );
+                findings.push(Finding::input(source.clone(), message));
+                return;
+            }
+        }
+        let message = match memchr::memchr(0, bytes) {
+            Some(at) => format!("line holds NUL bytes (from column {}); skipped", at + 1),
+            None => format!("line is not valid JSON ({error}); skipped"),
+        };
+        findings.push(Finding::input(source.clone(), message));
+    }
+
+    /// Reads consecutive whole records from the start of `bytes`; returns how
+    /// many, and whether something that is not a record followed them.
+    fn read_records(&mut self, bytes: &[u8], source: &Source, findings: &mut Vec<Finding>) -> (usize, bool) {
+        let mut read = 0;
+        for entry in serde_json::Deserializer::from_slice(bytes).into_iter::<Entry>() {
+            match entry {
+                Ok(entry) => {
+                    read += 1;
+                    self.entry(entry, source, findings);
+                }
+                Err(_) => return (read, true),
+            }
+        }
+        (read, false)
     }
 
     /// A user line that only carries results of ordinary tools (Read, Bash, …)
@@ -182,8 +230,18 @@ impl<'w> Builder<'w> {
         if RESULT.find(bytes).is_none() || SIDECHAIN.find(bytes).is_some() || PARENT.find(bytes).is_some() {
             return false;
         }
+        // Only the message's own results: toolUseResult may nest other ids
+        // (WebSearch's server tool results).
+        static MESSAGE: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"\"message\":"));
+        let Some(at) = MESSAGE.find(bytes) else { return false };
+        let start = at + 10;
+        let end = crate::diagnostic::json_value_end(
+            bytes,
+            start + bytes[start..].iter().take_while(|b| b.is_ascii_whitespace()).count(),
+        );
+        let bytes = &bytes[..end];
         let mut ids = Vec::new();
-        for at in KEY.find_iter(bytes) {
+        for at in KEY.find_iter(&bytes[start..]).map(|i| i + start) {
             let start = at + 15;
             let Some(len) = memchr::memchr(b'"', &bytes[start..]) else { return false };
             let Ok(id) = std::str::from_utf8(&bytes[start..start + len]) else { return false };
@@ -204,6 +262,7 @@ impl<'w> Builder<'w> {
             );
             if !self.calls.contains_key(id) {
                 return_missing_call(source, id, &mut self.pending_findings);
+                self.early_results.insert(id.to_string());
             }
         }
         true
@@ -240,6 +299,12 @@ impl<'w> Builder<'w> {
         }
         match kind {
             "assistant" | "user" => {
+                // Claude Code sometimes writes a line twice: read it once.
+                if let Some(uuid) = e.uuid.as_deref() {
+                    if !self.seen_uuids.insert(uuid.to_string()) {
+                        return;
+                    }
+                }
                 self.session.entries += 1;
                 if let Some(l) = self.subagent_owner(&e) {
                     self.subagent_entry(l, &e, source);
@@ -442,6 +507,14 @@ impl<'w> Builder<'w> {
                 .or_else(|| raw.path.to_owned_string()),
             todo_items,
         };
+        if id.is_empty() {
+            let message =
+                format!("{} call without an id: its result cannot be matched; read as returned at once", name);
+            self.pending_findings.push(Finding::input_at(source, Culprit::Key("name".into()), message));
+        } else if self.calls.contains_key(&id) {
+            // The same call written twice: read it once.
+            return;
+        }
         self.calls.insert(id.clone(), ());
         let is_launch = self.wf.is_launch_tool(&name);
         let ev = self.push(source, EventKind::ToolCall { message: key, id: id.clone(), name, input: input.clone() });
@@ -465,7 +538,13 @@ impl<'w> Builder<'w> {
                 transcript: None,
             };
             self.session.launches.push(launch);
-            self.launch_by_id.insert(id, self.session.launches.len() - 1);
+            let l = self.session.launches.len() - 1;
+            // No id, or its result came first: nothing more will arrive for it.
+            if id.is_empty() || self.early_results.remove(&id) {
+                self.session.launches[l].returned_at = Some(ev);
+                self.session.launches[l].status = ReturnStatus::Completed;
+            }
+            self.launch_by_id.insert(id, l);
         }
     }
 
@@ -486,7 +565,9 @@ impl<'w> Builder<'w> {
         let text = message.content.joined_text();
         let origin = e.origin.0.as_ref().and_then(|o| o.kind.0.as_deref());
         let mut kind = classify_user_text(&text);
-        if e.is_meta.0 {
+        if origin == Some("task-notification") || text.contains("<task-notification>") {
+            kind = UserKind::Notification;
+        } else if e.is_meta.0 {
             kind = UserKind::Meta;
         } else if e.is_compact_summary.0 {
             kind = UserKind::CompactSummary;
@@ -527,6 +608,7 @@ impl<'w> Builder<'w> {
             self.push(source, EventKind::ToolResult { tool_use_id: id.clone(), is_error: r.is_error.0, async_launch });
         if !self.calls.contains_key(&id) {
             return_missing_call(source, &id, findings);
+            self.early_results.insert(id);
             return;
         }
         let Some(l) = launch else { return };

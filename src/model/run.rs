@@ -70,7 +70,7 @@ impl Run {
 
     /// Whether the run reached the workflow's last phase.
     pub fn completed(&self, wf: &Workflow) -> bool {
-        self.visits.last().is_some_and(|v| v.phase == wf.total_phases())
+        self.visits.iter().any(|v| v.phase == wf.total_phases())
     }
 }
 

@@ -164,12 +164,29 @@ fn in_question(text: &str, at: usize) -> bool {
     }
 }
 
+/// One simple command of a shell command line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SimpleCommand {
+    /// The command, wrappers (`env`, `time`, `xargs`, …) and the program's
+    /// directory removed: `/usr/bin/grep -rn x` is `grep -rn x`.
+    pub text: String,
+    /// Whether it reads the output of the command before it (`a | b`).
+    pub piped: bool,
+}
+
 /// Splits a shell command line into simple commands at `|`, `&&`, `||`, `;`
-/// and newlines (quotes respected), each trimmed and without `cd`-only parts.
-pub fn simple_commands(line: &str) -> Vec<String> {
+/// and newlines (quotes respected); the commands inside `bash -c '…'`,
+/// `$(…)` and backticks are listed too.
+pub fn simple_commands(line: &str) -> Vec<SimpleCommand> {
     let mut out = Vec::new();
+    split_commands(line, &mut out, 0);
+    out
+}
+
+fn split_commands(line: &str, out: &mut Vec<SimpleCommand>, depth: usize) {
     let mut cur = String::new();
     let mut quote: Option<char> = None;
+    let mut piped = false;
     let mut chars = line.chars().peekable();
     while let Some(c) = chars.next() {
         match quote {
@@ -195,46 +212,99 @@ pub fn simple_commands(line: &str) -> Vec<String> {
                     }
                 }
                 '|' | ';' | '\n' | '&' => {
-                    if c == '&' && chars.peek() != Some(&'&') {
-                        // `2>&1` or a background `&`: keep redirections intact.
-                        if cur.ends_with('>') {
-                            cur.push(c);
-                            continue;
-                        }
+                    if c == '&' && chars.peek() != Some(&'&') && cur.ends_with('>') {
+                        // `2>&1`: a redirection, not a separator.
+                        cur.push(c);
+                        continue;
                     }
-                    if (c == '|' || c == '&') && chars.peek() == Some(&c) {
+                    let doubled = (c == '|' || c == '&') && chars.peek() == Some(&c);
+                    if doubled {
                         chars.next();
                     }
-                    push_command(&mut out, &mut cur);
+                    push_command(out, &mut cur, piped, depth);
+                    piped = c == '|' && !doubled;
                 }
                 _ => cur.push(c),
             },
         }
     }
-    push_command(&mut out, &mut cur);
-    out
+    push_command(out, &mut cur, piped, depth);
 }
 
-fn push_command(out: &mut Vec<String>, cur: &mut String) {
-    let mut cmd = cur.trim();
-    // Leading environment assignments and grouping do not change the program.
-    loop {
-        let trimmed = cmd.trim_start_matches(['(', '{', ' ']);
-        let Some((first, rest)) = trimmed.split_once(char::is_whitespace) else {
-            cmd = trimmed;
-            break;
-        };
+/// Programs that run the program named after them.
+const WRAPPERS: &[&str] = &["env", "time", "nice", "nohup", "sudo", "command", "exec", "xargs", "timeout", "stdbuf"];
+
+fn push_command(out: &mut Vec<SimpleCommand>, cur: &mut String, piped: bool, depth: usize) {
+    let text = std::mem::take(cur);
+    // Commands run inside `$(…)` and backticks.
+    if depth < 4 {
+        for inner in substitutions(&text) {
+            split_commands(&inner, out, depth + 1);
+        }
+    }
+    let mut words: Vec<&str> = text.trim().trim_start_matches(['(', '{', ' ']).split_whitespace().collect();
+    while let Some(first) = words.first().copied() {
+        let program = first.rsplit('/').next().unwrap_or(first);
         if first.contains('=') && !first.starts_with('=') && !first.contains('/') {
-            cmd = rest.trim_start();
+            words.remove(0); // VAR=value
+        } else if WRAPPERS.contains(&program) {
+            words.remove(0);
+            // The wrapper's own options and arguments (`timeout 60`, `xargs -0`).
+            while words.first().is_some_and(|w| w.starts_with('-') || w.chars().all(|c| c.is_ascii_digit() || c == 's'))
+            {
+                words.remove(0);
+            }
+        } else if matches!(program, "bash" | "sh" | "zsh") && words.get(1) == Some(&"-c") && depth < 4 {
+            let script = words[2..].join(" ");
+            let script = script.trim_matches(['\'', '"']);
+            split_commands(script, out, depth + 1);
+            return;
         } else {
-            cmd = trimmed;
+            if program != first {
+                words[0] = program;
+            }
             break;
         }
     }
-    if !cmd.is_empty() {
-        out.push(cmd.to_string());
+    if !words.is_empty() {
+        out.push(SimpleCommand { text: words.join(" "), piped });
     }
-    cur.clear();
+}
+
+/// The commands inside `$(…)` and backticks of a command line.
+fn substitutions(text: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'$' && bytes.get(i + 1) == Some(&b'(') {
+            let mut depth = 0;
+            let start = i + 2;
+            let mut j = i + 1;
+            while j < bytes.len() {
+                match bytes[j] {
+                    b'(' => depth += 1,
+                    b')' => {
+                        depth -= 1;
+                        if depth == 0 {
+                            break;
+                        }
+                    }
+                    _ => {}
+                }
+                j += 1;
+            }
+            found.push(text[start..j.min(text.len())].to_string());
+            i = j + 1;
+        } else if bytes[i] == b'`' {
+            let end = text[i + 1..].find('`').map_or(text.len(), |e| i + 1 + e);
+            found.push(text[i + 1..end].to_string());
+            i = end + 1;
+        } else {
+            i += 1;
+        }
+    }
+    found
 }
 
 /// The `--capsule SLUG` argument of a command invocation, if any.
@@ -318,11 +388,22 @@ mod tests {
         assert_eq!(judge_reply(&wf, "What about the tokenizer?"), Reply::Other);
     }
 
+    fn texts(line: &str) -> Vec<String> {
+        simple_commands(line).into_iter().map(|c| c.text).collect()
+    }
+
     #[test]
     fn splits_shell_commands() {
-        assert_eq!(simple_commands("cd src && grep -rn x . | head"), vec!["cd src", "grep -rn x .", "head"]);
-        assert_eq!(simple_commands("FOO=1 pytest -q 2>&1"), vec!["pytest -q 2>&1"]);
-        assert_eq!(simple_commands("echo 'a | b'"), vec!["echo 'a | b'"]);
+        assert_eq!(texts("cd src && grep -rn x . | head"), vec!["cd src", "grep -rn x .", "head"]);
+        assert!(simple_commands("pytest -q | tail -5")[1].piped);
+        assert!(!simple_commands("cd src && grep x")[1].piped);
+        assert_eq!(texts("FOO=1 pytest -q 2>&1"), vec!["pytest -q 2>&1"]);
+        assert_eq!(texts("echo 'a | b'"), vec!["echo 'a | b'"]);
+        assert_eq!(texts("/usr/bin/grep -rn x src"), vec!["grep -rn x src"]);
+        assert_eq!(texts("env LC_ALL=C time grep x"), vec!["grep x"]);
+        assert_eq!(texts("find . -name '*.py' | xargs -0 grep x"), vec!["find . -name '*.py'", "grep x"]);
+        assert_eq!(texts("bash -c 'grep -rn x src'"), vec!["grep -rn x src"]);
+        assert!(texts("echo \"$(cat src/model.py)\"").contains(&"cat src/model.py".to_string()));
     }
 
     #[test]

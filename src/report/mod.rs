@@ -1,9 +1,14 @@
 //! Renderers: one file per output format. Only these and the CLI print.
 
 pub mod concise;
+pub mod github;
+pub mod html;
 pub mod human;
 pub mod inspect;
 pub mod json;
+pub mod jsonl;
+pub mod junit;
+pub mod sarif;
 
 use clap::ValueEnum;
 
