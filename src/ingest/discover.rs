@@ -325,6 +325,7 @@ pub fn plan(paths: &[PathBuf], detail: bool) -> Result<Plan, InputError> {
     let mut plan = Plan::default();
     let mut files = Files::default();
     let mut folders: BTreeSet<OsString> = BTreeSet::new();
+    let mut seen: BTreeSet<PathBuf> = BTreeSet::new();
     for path in paths {
         if path.as_os_str() == "-" {
             let mut bytes = Vec::new();
@@ -349,6 +350,11 @@ pub fn plan(paths: &[PathBuf], detail: bool) -> Result<Plan, InputError> {
             for f in project_folders(path, &mut plan.direct.findings) {
                 folders.insert(f.into_os_string());
             }
+            continue;
+        }
+        // The same file under another spelling (`a.jsonl`, `./a.jsonl`) is checked once.
+        let canonical = std::fs::canonicalize(path).unwrap_or_else(|_| path.clone());
+        if !seen.insert(canonical) {
             continue;
         }
         files.explicit.push(path.clone());

@@ -227,7 +227,12 @@ impl<'w> Builder<'w> {
         static RESULT: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"\"tool_result\""));
         static SIDECHAIN: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"\"isSidechain\":true"));
         static PARENT: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"\"parent_tool_use_id\":\""));
-        if RESULT.find(bytes).is_none() || SIDECHAIN.find(bytes).is_some() || PARENT.find(bytes).is_some() {
+        static RETRIEVAL: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"<retrieval_status>"));
+        if RESULT.find(bytes).is_none()
+            || SIDECHAIN.find(bytes).is_some()
+            || PARENT.find(bytes).is_some()
+            || RETRIEVAL.find(bytes).is_some()
+        {
             return false;
         }
         // Only the message's own results: toolUseResult may nest other ids
@@ -611,7 +616,18 @@ impl<'w> Builder<'w> {
             self.early_results.insert(id);
             return;
         }
-        let Some(l) = launch else { return };
+        let Some(l) = launch else {
+            // TaskOutput retrieving a finished background agent: its return.
+            if text.contains("<retrieval_status>") {
+                if let (Some(task), Some(status)) = (tag(&text, "task_id"), tag(&text, "status")) {
+                    if matches!(status, "completed" | "failed" | "killed") {
+                        let output = tag(&text, "output").unwrap_or("").to_string();
+                        self.deliver(None, Some(task), ev, output);
+                    }
+                }
+            }
+            return;
+        };
         let agent_id = tur.and_then(|t| t.agent_id.to_owned_string()).or_else(|| agent_id_tail(&text));
         if let Some(a) = &agent_id {
             self.launch_by_agent.entry(a.clone()).or_insert(l);
@@ -770,6 +786,22 @@ mod tests {
         let (session, findings) = parse_str(&format!("{USER} xyz\n{USER}\n"));
         assert_eq!(session.events.len(), 2);
         assert!(findings[0].message.contains("1 JSON record followed by damaged text"), "{}", findings[0].message);
+    }
+
+    #[test]
+    fn task_output_retrieval_returns_a_background_agent() {
+        let lines = [
+            r#"{"type":"assistant","sessionId":"s","message":{"id":"m1","content":[{"type":"tool_use","id":"t1","name":"Agent","input":{"subagent_type":"ml-flow:ml-explorer","prompt":"p","run_in_background":true}}]}}"#,
+            r#"{"type":"user","sessionId":"s","message":{"content":[{"type":"tool_result","tool_use_id":"t1","content":"Async agent launched successfully.\nagentId: a1"}]},"toolUseResult":{"status":"async_launched","agentId":"a1"}}"#,
+            r#"{"type":"assistant","sessionId":"s","message":{"id":"m2","content":[{"type":"tool_use","id":"t2","name":"TaskOutput","input":{"task_id":"a1"}}]}}"#,
+            r#"{"type":"user","sessionId":"s","message":{"content":[{"type":"tool_result","tool_use_id":"t2","content":"<retrieval_status>success</retrieval_status><task_id>a1</task_id><status>completed</status><output>src/model.py</output>"}]}}"#,
+        ];
+        let (session, findings) = parse_str(&lines.join("\n"));
+        assert!(findings.is_empty(), "{findings:?}");
+        let launch = &session.launches[0];
+        assert_eq!(launch.status, crate::model::ReturnStatus::Completed);
+        assert_eq!(launch.returned_at, Some(3));
+        assert_eq!(launch.output, "src/model.py");
     }
 
     #[test]
