@@ -27,6 +27,16 @@ pub struct Options {
     pub detail: bool,
     /// Keep the shortened source line of each diagnostic (human output).
     pub excerpts: bool,
+    /// Paths not to check (from the config's `exclude`).
+    pub config: Option<Arc<crate::config::Config>>,
+    /// Show a progress bar on standard error (only where it is a terminal).
+    pub progress: bool,
+}
+
+impl Options {
+    fn excluded(&self, path: &std::path::Path) -> bool {
+        self.config.as_ref().is_some_and(|c| c.excludes(path))
+    }
 }
 
 /// Totals of a check.
@@ -45,6 +55,10 @@ pub struct Summary {
     pub errors: usize,
     pub warnings: usize,
     pub notes: usize,
+    /// Findings left out by suppressions of the config.
+    pub suppressed: usize,
+    /// Findings left out because the baseline holds them.
+    pub baselined: usize,
 }
 
 /// The outcome of `check`: sorted diagnostics and totals.
@@ -52,6 +66,8 @@ pub struct Summary {
 pub struct Report {
     pub diagnostics: Vec<Diagnostic>,
     pub summary: Summary,
+    /// The transcripts checked, in order (for reports that list clean ones too).
+    pub files: Vec<Arc<str>>,
 }
 
 /// One checked session, for `check` and `inspect`.
@@ -70,18 +86,72 @@ pub struct Checked {
 /// parallel): only their diagnostics are kept, so memory stays flat however
 /// large the tree.
 pub fn check(paths: &[PathBuf], wf: &Workflow, opts: &Options) -> Result<Report, InputError> {
-    let plan = discover::plan(paths, opts.detail)?;
+    let mut plan = discover::plan(paths, opts.detail)?;
+    plan.folders.retain(|f| !opts.excluded(f));
+    let bar = progress_bar(opts.progress, plan.folders.len());
     let mut report = check_discovered(plan.direct, wf, opts);
     let folders: Vec<Report> = plan
         .folders
         .par_iter()
-        .map(|folder| check_discovered(discover::discover_folder(folder, opts.detail), wf, opts))
+        .map(|folder| {
+            let r = check_discovered(discover::discover_folder(folder, opts.detail), wf, opts);
+            bar.inc(1);
+            r
+        })
         .collect();
+    bar.finish_and_clear();
     for r in folders {
         report.merge(r);
     }
     diagnostic::sort(&mut report.diagnostics);
     Ok(report)
+}
+
+/// A progress bar over project folders, drawn only on a terminal and not in CI.
+fn progress_bar(wanted: bool, len: usize) -> indicatif::ProgressBar {
+    use std::io::IsTerminal;
+    let show = wanted && len > 1 && std::io::stderr().is_terminal() && std::env::var_os("CI").is_none();
+    if !show {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new(len as u64);
+    if let Ok(style) =
+        indicatif::ProgressStyle::with_template("{spinner} checking {pos}/{len} project folders {wide_bar} {eta}")
+    {
+        bar.set_style(style);
+    }
+    bar
+}
+
+/// Like [`check`], keeping every checked session too (for the HTML timeline,
+/// which draws them; memory grows with the input).
+pub fn check_collect(paths: &[PathBuf], wf: &Workflow, opts: &Options) -> Result<(Report, Vec<Checked>), InputError> {
+    let mut discovery = discover::discover(paths, opts.detail)?;
+    discovery.jobs.retain(|j| !matches!(&j.origin, Origin::File(p) if opts.excluded(p)));
+    let selected: Vec<Finding> =
+        std::mem::take(&mut discovery.findings).into_iter().filter(|f| opts.selection.enabled(f.rule)).collect();
+    let mut report = Report::default();
+    let mut top = resolve(selected, None, wf, opts.excerpts);
+    diagnostic::sort(&mut top);
+    diagnostic::fingerprint(&mut top);
+    report.diagnostics = top;
+    report.summary.skipped_files = discovery.skipped.len();
+    let checked: Vec<Checked> = discovery.jobs.par_iter().map(|job| check_job(job, wf, opts)).collect();
+    for c in &checked {
+        report.diagnostics.extend(c.diagnostics.iter().cloned());
+        if c.skipped {
+            report.summary.skipped_files += 1;
+            continue;
+        }
+        report.summary.transcripts += 1;
+        report.files.push(c.session.file.clone());
+        report.summary.runs += c.runs.len();
+        report.summary.subagent_files += c.subagent_files;
+        report.summary.sessions_without_run += usize::from(c.runs.is_empty() && c.session.has_conversation());
+    }
+    diagnostic::sort(&mut report.diagnostics);
+    report.recount();
+    Ok((report, checked.into_iter().filter(|c| !c.skipped).collect()))
 }
 
 impl Report {
@@ -97,6 +167,22 @@ impl Report {
         a.errors += b.errors;
         a.warnings += b.warnings;
         a.notes += b.notes;
+        a.suppressed += b.suppressed;
+        a.baselined += b.baselined;
+        self.files.extend(other.files);
+    }
+
+    /// Counts the diagnostics by severity again (after some were left out).
+    pub fn recount(&mut self) {
+        let s = &mut self.summary;
+        (s.errors, s.warnings, s.notes) = (0, 0, 0);
+        for d in &self.diagnostics {
+            match d.severity {
+                Severity::Error => s.errors += 1,
+                Severity::Warning => s.warnings += 1,
+                Severity::Note => s.notes += 1,
+            }
+        }
     }
 }
 
@@ -117,7 +203,8 @@ pub fn check_bytes(bytes: Vec<u8>, display: &str, wf: &Workflow, opts: &Options)
 }
 
 pub fn check_discovered(discovery: Discovery, wf: &Workflow, opts: &Options) -> Report {
-    let Discovery { jobs, findings, skipped } = discovery;
+    let Discovery { mut jobs, findings, skipped } = discovery;
+    jobs.retain(|j| !matches!(&j.origin, Origin::File(p) if opts.excluded(p)));
     let results: Vec<(Vec<Diagnostic>, usize, usize, bool, bool)> = jobs
         .par_iter()
         .map(|job| {
@@ -133,7 +220,10 @@ pub fn check_discovered(discovery: Discovery, wf: &Workflow, opts: &Options) -> 
     diagnostic::sort(&mut top);
     diagnostic::fingerprint(&mut top);
     report.diagnostics.extend(top);
-    for (diags, runs, subs, no_run, skipped) in results {
+    for (job, (diags, runs, subs, no_run, skipped)) in jobs.iter().zip(results) {
+        if !skipped {
+            report.files.push(job.display.clone());
+        }
         report.diagnostics.extend(diags);
         report.summary.runs += runs;
         report.summary.subagent_files += subs;

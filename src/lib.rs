@@ -8,7 +8,9 @@
 
 #![warn(clippy::print_stdout, clippy::print_stderr)]
 
+pub mod baseline;
 pub mod checks;
+pub mod config;
 pub mod diagnostic;
 pub mod engine;
 pub mod ingest;

@@ -1,18 +1,23 @@
 //! The orchlint command line: parses arguments, calls the library, maps the
-//! outcome to an exit code (0 clean, 1 error-severity findings, 2 could not run).
+//! outcome to an exit code (0 clean, 1 findings at or above the fail level,
+//! 2 could not run).
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
-use std::io::{self, IsTerminal, Write};
+use std::fs::File;
+use std::io::{self, BufWriter, IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 
+use orchlint::baseline::{self, Baseline};
 use orchlint::checks::{self, Selection};
-use orchlint::engine::{self, Options};
+use orchlint::config::{Config, FailLevel};
+use orchlint::engine::{self, Options, Report};
 use orchlint::ingest::discover;
-use orchlint::report;
+use orchlint::report::{self, Format};
 use orchlint::workflow::Workflow;
 
 /// Check recorded Claude Code orchestrator transcripts against delegation rules.
@@ -29,6 +34,8 @@ enum Command {
     Check(CheckArgs),
     /// Show a session as the model saw it: agent tree, launches, user messages, phases.
     Inspect(InspectArgs),
+    /// Write the HTML timeline of the runs (same as `check --format html --output FILE`).
+    Report(ReportArgs),
     /// Print a rule's documentation.
     Explain {
         /// The rule id, e.g. agent-count.
@@ -36,6 +43,13 @@ enum Command {
     },
     /// List the rules.
     Rules,
+    /// Print a shell completion script.
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff).
+    Man,
 }
 
 #[derive(clap::Args)]
@@ -43,12 +57,18 @@ struct Common {
     /// Session files, project folders, stream-json output, or `-` for standard input.
     #[arg(required = true, value_name = "PATH")]
     paths: Vec<PathBuf>,
-    /// The rules file (default: the built-in rules/ml-flow.toml).
+    /// The rules file (default: the config's `rules`, else the built-in rules/ml-flow.toml).
     #[arg(long, value_name = "FILE")]
     rules: Option<PathBuf>,
     /// Treat each session as a run of this workflow even without its command invocation.
     #[arg(long, value_name = "NAME")]
     workflow: Option<String>,
+    /// The config file (default: orchlint.toml in the working directory or above it).
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Use no config file.
+    #[arg(long, conflicts_with = "config")]
+    isolated: bool,
 }
 
 #[derive(clap::Args)]
@@ -56,20 +76,41 @@ struct CheckArgs {
     #[command(flatten)]
     common: Common,
     /// Output format.
-    #[arg(long, value_enum, default_value_t = report::Format::Human)]
-    format: report::Format,
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    format: Format,
+    /// Write the output to this file instead of standard output.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// Also write a report in another format: `sarif=orchlint.sarif`, `junit=junit.xml`, `github=-` (repeatable).
+    #[arg(long = "report", value_name = "FORMAT=FILE")]
+    reports: Vec<String>,
     /// Run only these rules (comma-separated ids).
     #[arg(long, value_delimiter = ',', value_name = "RULE")]
     select: Vec<String>,
     /// Do not run these rules (comma-separated ids).
     #[arg(long, value_delimiter = ',', value_name = "RULE")]
     ignore: Vec<String>,
+    /// Exit with status 1 on findings of this severity or worse (default: error, or the config's fail-level).
+    #[arg(long, value_enum)]
+    fail_level: Option<FailLevel>,
+    /// Exit with status 0 whatever was found (same as --fail-level never).
+    #[arg(long, conflicts_with = "fail_level")]
+    exit_zero: bool,
+    /// Report only findings that are not in this baseline (default: the config's baseline).
+    #[arg(long, value_name = "FILE")]
+    baseline: Option<PathBuf>,
+    /// Record the current errors and warnings in this baseline file.
+    #[arg(long, value_name = "FILE")]
+    write_baseline: Option<PathBuf>,
     /// When to color human output.
     #[arg(long, value_enum, default_value_t = Color::Auto)]
     color: Color,
     /// Worker threads (default: one per core).
     #[arg(long, short = 'j', value_name = "N")]
     threads: Option<usize>,
+    /// Do not show a progress bar (it shows only on a terminal, never in CI).
+    #[arg(long)]
+    no_progress: bool,
 }
 
 #[derive(clap::Args)]
@@ -79,6 +120,15 @@ struct InspectArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = InspectFormat::Human)]
     format: InspectFormat,
+}
+
+#[derive(clap::Args)]
+struct ReportArgs {
+    #[command(flatten)]
+    common: Common,
+    /// The HTML file to write.
+    #[arg(long, short = 'o', value_name = "FILE", default_value = "orchlint-report.html")]
+    output: PathBuf,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -108,8 +158,17 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Check(args) => run_check(args),
         Command::Inspect(args) => run_inspect(args),
+        Command::Report(args) => run_report(args),
         Command::Explain { rule } => explain(&rule),
         Command::Rules => list_rules(),
+        Command::Completions { shell } => {
+            clap_complete::generate(shell, &mut Cli::command(), "orchlint", &mut io::stdout());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Man => clap_mangen::Man::new(Cli::command())
+            .render(&mut io::stdout())
+            .map(|_| ExitCode::SUCCESS)
+            .map_err(|e| miette::miette!("cannot write the man page: {e}")),
     };
     match result {
         Ok(code) => code,
@@ -120,8 +179,15 @@ fn main() -> ExitCode {
     }
 }
 
-fn load_workflow(common: &Common) -> miette::Result<Workflow> {
-    let wf = match &common.rules {
+/// The config, the workflow (with the config's severities) and the rule selection.
+fn setup(common: &Common, select: &[String], ignore: &[String]) -> miette::Result<(Config, Workflow, Selection)> {
+    let config = if common.isolated {
+        Config::default()
+    } else {
+        let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+        Config::find(common.config.as_deref(), &cwd)?
+    };
+    let mut wf = match common.rules.as_ref().or(config.rules.as_ref()) {
         Some(path) => Workflow::load(path)?,
         None => Workflow::builtin(),
     };
@@ -133,7 +199,20 @@ fn load_workflow(common: &Common) -> miette::Result<Workflow> {
             );
         }
     }
-    Ok(wf)
+    check_rule_ids(select, "--select")?;
+    check_rule_ids(ignore, "--ignore")?;
+    let mut selection = Selection { only: select.iter().cloned().collect(), ignore: ignore.iter().cloned().collect() };
+    for (rule, level) in &config.severity {
+        match level {
+            Some(level) => {
+                wf.severity.insert(rule.clone(), *level);
+            }
+            None => {
+                selection.ignore.insert(rule.clone());
+            }
+        }
+    }
+    Ok((config, wf, selection))
 }
 
 fn check_rule_ids(ids: &[String], flag: &str) -> miette::Result<()> {
@@ -145,20 +224,48 @@ fn check_rule_ids(ids: &[String], flag: &str) -> miette::Result<()> {
     Ok(())
 }
 
+/// `FORMAT=FILE` of `--report`.
+fn parse_report(spec: &str) -> miette::Result<(Format, String)> {
+    let Some((format, file)) = spec.split_once('=') else {
+        miette::bail!(help = "write it as FORMAT=FILE, e.g. sarif=orchlint.sarif", "--report {spec}: no `=`");
+    };
+    let format: Format = format.parse().map_err(|_| {
+        let names: Vec<String> = Format::value_variants()
+            .iter()
+            .filter_map(|f| f.to_possible_value())
+            .map(|v| v.get_name().to_string())
+            .collect();
+        miette::miette!(help = format!("formats: {}", names.join(", ")), "--report {spec}: unknown format `{format}`")
+    })?;
+    if file.is_empty() {
+        miette::bail!(help = "name a file, or - for standard output", "--report {spec}: no file");
+    }
+    Ok((format, file.to_string()))
+}
+
 fn run_check(args: CheckArgs) -> miette::Result<ExitCode> {
-    let wf = load_workflow(&args.common)?;
-    check_rule_ids(&args.select, "--select")?;
-    check_rule_ids(&args.ignore, "--ignore")?;
+    let (config, wf, selection) = setup(&args.common, &args.select, &args.ignore)?;
+    let reports = args.reports.iter().map(|r| parse_report(r)).collect::<miette::Result<Vec<_>>>()?;
     if let Some(n) = args.threads {
         let _ = rayon::ThreadPoolBuilder::new().num_threads(n.max(1)).build_global();
     }
+    let formats: Vec<Format> = std::iter::once(args.format).chain(reports.iter().map(|(f, _)| *f)).collect();
+    let config = Arc::new(config);
     let opts = Options {
-        selection: Selection { only: args.select.into_iter().collect(), ignore: args.ignore.into_iter().collect() },
+        selection,
         force_workflow: args.common.workflow.is_some(),
-        detail: false,
-        excerpts: args.format == report::Format::Human,
+        detail: formats.contains(&Format::Html),
+        excerpts: formats.iter().any(|f| matches!(f, Format::Human | Format::Html)),
+        config: Some(config.clone()),
+        progress: !args.no_progress,
     };
-    let report = engine::check(&args.common.paths, &wf, &opts).map_err(|e| miette::miette!("{e}"))?;
+    let (mut report, checked) = if formats.contains(&Format::Html) {
+        let (report, checked) =
+            engine::check_collect(&args.common.paths, &wf, &opts).map_err(|e| miette::miette!("{e}"))?;
+        (report, Some(checked))
+    } else {
+        (engine::check(&args.common.paths, &wf, &opts).map_err(|e| miette::miette!("{e}"))?, None)
+    };
     if report.summary.transcripts == 0 && report.diagnostics.is_empty() {
         miette::bail!(
             help = "give session files (~/.claude/projects/<project>/<session>.jsonl), a projects folder, or stream-json output",
@@ -166,30 +273,110 @@ fn run_check(args: CheckArgs) -> miette::Result<ExitCode> {
             args.common.paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
         );
     }
-    let stdout = io::stdout();
-    let mut out = io::BufWriter::new(stdout.lock());
+
+    // Suppressions, then the baseline; a new baseline records what is left.
+    let unused = config.suppress(&mut report);
+    for u in &unused {
+        let file = config.path.as_deref().map_or_else(|| "orchlint.toml".into(), |p| p.display().to_string());
+        eprintln!(
+            "warning: {file}:{}: the suppression of {} in session {} matched no finding; remove it",
+            u.line, u.rule, u.session
+        );
+    }
+    if let Some(path) = &args.write_baseline {
+        let n = baseline::write(&report, path).map_err(|e| miette::miette!("cannot write {}: {e}", path.display()))?;
+        eprintln!("wrote {n} finding{} to the baseline {}", if n == 1 { "" } else { "s" }, path.display());
+    } else if let Some(path) = args.baseline.as_ref().or(config.baseline.as_ref()) {
+        let baseline = Baseline::load(path).map_err(|e| miette::miette!("{e}"))?;
+        baseline.apply(&mut report);
+    }
+
     let color = match args.color {
         Color::Always => true,
         Color::Never => false,
-        Color::Auto => io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+        Color::Auto => args.output.is_none() && io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
     };
-    let written = match args.format {
-        report::Format::Human => report::human::render(&report, color, &mut out),
-        report::Format::Concise => report::concise::render(&report, &mut out),
-        report::Format::Json => report::json::render(&report, &mut out),
-    };
-    if let Err(e) = written.and_then(|_| out.flush()) {
-        if e.kind() != io::ErrorKind::BrokenPipe {
-            miette::bail!("cannot write the report: {e}");
-        }
+    let doc = checked.map(|c| report::inspect::build(&c, &wf));
+    let main_target = args.output.as_ref().map(|p| p.display().to_string()).unwrap_or_else(|| "-".into());
+    write_output(args.format, &main_target, &report, doc.as_ref(), color)?;
+    for (format, file) in &reports {
+        write_output(*format, file, &report, doc.as_ref(), false)?;
     }
-    Ok(if report.summary.errors > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
+
+    let fail_level = if args.exit_zero || args.write_baseline.is_some() {
+        FailLevel::Never
+    } else {
+        args.fail_level.or(config.fail_level).unwrap_or(FailLevel::Error)
+    };
+    let fails = report.diagnostics.iter().any(|d| fail_level.fails(d.severity));
+    Ok(if fails { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}
+
+/// Renders one format to a file, or to standard output for `-`.
+fn write_output(
+    format: Format,
+    target: &str,
+    report: &Report,
+    doc: Option<&report::inspect::InspectDocument>,
+    color: bool,
+) -> miette::Result<()> {
+    let mut out: Box<dyn Write> = if target == "-" {
+        Box::new(BufWriter::new(io::stdout().lock()))
+    } else {
+        let file = File::create(target).map_err(|e| miette::miette!("cannot write {target}: {e}"))?;
+        Box::new(BufWriter::new(file))
+    };
+    let written = match format {
+        Format::Human => report::human::render(report, color, &mut out),
+        Format::Concise => report::concise::render(report, &mut out),
+        Format::Json => report::json::render(report, &mut out),
+        Format::Jsonl => report::jsonl::render(report, &mut out),
+        Format::Sarif => report::sarif::render(report, &mut out),
+        Format::Junit => report::junit::render_with_files(report, &report.files, &mut out),
+        Format::Github => report::github::render(report, &mut out),
+        Format::Html => match doc {
+            Some(doc) => report::html::render(doc, &report.diagnostics, &mut out),
+            None => Ok(()),
+        },
+    };
+    match written.and_then(|_| out.flush()) {
+        Err(e) if e.kind() != io::ErrorKind::BrokenPipe => miette::bail!("cannot write {target}: {e}"),
+        _ => Ok(()),
+    }
+}
+
+fn run_report(args: ReportArgs) -> miette::Result<ExitCode> {
+    let (config, wf, selection) = setup(&args.common, &[], &[])?;
+    let config = Arc::new(config);
+    let opts = Options {
+        selection,
+        force_workflow: args.common.workflow.is_some(),
+        detail: true,
+        excerpts: true,
+        config: Some(config.clone()),
+        progress: false,
+    };
+    let (mut report, checked) =
+        engine::check_collect(&args.common.paths, &wf, &opts).map_err(|e| miette::miette!("{e}"))?;
+    if checked.is_empty() && report.diagnostics.is_empty() {
+        miette::bail!("no transcripts found");
+    }
+    config.suppress(&mut report);
+    let doc = report::inspect::build(&checked, &wf);
+    write_output(Format::Html, &args.output.display().to_string(), &report, Some(&doc), false)?;
+    eprintln!("wrote {} ({} runs, {} errors)", args.output.display(), report.summary.runs, report.summary.errors);
+    Ok(ExitCode::SUCCESS)
 }
 
 fn run_inspect(args: InspectArgs) -> miette::Result<ExitCode> {
-    let wf = load_workflow(&args.common)?;
-    let opts = Options { force_workflow: args.common.workflow.is_some(), detail: true, ..Options::default() };
-    // inspect lists diagnostics in the timeline: no excerpts needed.
+    let (config, wf, selection) = setup(&args.common, &[], &[])?;
+    let opts = Options {
+        selection,
+        force_workflow: args.common.workflow.is_some(),
+        detail: true,
+        config: Some(Arc::new(config)),
+        ..Options::default()
+    };
     let discovery = discover::discover(&args.common.paths, true).map_err(|e| miette::miette!("{e}"))?;
     if discovery.jobs.is_empty() {
         miette::bail!("no transcripts found");
@@ -198,7 +385,7 @@ fn run_inspect(args: InspectArgs) -> miette::Result<ExitCode> {
         discovery.jobs.iter().map(|job| engine::check_job(job, &wf, &opts)).filter(|c| !c.skipped).collect();
     let doc = report::inspect::build(&checked, &wf);
     let stdout = io::stdout();
-    let mut out = io::BufWriter::new(stdout.lock());
+    let mut out = BufWriter::new(stdout.lock());
     let written = match args.format {
         InspectFormat::Human => report::inspect::render_human(&doc, &mut out),
         InspectFormat::Json => report::inspect::render_json(&doc, &mut out),

@@ -116,11 +116,14 @@ struct RawTools {
     test_phases: Vec<u8>,
 }
 
-/// An error in a rules file, with its place and a likely fix.
+/// An error in a settings file (the rules file, `orchlint.toml`), with its
+/// place and a likely fix.
 #[derive(Debug, Error, Diagnostic)]
-#[error("invalid rules file {file}: {message}")]
-#[diagnostic(code(orchlint::rules))]
-pub struct WorkflowError {
+#[error("invalid {kind} {file}: {message}")]
+#[diagnostic(code(orchlint::settings))]
+pub struct SettingsError {
+    /// "rules file" or "config".
+    pub kind: &'static str,
     pub file: String,
     pub message: String,
     #[source_code]
@@ -132,6 +135,45 @@ pub struct WorkflowError {
     /// 1-based line of the problem, when known.
     pub line: Option<usize>,
 }
+
+impl SettingsError {
+    /// An error at a byte range of a settings file's text.
+    pub fn at(
+        kind: &'static str,
+        name: &str,
+        text: &str,
+        span: Option<std::ops::Range<usize>>,
+        message: String,
+        help: String,
+    ) -> SettingsError {
+        let line = span.as_ref().map(|s| line_of(text, s.start));
+        SettingsError {
+            kind,
+            file: name.to_string(),
+            message,
+            src: Some(NamedSource::new(name, text.to_string())),
+            span: span.map(|s| SourceSpan::from(s.start..s.end.max(s.start + 1).min(text.len().max(1)))),
+            help: Some(help),
+            line,
+        }
+    }
+
+    /// A file that could not be read at all.
+    pub fn unreadable(kind: &'static str, path: &Path, e: &std::io::Error, help: &str) -> SettingsError {
+        SettingsError {
+            kind,
+            file: path.display().to_string(),
+            message: format!("cannot read it: {e}"),
+            src: None,
+            span: None,
+            help: Some(help.to_string()),
+            line: None,
+        }
+    }
+}
+
+/// The error type of rules files.
+pub type WorkflowError = SettingsError;
 
 /// How many agents of one type a step takes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -230,30 +272,16 @@ impl Workflow {
 
     /// Loads a rules file from disk.
     pub fn load(path: &Path) -> Result<Workflow, WorkflowError> {
-        let text = std::fs::read_to_string(path).map_err(|e| WorkflowError {
-            file: path.display().to_string(),
-            message: format!("cannot read it: {e}"),
-            src: None,
-            span: None,
-            help: Some("check the path given to --rules".into()),
-            line: None,
-        })?;
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| SettingsError::unreadable("rules file", path, &e, "check the path given to --rules"))?;
         Workflow::parse(&text, &path.display().to_string())
     }
 
     /// Parses and compiles a rules file.
     pub fn parse(text: &str, name: &str) -> Result<Workflow, WorkflowError> {
         let raw: RawWorkflowFile = toml::from_str(text).map_err(|e| {
-            let span = e.span();
-            let line = span.as_ref().map(|s| line_of(text, s.start));
-            WorkflowError {
-                file: name.to_string(),
-                message: e.message().trim().to_string(),
-                src: Some(NamedSource::new(name, text.to_string())),
-                span: span.map(|s| SourceSpan::from(s.start..s.end.max(s.start + 1).min(text.len().max(1)))),
-                help: Some(toml_fix_hint(e.message())),
-                line,
-            }
+            let message = e.message().trim().to_string();
+            SettingsError::at("rules file", name, text, e.span(), message, toml_fix_hint(e.message()))
         })?;
         compile(raw, text, name)
     }
@@ -322,14 +350,7 @@ fn toml_fix_hint(message: &str) -> String {
 
 fn key_error(text: &str, name: &str, key: &str, message: String, help: &str) -> WorkflowError {
     let at = text.find(key).unwrap_or(0);
-    WorkflowError {
-        file: name.to_string(),
-        message,
-        src: Some(NamedSource::new(name, text.to_string())),
-        span: Some(SourceSpan::from(at..(at + key.len().max(1)).min(text.len().max(1)))),
-        help: Some(help.to_string()),
-        line: Some(line_of(text, at)),
-    }
+    SettingsError::at("rules file", name, text, Some(at..at + key.len()), message, help.to_string())
 }
 
 fn compile_regex(text: &str, name: &str, pattern: &str) -> Result<Regex, WorkflowError> {

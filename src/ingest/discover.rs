@@ -130,6 +130,10 @@ pub fn sniff_line(bytes: &[u8]) -> Option<Sniffed> {
     if env.session_id.is_some() || ty.is_some_and(|t| SESSION_TYPES.contains(&t)) {
         return Some(Sniffed::Transcript(Format::Session));
     }
+    if ty.is_some() {
+        // An entry type of a newer Claude Code: look at the next line.
+        return None;
+    }
     Some(Sniffed::NotTranscript)
 }
 

@@ -21,4 +21,22 @@ pub enum Format {
     Concise,
     /// One versioned JSON document (docs/json-format.md).
     Json,
+    /// One diagnostic a line, the objects of the JSON document.
+    Jsonl,
+    /// SARIF 2.1.0, for code scanning.
+    Sarif,
+    /// JUnit XML: a test case per (session, rule).
+    Junit,
+    /// GitHub Actions workflow commands (annotations).
+    Github,
+    /// A self-contained HTML timeline of each run.
+    Html,
+}
+
+impl std::str::FromStr for Format {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Format, String> {
+        <Format as ValueEnum>::from_str(s, true)
+    }
 }
