@@ -357,6 +357,8 @@ fn screenshot(bin: &Path, page: &Path, fragment: &str, out: &Path) -> Vec<u8> {
 #[test]
 fn browser_renders_timeline() {
     let Some(bin) = chromium() else {
+        // .ci/run installs Chromium: in CI its absence is a failure, not a skip.
+        assert!(std::env::var_os("CI").is_none(), "no chromium on PATH in CI; .ci/run installs it");
         eprintln!(
             "skipped: no chromium on PATH (set CHROMIUM=/path/to/chromium, or `apt-get install -y chromium` on Debian)"
         );

@@ -161,6 +161,19 @@ pub fn sniff_format<R: Read>(reader: R) -> Sniffed {
     Sniffed::Transcript(Format::Session)
 }
 
+/// A path's folder, by bytes (no `Path` component parsing: it is called for
+/// every file of a walk).
+fn parent_of(path: &Path) -> OsString {
+    parent_path(path).as_os_str().to_owned()
+}
+
+fn parent_path(path: &Path) -> &Path {
+    let bytes = path.as_os_str().as_encoded_bytes();
+    let end = memchr::memrchr(std::path::MAIN_SEPARATOR as u8, bytes).unwrap_or(0);
+    // SAFETY: a prefix of an OsStr's encoded bytes ending before an ASCII separator.
+    Path::new(unsafe { std::ffi::OsStr::from_encoded_bytes_unchecked(&bytes[..end]) })
+}
+
 /// The last component of a path, as bytes (no `Path` component parsing: it
 /// is called for every file of a walk).
 fn name_bytes(path: &Path) -> &[u8] {
@@ -248,7 +261,8 @@ pub fn project_folders(root: &Path, findings: &mut Vec<Finding>) -> Vec<PathBuf>
         .follow_links(false)
         .sort_by_file_name()
         .into_iter()
-        .filter_entry(|e| !(e.file_type().is_dir() && e.depth() > 0 && e.file_name() == "subagents"));
+        // Into `subagents/` folders, but not below them: they are the session's.
+        .filter_entry(|e| e.depth() == 0 || name_bytes(parent_path(e.path())) != b"subagents");
     loop {
         let entry = match walk.next() {
             None => break,
@@ -263,14 +277,10 @@ pub fn project_folders(root: &Path, findings: &mut Vec<Finding>) -> Vec<PathBuf>
             }
         };
         if entry.file_type().is_file() && is_jsonl(entry.path()) {
-            if let Some(parent) = entry.path().parent() {
-                folders.insert(parent.as_os_str().to_owned());
-            }
-        } else if entry.file_type().is_dir() && entry.path().join("subagents").is_dir() {
+            folders.insert(parent_of(entry.path()));
+        } else if entry.file_type().is_dir() && entry.depth() > 0 && entry.file_name() == "subagents" {
             // `<project>/<session>/subagents/`: the project folder holds the session.
-            if let Some(project) = entry.path().parent() {
-                folders.insert(project.as_os_str().to_owned());
-            }
+            folders.insert(parent_of(Path::new(&parent_of(entry.path()))));
         }
     }
     folders.into_iter().map(PathBuf::from).collect()

@@ -86,8 +86,10 @@ struct Builder<'w> {
     next_message: u32,
     /// Findings made where no findings list is at hand.
     pending_findings: Vec<Finding>,
-    /// Entry uuids read, to skip exact duplicates.
-    seen_uuids: std::collections::HashSet<String>,
+    /// Entry uuids read, to skip exact duplicates (as 128-bit numbers)…
+    seen_uuids: std::collections::HashSet<u128>,
+    /// … and the ids that are not uuids.
+    seen_other_ids: std::collections::HashSet<String>,
     /// Results that came before any call with their id.
     early_results: std::collections::HashSet<String>,
 }
@@ -114,6 +116,7 @@ impl<'w> Builder<'w> {
             next_message: 0,
             pending_findings: Vec::new(),
             seen_uuids: std::collections::HashSet::new(),
+            seen_other_ids: std::collections::HashSet::new(),
             early_results: std::collections::HashSet::new(),
         }
     }
@@ -240,10 +243,13 @@ impl<'w> Builder<'w> {
         static MESSAGE: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"\"message\":"));
         let Some(at) = MESSAGE.find(bytes) else { return false };
         let start = at + 10;
-        let end = crate::diagnostic::json_value_end(
-            bytes,
-            start + bytes[start..].iter().take_while(|b| b.is_ascii_whitespace()).count(),
-        );
+        static TOOL_USE_RESULT: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"\"toolUseResult\":"));
+        // Claude Code writes toolUseResult after the message; otherwise parse.
+        let end = match TOOL_USE_RESULT.find(bytes) {
+            Some(t) if t < start => return false,
+            Some(t) => t,
+            None => bytes.len(),
+        };
         let bytes = &bytes[..end];
         let mut ids = Vec::new();
         for at in KEY.find_iter(&bytes[start..]).map(|i| i + start) {
@@ -306,7 +312,11 @@ impl<'w> Builder<'w> {
             "assistant" | "user" => {
                 // Claude Code sometimes writes a line twice: read it once.
                 if let Some(uuid) = e.uuid.as_deref() {
-                    if !self.seen_uuids.insert(uuid.to_string()) {
+                    let first_time = match uuid_bits(uuid) {
+                        Some(bits) => self.seen_uuids.insert(bits),
+                        None => self.seen_other_ids.insert(uuid.to_string()),
+                    };
+                    if !first_time {
                         return;
                     }
                 }
@@ -522,9 +532,14 @@ impl<'w> Builder<'w> {
         }
         self.calls.insert(id.clone(), ());
         let is_launch = self.wf.is_launch_tool(&name);
-        let ev = self.push(source, EventKind::ToolCall { message: key, id: id.clone(), name, input: input.clone() });
-        if is_launch {
-            let raw_type = input.subagent_type.clone().unwrap_or_default();
+        // The launch keeps the prompt; the event keeps the rest (no copies).
+        let mut input = input;
+        let prompt = if is_launch { input.prompt.take() } else { None };
+        let launch_input =
+            is_launch.then(|| (input.subagent_type.clone(), input.description.clone(), input.run_in_background));
+        let ev = self.push(source, EventKind::ToolCall { message: key, id: id.clone(), name, input });
+        if let Some((subagent_type, description, run_in_background)) = launch_input {
+            let raw_type = subagent_type.unwrap_or_default();
             let (namespace, agent_type) = self.wf.split_type(&raw_type);
             let launch = Launch {
                 tool_use_id: id.clone(),
@@ -533,9 +548,9 @@ impl<'w> Builder<'w> {
                 namespace: namespace.map(str::to_string),
                 agent_type: normalize_type(agent_type),
                 raw_type: raw_type.clone(),
-                description: input.description,
-                prompt: input.prompt,
-                background: input.run_in_background,
+                description,
+                prompt,
+                background: run_in_background,
                 agent_id: None,
                 returned_at: None,
                 status: ReturnStatus::Missing,
@@ -701,6 +716,24 @@ impl<'w> Builder<'w> {
         }
         self.session
     }
+}
+
+/// A canonical uuid (`8-4-4-4-12` hex digits) as the number it is.
+fn uuid_bits(uuid: &str) -> Option<u128> {
+    if uuid.len() != 36 {
+        return None;
+    }
+    let mut bits: u128 = 0;
+    for (i, c) in uuid.bytes().enumerate() {
+        if matches!(i, 8 | 13 | 18 | 23) {
+            if c != b'-' {
+                return None;
+            }
+            continue;
+        }
+        bits = bits << 4 | (c as char).to_digit(16)? as u128;
+    }
+    Some(bits)
 }
 
 fn return_missing_call(source: &Source, id: &str, findings: &mut Vec<Finding>) {
