@@ -194,6 +194,8 @@ fn baseline_fails_only_on_new_findings_and_survives_moved_lines() {
     assert_eq!(out.code, 0, "{}", out.stderr);
     let json: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
     assert_eq!(json["summary"]["baselined"], 1);
+    let human = run_in(d, &["check", &file, "--isolated", "--baseline", "baseline.json"]);
+    assert!(human.stdout.contains("left out: 1 finding in the baseline"), "{}", human.stdout);
     // Lines moved (an unknown entry inserted at the top): still baselined.
     let text = std::fs::read_to_string(d.join(&file)).unwrap();
     std::fs::write(d.join(&file), format!("{{\"type\":\"future-entry\",\"x\":1}}\n{text}")).unwrap();

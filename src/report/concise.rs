@@ -16,7 +16,11 @@ pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         plural(s.warnings, "warning"),
         plural(s.notes, "note"),
         plural(s.runs, "workflow run")
-    )
+    )?;
+    if s.baselined > 0 || s.suppressed > 0 {
+        writeln!(out, "Left out {} in the baseline and {} suppressed.", s.baselined, s.suppressed)?;
+    }
+    Ok(())
 }
 
 fn plural(n: usize, word: &str) -> String {

@@ -131,6 +131,16 @@ pub fn summary(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     if s.sessions_without_run > 0 {
         writeln!(out, "{} no workflow run", plural(s.sessions_without_run, "session has", "sessions have"))?;
     }
+    if s.baselined > 0 || s.suppressed > 0 {
+        let mut left_out = Vec::new();
+        if s.baselined > 0 {
+            left_out.push(format!("{} in the baseline", plural(s.baselined, "finding", "findings")));
+        }
+        if s.suppressed > 0 {
+            left_out.push(format!("{} suppressed by the config", plural(s.suppressed, "finding", "findings")));
+        }
+        writeln!(out, "left out: {}", left_out.join(", "))?;
+    }
     if s.skipped_files > 0 {
         writeln!(out, "skipped {} that are not transcripts", plural(s.skipped_files, "file", "files"))?;
     }
