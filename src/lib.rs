@@ -12,6 +12,7 @@ pub mod baseline;
 pub mod checks;
 pub mod config;
 pub mod diagnostic;
+pub mod diff;
 pub mod engine;
 pub mod ingest;
 pub mod model;

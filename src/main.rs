@@ -36,6 +36,8 @@ enum Command {
     Inspect(InspectArgs),
     /// Write the HTML timeline of the runs (same as `check --format html --output FILE`).
     Report(ReportArgs),
+    /// Compare the behaviour of two runs (or, with --corpus, two corpora of runs).
+    Diff(DiffArgs),
     /// Print a rule's documentation.
     Explain {
         /// The rule id, e.g. agent-count.
@@ -131,6 +133,32 @@ struct ReportArgs {
     output: PathBuf,
 }
 
+#[derive(clap::Args)]
+struct DiffArgs {
+    /// The first run: a session file, or a folder holding one session (with --corpus: a folder of runs).
+    a: PathBuf,
+    /// The second run.
+    b: PathBuf,
+    /// Compare two corpora: per rule, how many runs broke it in each, the rates and the change.
+    #[arg(long)]
+    corpus: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = InspectFormat::Human)]
+    format: InspectFormat,
+    /// The rules file (default: the config's `rules`, else the built-in rules/ml-flow.toml).
+    #[arg(long, value_name = "FILE")]
+    rules: Option<PathBuf>,
+    /// Treat each session as a run of this workflow even without its command invocation.
+    #[arg(long, value_name = "NAME")]
+    workflow: Option<String>,
+    /// The config file (default: orchlint.toml in the working directory or above it).
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Use no config file.
+    #[arg(long, conflicts_with = "config")]
+    isolated: bool,
+}
+
 #[derive(Clone, Copy, ValueEnum)]
 enum InspectFormat {
     Human,
@@ -159,6 +187,7 @@ fn main() -> ExitCode {
         Command::Check(args) => run_check(args),
         Command::Inspect(args) => run_inspect(args),
         Command::Report(args) => run_report(args),
+        Command::Diff(args) => run_diff(args),
         Command::Explain { rule } => explain(&rule),
         Command::Rules => list_rules(),
         Command::Completions { shell } => {
@@ -366,6 +395,59 @@ fn run_report(args: ReportArgs) -> miette::Result<ExitCode> {
     write_output(Format::Html, &args.output.display().to_string(), &report, Some(&doc), false)?;
     eprintln!("wrote {} ({} runs, {} errors)", args.output.display(), report.summary.runs, report.summary.errors);
     Ok(ExitCode::SUCCESS)
+}
+
+fn run_diff(args: DiffArgs) -> miette::Result<ExitCode> {
+    let common = Common {
+        paths: vec![args.a.clone(), args.b.clone()],
+        rules: args.rules.clone(),
+        workflow: args.workflow.clone(),
+        config: args.config.clone(),
+        isolated: args.isolated,
+    };
+    let (config, wf, selection) = setup(&common, &[], &[])?;
+    let config = Arc::new(config);
+    let opts = Options {
+        selection,
+        force_workflow: args.workflow.is_some(),
+        config: Some(config.clone()),
+        ..Options::default()
+    };
+    let stdout = io::stdout();
+    let mut out = BufWriter::new(stdout.lock());
+    let differs = if args.corpus {
+        let check = |p: &PathBuf| -> miette::Result<Report> {
+            if !p.is_dir() {
+                miette::bail!(help = "give two folders of runs", "--corpus: {} is not a folder", p.display());
+            }
+            let mut report = engine::check(std::slice::from_ref(p), &wf, &opts).map_err(|e| miette::miette!("{e}"))?;
+            config.suppress(&mut report);
+            Ok(report)
+        };
+        let d = orchlint::diff::compare_corpora(&check(&args.a)?, &check(&args.b)?);
+        match args.format {
+            InspectFormat::Human => orchlint::diff::render_corpus_human(&d, &mut out),
+            InspectFormat::Json => {
+                serde_json::to_writer_pretty(&mut out, &d).map_err(io::Error::other).and_then(|_| writeln!(out))
+            }
+        }
+        .map_err(|e| miette::miette!("cannot write: {e}"))?;
+        d.regressed()
+    } else {
+        let a = orchlint::diff::load(&args.a, &wf, &opts).map_err(|e| miette::miette!("{e}"))?;
+        let b = orchlint::diff::load(&args.b, &wf, &opts).map_err(|e| miette::miette!("{e}"))?;
+        let d = orchlint::diff::compare(a, b);
+        match args.format {
+            InspectFormat::Human => orchlint::diff::render_human(&d, &mut out),
+            InspectFormat::Json => {
+                serde_json::to_writer_pretty(&mut out, &d).map_err(io::Error::other).and_then(|_| writeln!(out))
+            }
+        }
+        .map_err(|e| miette::miette!("cannot write: {e}"))?;
+        !d.same
+    };
+    out.flush().map_err(|e| miette::miette!("cannot write: {e}"))?;
+    Ok(if differs { ExitCode::from(1) } else { ExitCode::SUCCESS })
 }
 
 fn run_inspect(args: InspectArgs) -> miette::Result<ExitCode> {
