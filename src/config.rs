@@ -229,17 +229,18 @@ impl Config {
         Ok(config)
     }
 
-    /// Whether a path is excluded (matched as given, and relative to the config's folder).
+    /// Whether a path is excluded: its globs are relative to the config's
+    /// folder; a path outside that folder is matched as given.
     pub fn excludes(&self, path: &Path) -> bool {
         let Some(set) = &self.exclude else { return false };
-        if set.is_match(path) {
-            return true;
-        }
-        let base = self.path.as_deref().and_then(Path::parent);
-        let absolute = std::fs::canonicalize(path).ok();
-        match (base.and_then(|b| std::fs::canonicalize(b).ok()), absolute) {
-            (Some(base), Some(abs)) => abs.strip_prefix(&base).is_ok_and(|rel| set.is_match(rel)),
-            _ => false,
+        let base = self.path.as_deref().and_then(Path::parent).and_then(|b| std::fs::canonicalize(b).ok());
+        let real = std::fs::canonicalize(path).ok();
+        match (base, real) {
+            (Some(base), Some(real)) => match real.strip_prefix(&base) {
+                Ok(rel) => set.is_match(rel),
+                Err(_) => set.is_match(path),
+            },
+            _ => set.is_match(path),
         }
     }
 }
@@ -255,25 +256,33 @@ pub struct UnusedSuppression {
 impl Config {
     /// Leaves out the findings the suppressions match; returns the
     /// suppressions that matched nothing.
-    pub fn suppress(&self, report: &mut crate::engine::Report) -> Vec<UnusedSuppression> {
+    /// Unused ones are only those about a session that was checked, with a rule that ran.
+    pub fn suppress(
+        &self,
+        report: &mut crate::engine::Report,
+        selection: &crate::checks::Selection,
+    ) -> Vec<UnusedSuppression> {
         if self.suppressions.is_empty() {
             return Vec::new();
         }
         let mut used = vec![false; self.suppressions.len()];
         let before = report.diagnostics.len();
         report.diagnostics.retain(|d| {
-            let hit = self.suppressions.iter().position(|s| s.matches(d));
-            if let Some(i) = hit {
-                used[i] = true;
+            let mut hit = false;
+            for (i, s) in self.suppressions.iter().enumerate() {
+                if s.matches(d) {
+                    used[i] = true;
+                    hit = true;
+                }
             }
-            hit.is_none()
+            !hit
         });
         report.summary.suppressed += before - report.diagnostics.len();
         report.recount();
         self.suppressions
             .iter()
             .zip(used)
-            .filter(|(_, used)| !used)
+            .filter(|(s, used)| !used && selection.enabled(&s.rule) && report.sessions.contains(s.session.as_str()))
             .map(|(s, _)| UnusedSuppression { line: s.line, rule: s.rule.clone(), session: s.session.clone() })
             .collect()
     }

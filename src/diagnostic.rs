@@ -131,9 +131,19 @@ pub fn fingerprint(diags: &mut [Diagnostic]) {
     use sha2::{Digest, Sha256};
     let mut seen: std::collections::BTreeMap<String, u32> = std::collections::BTreeMap::new();
     for d in diags.iter_mut() {
+        // A finding outside any session (an orphan, a file that is not a
+        // transcript) is keyed by the file's folder and name, however the path was spelled.
+        let owner = match d.session.as_deref() {
+            Some(session) => session.to_string(),
+            None => {
+                let mut parts = d.file.rsplit('/').take(2).collect::<Vec<_>>();
+                parts.reverse();
+                format!("file:{}", parts.join("/"))
+            }
+        };
         let key = format!(
             "{}\u{1f}{}\u{1f}{}\u{1f}{}",
-            d.session.as_deref().unwrap_or(""),
+            owner,
             d.rule,
             d.phase.map_or(String::new(), |p| p.to_string()),
             d.subject.as_deref().unwrap_or(&d.message)

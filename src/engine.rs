@@ -59,6 +59,8 @@ pub struct Summary {
     pub suppressed: usize,
     /// Findings left out because the baseline holds them.
     pub baselined: usize,
+    /// Paths left out by the config's `exclude`.
+    pub excluded: usize,
 }
 
 /// The outcome of `check`: sorted diagnostics and totals.
@@ -68,6 +70,8 @@ pub struct Report {
     pub summary: Summary,
     /// The transcripts checked, in order (for reports that list clean ones too).
     pub files: Vec<Arc<str>>,
+    /// The ids of the sessions checked.
+    pub sessions: std::collections::BTreeSet<Arc<str>>,
 }
 
 /// One checked session, for `check` and `inspect`.
@@ -87,7 +91,9 @@ pub struct Checked {
 /// large the tree.
 pub fn check(paths: &[PathBuf], wf: &Workflow, opts: &Options) -> Result<Report, InputError> {
     let mut plan = discover::plan(paths, opts.detail)?;
+    let folders_before = plan.folders.len();
     plan.folders.retain(|f| !opts.excluded(f));
+    let excluded_folders = folders_before - plan.folders.len();
     let bar = progress_bar(opts.progress, plan.folders.len());
     let mut report = check_discovered(plan.direct, wf, opts);
     let folders: Vec<Report> = plan
@@ -103,7 +109,9 @@ pub fn check(paths: &[PathBuf], wf: &Workflow, opts: &Options) -> Result<Report,
     for r in folders {
         report.merge(r);
     }
+    report.summary.excluded += excluded_folders;
     diagnostic::sort(&mut report.diagnostics);
+    report.recount();
     Ok(report)
 }
 
@@ -145,6 +153,9 @@ pub fn check_collect(paths: &[PathBuf], wf: &Workflow, opts: &Options) -> Result
         }
         report.summary.transcripts += 1;
         report.files.push(c.session.file.clone());
+        if let Some(id) = &c.session.id {
+            report.sessions.insert(Arc::from(id.as_str()));
+        }
         report.summary.runs += c.runs.len();
         report.summary.subagent_files += c.subagent_files;
         report.summary.sessions_without_run += usize::from(c.runs.is_empty() && c.session.has_conversation());
@@ -169,7 +180,9 @@ impl Report {
         a.notes += b.notes;
         a.suppressed += b.suppressed;
         a.baselined += b.baselined;
+        a.excluded += b.excluded;
         self.files.extend(other.files);
+        self.sessions.extend(other.sessions);
     }
 
     /// Counts the diagnostics by severity again (after some were left out).
@@ -204,13 +217,16 @@ pub fn check_bytes(bytes: Vec<u8>, display: &str, wf: &Workflow, opts: &Options)
 
 pub fn check_discovered(discovery: Discovery, wf: &Workflow, opts: &Options) -> Report {
     let Discovery { mut jobs, findings, skipped } = discovery;
+    let jobs_before = jobs.len();
     jobs.retain(|j| !matches!(&j.origin, Origin::File(p) if opts.excluded(p)));
-    let results: Vec<(Vec<Diagnostic>, usize, usize, bool, bool)> = jobs
+    let excluded = jobs_before - jobs.len();
+    type JobResult = (Vec<Diagnostic>, usize, usize, bool, bool, Option<String>);
+    let results: Vec<JobResult> = jobs
         .par_iter()
         .map(|job| {
             let c = check_job(job, wf, opts);
             let no_run = c.runs.is_empty() && c.session.has_conversation();
-            (c.diagnostics, c.runs.len(), c.subagent_files, no_run, c.skipped)
+            (c.diagnostics, c.runs.len(), c.subagent_files, no_run, c.skipped, c.session.id)
         })
         .collect();
     let mut report = Report::default();
@@ -220,9 +236,13 @@ pub fn check_discovered(discovery: Discovery, wf: &Workflow, opts: &Options) -> 
     diagnostic::sort(&mut top);
     diagnostic::fingerprint(&mut top);
     report.diagnostics.extend(top);
-    for (job, (diags, runs, subs, no_run, skipped)) in jobs.iter().zip(results) {
+    report.summary.excluded = excluded;
+    for (job, (diags, runs, subs, no_run, skipped, session)) in jobs.iter().zip(results) {
         if !skipped {
             report.files.push(job.display.clone());
+        }
+        if let Some(id) = session {
+            report.sessions.insert(Arc::from(id));
         }
         report.diagnostics.extend(diags);
         report.summary.runs += runs;
@@ -268,9 +288,14 @@ pub fn check_job(job: &Job, wf: &Workflow, opts: &Options) -> Checked {
                 .push(Finding::input(source(), "not a Claude Code transcript (no session entries); skipped".into()));
         }
         let session = Session::empty(job.display.clone());
-        let diagnostics = resolve(findings, None, wf, opts.excerpts);
+        let mut diagnostics = resolve(findings, None, wf, opts.excerpts);
+        diagnostic::sort(&mut diagnostics);
+        diagnostic::fingerprint(&mut diagnostics);
         return Checked { session, runs: Vec::new(), diagnostics, subagent_files: 0, skipped: true };
     };
+    if job.explicit && session.entries == 0 && session.events.is_empty() && findings.is_empty() {
+        findings.push(Finding::input(source(), "the transcript is empty: no entries to check".into()));
+    }
     let subagent_files = attach_subagents(&mut session, job, opts.detail, &mut findings);
     let runs = find_runs(&session, wf, opts.force_workflow);
     if runs.is_empty() && session.has_conversation() {
@@ -396,9 +421,15 @@ pub fn resolve(
         let (start, end) = diagnostic::locate(&line, &f.place.culprit);
         let (column, excerpt) = diagnostic::excerpt(&line, start, end);
         let span = (!line.is_empty()).then(|| [f.place.offset + start as u64, f.place.offset + end as u64]);
+        // The config's severity for a rule applies to every finding of it,
+        // input findings (`transcript`) included.
+        let severity = match wf.severity.get(f.rule) {
+            Some(&level) if f.rule == "transcript" => level,
+            _ => f.severity,
+        };
         out.push(Diagnostic {
             rule: f.rule,
-            severity: f.severity,
+            severity,
             message: f.message,
             phase: f.phase,
             file: f.place.file.clone(),

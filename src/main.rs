@@ -34,7 +34,7 @@ enum Command {
     Check(CheckArgs),
     /// Show a session as the model saw it: agent tree, launches, user messages, phases.
     Inspect(InspectArgs),
-    /// Write the HTML timeline of the runs (same as `check --format html --output FILE`).
+    /// Write the HTML timeline of the runs (like `check --format html --output FILE`, exit 0 once written).
     Report(ReportArgs),
     /// Compare the behaviour of two runs (or, with --corpus, two corpora of runs).
     Diff(DiffArgs),
@@ -101,8 +101,8 @@ struct CheckArgs {
     /// Report only findings that are not in this baseline (default: the config's baseline).
     #[arg(long, value_name = "FILE")]
     baseline: Option<PathBuf>,
-    /// Record the current errors and warnings in this baseline file.
-    #[arg(long, value_name = "FILE")]
+    /// Record the current errors and warnings in this baseline file (and exit 0).
+    #[arg(long, value_name = "FILE", conflicts_with = "baseline")]
     write_baseline: Option<PathBuf>,
     /// When to color human output.
     #[arg(long, value_enum, default_value_t = Color::Auto)]
@@ -295,6 +295,11 @@ fn run_check(args: CheckArgs) -> miette::Result<ExitCode> {
     } else {
         (engine::check(&args.common.paths, &wf, &opts).map_err(|e| miette::miette!("{e}"))?, None)
     };
+    if report.summary.transcripts == 0 && report.diagnostics.is_empty() && report.summary.excluded > 0 {
+        let config_file = config.path.as_deref().map_or_else(|| "orchlint.toml".into(), |p| p.display().to_string());
+        eprintln!("nothing to check: every path given is excluded by {config_file}");
+        return Ok(ExitCode::SUCCESS);
+    }
     if report.summary.transcripts == 0 && report.diagnostics.is_empty() {
         miette::bail!(
             help = "give session files (~/.claude/projects/<project>/<session>.jsonl), a projects folder, or stream-json output",
@@ -304,7 +309,7 @@ fn run_check(args: CheckArgs) -> miette::Result<ExitCode> {
     }
 
     // Suppressions, then the baseline; a new baseline records what is left.
-    let unused = config.suppress(&mut report);
+    let unused = config.suppress(&mut report, &opts.selection);
     for u in &unused {
         let file = config.path.as_deref().map_or_else(|| "orchlint.toml".into(), |p| p.display().to_string());
         eprintln!(
@@ -390,7 +395,7 @@ fn run_report(args: ReportArgs) -> miette::Result<ExitCode> {
     if checked.is_empty() && report.diagnostics.is_empty() {
         miette::bail!("no transcripts found");
     }
-    config.suppress(&mut report);
+    config.suppress(&mut report, &opts.selection);
     let doc = report::inspect::build(&checked, &wf);
     write_output(Format::Html, &args.output.display().to_string(), &report, Some(&doc), false)?;
     eprintln!("wrote {} ({} runs, {} errors)", args.output.display(), report.summary.runs, report.summary.errors);
@@ -421,7 +426,15 @@ fn run_diff(args: DiffArgs) -> miette::Result<ExitCode> {
                 miette::bail!(help = "give two folders of runs", "--corpus: {} is not a folder", p.display());
             }
             let mut report = engine::check(std::slice::from_ref(p), &wf, &opts).map_err(|e| miette::miette!("{e}"))?;
-            config.suppress(&mut report);
+            if report.summary.runs == 0 {
+                miette::bail!(
+                    help = "--corpus compares folders of recorded runs",
+                    "{}: no {} workflow run found",
+                    p.display(),
+                    wf.name
+                );
+            }
+            config.suppress(&mut report, &opts.selection);
             Ok(report)
         };
         let d = orchlint::diff::compare_corpora(&check(&args.a)?, &check(&args.b)?);

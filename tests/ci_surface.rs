@@ -135,8 +135,11 @@ fn config_is_found_upward_and_sets_severity_fail_level_and_exclusions() {
     // Excluded paths are not checked.
     std::fs::write(d.join("orchlint.toml"), "exclude = [\"invalid-*.jsonl\"]\n").unwrap();
     let out = run_in(d, &["check", ".", "--format", "concise"]);
-    assert_eq!(out.code, 2, "nothing left to check: {}{}", out.stdout, out.stderr);
-    assert!(out.stderr.contains("no transcripts found"), "{}", out.stderr);
+    assert_eq!(out.code, 0, "nothing left to check: {}{}", out.stdout, out.stderr);
+    assert!(out.stderr.contains("nothing to check"), "{}", out.stderr);
+    // Relative to the config's folder: from a subfolder the same pattern still applies.
+    let out = run_in(&sub, &["check", path, "--format", "concise"]);
+    assert!(out.stderr.contains("nothing to check"), "{}", out.stderr);
 }
 
 #[test]
@@ -224,4 +227,81 @@ fn completions_and_man_page() {
     let out = run_in(&repo(), &["man"]);
     assert_eq!(out.code, 0);
     assert!(out.stdout.starts_with(".ie") || out.stdout.contains(".TH orchlint"), "{}", &out.stdout[..200]);
+}
+
+#[test]
+fn every_finding_has_a_fingerprint_independent_of_how_paths_are_spelled() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("a.jsonl"), "{\"foo\":1}\n").unwrap();
+    std::fs::write(d.join("b.jsonl"), "{\"bar\":2}\n").unwrap();
+    for p in ["pA", "pB"] {
+        std::fs::create_dir(d.join(p)).unwrap();
+    }
+    let orphan = "{\"type\":\"user\",\"message\":{\"role\":\"user\",\"content\":\"hi\"}}\n";
+    std::fs::write(d.join("pA/agent-x1.jsonl"), orphan).unwrap();
+    std::fs::write(d.join("pB/agent-x2.jsonl"), orphan).unwrap();
+    let prints = |dir: &Path, args: &[&str]| -> Vec<String> {
+        let out = run_in(dir, &[&["check", "--isolated", "--format", "jsonl"], args].concat());
+        out.stdout
+            .lines()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["fingerprint"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let files = prints(d, &["a.jsonl", "b.jsonl"]);
+    assert_eq!(files.len(), 2);
+    assert!(files.iter().all(|f| f.len() == 16) && files[0] != files[1], "{files:?}");
+    let orphans = prints(d, &["pA", "pB"]);
+    assert!(orphans.len() == 2 && orphans[0] != orphans[1], "{orphans:?}");
+    // Another spelling, another report format: the same fingerprints.
+    assert_eq!(prints(d, &["./pA", "./pB"]), orphans);
+    assert_eq!(prints(d, &["pA", "pB", "--report", "html=t.html"]), orphans);
+}
+
+#[test]
+fn inputs_given_twice_are_checked_once() {
+    let (dir, file) = project(TWO_ARCHITECTS);
+    let d = dir.path();
+    for args in [vec![".", "./"], vec![".", file.as_str()]] {
+        let out = run_in(d, &[&["check", "--isolated", "--format", "json"], &args[..]].concat());
+        let json: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+        assert_eq!(json["summary"]["transcripts"], 1, "{args:?}");
+        assert_eq!(json["summary"]["errors"], 1, "{args:?}");
+    }
+}
+
+#[test]
+fn overlapping_suppressions_are_all_used_and_others_sessions_are_not_unused() {
+    let (dir, file) = project(TWO_ARCHITECTS);
+    let d = dir.path();
+    let session = first_session_id(&d.join(&file));
+    let toml = format!(
+        "[[suppress]]\nsession = \"{session}\"\nrule = \"agent-count\"\nphase = 4\nreason = \"a\"\n\n[[suppress]]\nsession = \"{session}\"\nrule = \"agent-count\"\nreason = \"b\"\n\n[[suppress]]\nsession = \"another-session\"\nrule = \"agent-count\"\nreason = \"c\"\n"
+    );
+    std::fs::write(d.join("orchlint.toml"), toml).unwrap();
+    let out = run_in(d, &["check", &file]);
+    assert_eq!(out.code, 0);
+    assert!(!out.stderr.contains("matched no finding"), "{}", out.stderr);
+}
+
+#[test]
+fn everything_excluded_is_not_an_error() {
+    let (dir, file) = project(TWO_ARCHITECTS);
+    let d = dir.path();
+    std::fs::write(d.join("orchlint.toml"), "exclude = [\"invalid-*.jsonl\"]\n").unwrap();
+    let out = run_in(d, &["check", &file]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(out.stderr.contains("nothing to check"), "{}", out.stderr);
+}
+
+#[test]
+fn transcript_severity_applies_to_input_findings() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("s.jsonl"), "{\"type\":\"user\",\"sessionId\":\"s\"\n").unwrap();
+    assert_eq!(run_in(d, &["check", "s.jsonl", "--isolated"]).code, 0);
+    std::fs::write(d.join("orchlint.toml"), "[severity]\ntranscript = \"error\"\n").unwrap();
+    let out = run_in(d, &["check", "s.jsonl", "--format", "concise"]);
+    assert_eq!(out.code, 1, "{}", out.stdout);
+    assert!(out.stdout.contains("error[transcript]"), "{}", out.stdout);
 }

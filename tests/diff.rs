@@ -101,3 +101,12 @@ fn corpora_compare_per_rule_rates() {
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("agent-count") && out.contains("-50.0pp"), "{out}");
 }
+
+#[test]
+fn a_corpus_without_runs_cannot_be_compared() {
+    let empty = tempfile::tempdir().unwrap();
+    let (code, _, err) =
+        run(&["diff", "--corpus", "fixtures/transcripts/agent-count", empty.path().to_str().unwrap(), "--isolated"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("no ml-flow workflow run found"), "{err}");
+}

@@ -278,7 +278,7 @@ pub fn project_folders(root: &Path, findings: &mut Vec<Finding>) -> Vec<PathBuf>
         };
         if entry.file_type().is_file() && is_jsonl(entry.path()) {
             folders.insert(parent_of(entry.path()));
-        } else if entry.file_type().is_dir() && entry.depth() > 0 && entry.file_name() == "subagents" {
+        } else if entry.file_type().is_dir() && entry.depth() > 1 && entry.file_name() == "subagents" {
             // `<project>/<session>/subagents/`: the project folder holds the session.
             folders.insert(parent_of(Path::new(&parent_of(entry.path()))));
         }
@@ -340,6 +340,7 @@ pub fn plan(paths: &[PathBuf], detail: bool) -> Result<Plan, InputError> {
     let mut files = Files::default();
     let mut folders: BTreeSet<OsString> = BTreeSet::new();
     let mut seen: BTreeSet<PathBuf> = BTreeSet::new();
+    let mut real_folders: BTreeSet<PathBuf> = BTreeSet::new();
     for path in paths {
         if path.as_os_str() == "-" {
             let mut bytes = Vec::new();
@@ -360,9 +361,20 @@ pub fn plan(paths: &[PathBuf], detail: bool) -> Result<Plan, InputError> {
         if !path.exists() {
             return Err(InputError::Missing(path.display().to_string()));
         }
+        // A session's own folder (`<sid>/` holding `subagents/`): check that session.
+        let session_file = path.with_extension("jsonl");
+        let path = if path.is_dir() && path.join("subagents").is_dir() && session_file.is_file() {
+            &session_file
+        } else {
+            path
+        };
         if path.is_dir() {
             for f in project_folders(path, &mut plan.direct.findings) {
-                folders.insert(f.into_os_string());
+                // The same folder under another spelling is checked once.
+                let real = std::fs::canonicalize(&f).unwrap_or_else(|_| f.clone());
+                if real_folders.insert(real) {
+                    folders.insert(f.into_os_string());
+                }
             }
             continue;
         }
@@ -407,6 +419,11 @@ pub fn plan(paths: &[PathBuf], detail: bool) -> Result<Plan, InputError> {
             }
         }
     }
+    // A file named on the command line inside a folder also given is checked with the folder.
+    files.candidates.retain(|f| {
+        let real_parent = std::fs::canonicalize(f).ok().and_then(|r| r.parent().map(Path::to_path_buf));
+        !real_parent.is_some_and(|p| real_folders.contains(&p))
+    });
     assemble(files, detail, &mut plan.direct);
     plan.folders = folders.into_iter().map(PathBuf::from).collect();
     Ok(plan)
@@ -518,7 +535,8 @@ fn assemble(files: Files, detail: bool, out: &mut Discovery) {
             let why = if session_file.is_empty() {
                 "names no session".to_string()
             } else {
-                format!("belongs to session file {}, which is not there", Path::new(&session_file).display())
+                let name = Path::new(&session_file).file_name().map(|n| n.to_string_lossy().into_owned());
+                format!("belongs to session file {}, which is not there", name.unwrap_or_default())
             };
             out.findings.push(Finding::input_at(
                 &Source { file: f.display.clone(), line: 1, offset: 0, len: 0 },
