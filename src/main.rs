@@ -275,6 +275,13 @@ fn parse_report(spec: &str) -> miette::Result<(Format, String)> {
 fn run_check(args: CheckArgs) -> miette::Result<ExitCode> {
     let (config, wf, selection) = setup(&args.common, &args.select, &args.ignore)?;
     let reports = args.reports.iter().map(|r| parse_report(r)).collect::<miette::Result<Vec<_>>>()?;
+    let to_stdout = usize::from(args.output.is_none()) + reports.iter().filter(|(_, f)| f == "-").count();
+    if to_stdout > 1 {
+        miette::bail!(
+            help = "send the main format to a file with --output, or the other reports to files",
+            "{to_stdout} formats would be written to standard output, one after the other"
+        );
+    }
     if let Some(n) = args.threads {
         let _ = rayon::ThreadPoolBuilder::new().num_threads(n.max(1)).build_global();
     }

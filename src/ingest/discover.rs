@@ -276,7 +276,11 @@ pub fn project_folders(root: &Path, findings: &mut Vec<Finding>) -> Vec<PathBuf>
                 continue;
             }
         };
-        if entry.file_type().is_file() && is_jsonl(entry.path()) {
+        if entry.file_type().is_symlink() && (is_jsonl(entry.path()) || entry.path().is_dir()) {
+            let message = "symbolic link not followed; give its target to check it".to_string();
+            let source = Source { file: display(entry.path()), line: 1, offset: 0, len: 0 };
+            findings.push(Finding { severity: crate::diagnostic::Severity::Note, ..Finding::input(source, message) });
+        } else if entry.file_type().is_file() && is_jsonl(entry.path()) {
             folders.insert(parent_of(entry.path()));
         } else if entry.file_type().is_dir() && entry.depth() > 1 && entry.file_name() == "subagents" {
             // `<project>/<session>/subagents/`: the project folder holds the session.
