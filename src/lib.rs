@@ -9,6 +9,7 @@
 #![warn(clippy::print_stdout, clippy::print_stderr)]
 
 pub mod baseline;
+pub mod cassette;
 pub mod checks;
 pub mod config;
 pub mod diagnostic;

@@ -38,6 +38,9 @@ enum Command {
     Report(ReportArgs),
     /// Compare the behaviour of two runs (or, with --corpus, two corpora of runs).
     Diff(DiffArgs),
+    /// Agent answers of a run, for mocked agent backends.
+    #[command(subcommand)]
+    Cassette(CassetteCommand),
     /// Print a rule's documentation.
     Explain {
         /// The rule id, e.g. agent-count.
@@ -133,6 +136,18 @@ struct ReportArgs {
     output: PathBuf,
 }
 
+#[derive(Subcommand)]
+enum CassetteCommand {
+    /// Write the answers of every launch of a session (agent type, prompt, response, status).
+    Extract {
+        /// A session file, stream-json output, or a folder holding one session.
+        transcript: PathBuf,
+        /// The cassette file to write (`-` for standard output).
+        #[arg(long, short = 'o', value_name = "FILE")]
+        output: PathBuf,
+    },
+}
+
 #[derive(clap::Args)]
 struct DiffArgs {
     /// The first run: a session file, or a folder holding one session (with --corpus: a folder of runs).
@@ -188,6 +203,7 @@ fn main() -> ExitCode {
         Command::Inspect(args) => run_inspect(args),
         Command::Report(args) => run_report(args),
         Command::Diff(args) => run_diff(args),
+        Command::Cassette(CassetteCommand::Extract { transcript, output }) => run_extract(&transcript, &output),
         Command::Explain { rule } => explain(&rule),
         Command::Rules => list_rules(),
         Command::Completions { shell } => {
@@ -468,6 +484,33 @@ fn run_diff(args: DiffArgs) -> miette::Result<ExitCode> {
     };
     out.flush().map_err(|e| miette::miette!("cannot write: {e}"))?;
     Ok(if differs { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}
+
+fn run_extract(transcript: &PathBuf, output: &PathBuf) -> miette::Result<ExitCode> {
+    let wf = Workflow::builtin();
+    let opts = Options::default();
+    let discovery = discover::discover(std::slice::from_ref(transcript), false).map_err(|e| miette::miette!("{e}"))?;
+    let checked: Vec<_> = discovery
+        .jobs
+        .iter()
+        .map(|job| engine::check_job(job, &wf, &opts))
+        .filter(|c| !c.skipped && !c.session.launches.is_empty())
+        .collect();
+    let c = match checked.len() {
+        1 => &checked[0],
+        0 => miette::bail!("{}: no agent launch found", transcript.display()),
+        n => miette::bail!(help = "name one session file", "{}: {n} sessions with launches", transcript.display()),
+    };
+    let cassette = orchlint::cassette::extract(c);
+    let mut text = serde_json::to_string_pretty(&cassette).map_err(|e| miette::miette!("{e}"))?;
+    text.push('\n');
+    if output.as_os_str() == "-" {
+        print!("{text}");
+    } else {
+        std::fs::write(output, text).map_err(|e| miette::miette!("cannot write {}: {e}", output.display()))?;
+        eprintln!("wrote {} entries to {}", cassette.entries.len(), output.display());
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn run_inspect(args: InspectArgs) -> miette::Result<ExitCode> {

@@ -95,7 +95,7 @@ pub struct Event {
 }
 
 /// How an agent launch ended, as far as the transcript tells.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ReturnStatus {
     Completed,
