@@ -62,6 +62,13 @@ struct Common {
     /// Session files, project folders, stream-json output, or `-` for standard input.
     #[arg(required = true, value_name = "PATH")]
     paths: Vec<PathBuf>,
+    #[command(flatten)]
+    settings: Settings,
+}
+
+/// Which workflow and settings to use.
+#[derive(clap::Args, Clone)]
+struct Settings {
     /// The rules file (default: the config's `rules`, else the built-in rules/ml-flow.toml).
     #[arg(long, value_name = "FILE")]
     rules: Option<PathBuf>,
@@ -160,18 +167,8 @@ struct DiffArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = InspectFormat::Human)]
     format: InspectFormat,
-    /// The rules file (default: the config's `rules`, else the built-in rules/ml-flow.toml).
-    #[arg(long, value_name = "FILE")]
-    rules: Option<PathBuf>,
-    /// Treat each session as a run of this workflow even without its command invocation.
-    #[arg(long, value_name = "NAME")]
-    workflow: Option<String>,
-    /// The config file (default: orchlint.toml in the working directory or above it).
-    #[arg(long, value_name = "FILE")]
-    config: Option<PathBuf>,
-    /// Use no config file.
-    #[arg(long, conflicts_with = "config")]
-    isolated: bool,
+    #[command(flatten)]
+    settings: Settings,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -225,7 +222,7 @@ fn main() -> ExitCode {
 }
 
 /// The config, the workflow (with the config's severities) and the rule selection.
-fn setup(common: &Common, select: &[String], ignore: &[String]) -> miette::Result<(Config, Workflow, Selection)> {
+fn setup(common: &Settings, select: &[String], ignore: &[String]) -> miette::Result<(Config, Workflow, Selection)> {
     let config = if common.isolated {
         Config::default()
     } else {
@@ -289,7 +286,7 @@ fn parse_report(spec: &str) -> miette::Result<(Format, String)> {
 }
 
 fn run_check(args: CheckArgs) -> miette::Result<ExitCode> {
-    let (config, wf, selection) = setup(&args.common, &args.select, &args.ignore)?;
+    let (config, wf, selection) = setup(&args.common.settings, &args.select, &args.ignore)?;
     let reports = args.reports.iter().map(|r| parse_report(r)).collect::<miette::Result<Vec<_>>>()?;
     let to_stdout = usize::from(args.output.is_none()) + reports.iter().filter(|(_, f)| f == "-").count();
     if to_stdout > 1 {
@@ -305,7 +302,7 @@ fn run_check(args: CheckArgs) -> miette::Result<ExitCode> {
     let config = Arc::new(config);
     let opts = Options {
         selection,
-        force_workflow: args.common.workflow.is_some(),
+        force_workflow: args.common.settings.workflow.is_some(),
         detail: formats.contains(&Format::Html),
         excerpts: formats.iter().any(|f| matches!(f, Format::Human | Format::Html)),
         config: Some(config.clone()),
@@ -403,11 +400,11 @@ fn write_output(
 }
 
 fn run_report(args: ReportArgs) -> miette::Result<ExitCode> {
-    let (config, wf, selection) = setup(&args.common, &[], &[])?;
+    let (config, wf, selection) = setup(&args.common.settings, &[], &[])?;
     let config = Arc::new(config);
     let opts = Options {
         selection,
-        force_workflow: args.common.workflow.is_some(),
+        force_workflow: args.common.settings.workflow.is_some(),
         detail: true,
         excerpts: true,
         config: Some(config.clone()),
@@ -426,18 +423,11 @@ fn run_report(args: ReportArgs) -> miette::Result<ExitCode> {
 }
 
 fn run_diff(args: DiffArgs) -> miette::Result<ExitCode> {
-    let common = Common {
-        paths: vec![args.a.clone(), args.b.clone()],
-        rules: args.rules.clone(),
-        workflow: args.workflow.clone(),
-        config: args.config.clone(),
-        isolated: args.isolated,
-    };
-    let (config, wf, selection) = setup(&common, &[], &[])?;
+    let (config, wf, selection) = setup(&args.settings, &[], &[])?;
     let config = Arc::new(config);
     let opts = Options {
         selection,
-        force_workflow: args.workflow.is_some(),
+        force_workflow: args.settings.workflow.is_some(),
         config: Some(config.clone()),
         ..Options::default()
     };
@@ -514,10 +504,10 @@ fn run_extract(transcript: &PathBuf, output: &PathBuf) -> miette::Result<ExitCod
 }
 
 fn run_inspect(args: InspectArgs) -> miette::Result<ExitCode> {
-    let (config, wf, selection) = setup(&args.common, &[], &[])?;
+    let (config, wf, selection) = setup(&args.common.settings, &[], &[])?;
     let opts = Options {
         selection,
-        force_workflow: args.common.workflow.is_some(),
+        force_workflow: args.common.settings.workflow.is_some(),
         detail: true,
         config: Some(Arc::new(config)),
         ..Options::default()

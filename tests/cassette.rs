@@ -2,23 +2,10 @@
 
 mod common;
 
-use std::process::{Command, Stdio};
-
-use common::repo;
 use orchlint::cassette::Cassette;
 
 fn extract(path: &str) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_orchlint"))
-        .args(["cassette", "extract", path, "-o", "-"])
-        .current_dir(repo())
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    common::orchlint(&["cassette", "extract", path, "-o", "-"])
 }
 
 #[test]

@@ -3,23 +3,10 @@
 
 mod common;
 
-use std::process::{Command, Stdio};
-
-use common::{fixtures, repo};
+use common::fixtures;
 
 fn run(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_orchlint"))
-        .args(args)
-        .current_dir(repo())
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    common::orchlint(args)
 }
 
 const CLEAN_21: &str = "fixtures/transcripts/agent-count/valid-v2.1-clean.jsonl";

@@ -72,3 +72,19 @@ pub fn human(report: &Report) -> String {
 pub fn relative(text: &str) -> String {
     text.replace(&format!("{}/", repo().display()), "")
 }
+
+/// Runs the orchlint binary in the repository root: exit code, stdout, stderr.
+pub fn orchlint(args: &[&str]) -> (i32, String, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_orchlint"))
+        .args(args)
+        .current_dir(repo())
+        .env("NO_COLOR", "1")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("orchlint runs");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
