@@ -234,11 +234,6 @@ fn value_after_key(line: &[u8], from: usize, key: &str) -> Option<(usize, usize)
     }
 }
 
-/// The end of the JSON value starting at `start` (best effort on damaged input).
-pub fn json_value_end(line: &[u8], start: usize) -> usize {
-    value_end(line, start)
-}
-
 fn value_end(line: &[u8], start: usize) -> usize {
     if start >= line.len() {
         return line.len();

@@ -134,38 +134,30 @@ fn progress_bar(wanted: bool, len: usize) -> indicatif::ProgressBar {
 /// Like [`check`], keeping every checked session too (for the HTML timeline,
 /// which draws them; memory grows with the input).
 pub fn check_collect(paths: &[PathBuf], wf: &Workflow, opts: &Options) -> Result<(Report, Vec<Checked>), InputError> {
-    let mut discovery = discover::discover(paths, opts.detail)?;
-    discovery.jobs.retain(|j| !matches!(&j.origin, Origin::File(p) if opts.excluded(p)));
-    let selected: Vec<Finding> =
-        std::mem::take(&mut discovery.findings).into_iter().filter(|f| opts.selection.enabled(f.rule)).collect();
-    let mut report = Report::default();
-    let mut top = resolve(selected, None, wf, opts.excerpts);
-    diagnostic::sort(&mut top);
-    diagnostic::fingerprint(&mut top);
-    report.diagnostics = top;
-    report.summary.skipped_files = discovery.skipped.len();
-    let checked: Vec<Checked> = discovery.jobs.par_iter().map(|job| check_job(job, wf, opts)).collect();
-    for c in &checked {
-        report.diagnostics.extend(c.diagnostics.iter().cloned());
-        if c.skipped {
-            report.summary.skipped_files += 1;
-            continue;
-        }
-        report.summary.transcripts += 1;
-        report.files.push(c.session.file.clone());
-        if let Some(id) = &c.session.id {
-            report.sessions.insert(Arc::from(id.as_str()));
-        }
-        report.summary.runs += c.runs.len();
-        report.summary.subagent_files += c.subagent_files;
-        report.summary.sessions_without_run += usize::from(c.runs.is_empty() && c.session.has_conversation());
-    }
-    diagnostic::sort(&mut report.diagnostics);
-    report.recount();
-    Ok((report, checked.into_iter().filter(|c| !c.skipped).collect()))
+    let discovery = discover::discover(paths, opts.detail)?;
+    Ok(check_jobs(discovery, wf, opts, true))
 }
 
 impl Report {
+    /// The report of one checked session: its diagnostics (taken from it
+    /// unless `keep`) and its totals.
+    fn of(c: &mut Checked, keep: bool) -> Report {
+        let diagnostics = if keep { c.diagnostics.clone() } else { std::mem::take(&mut c.diagnostics) };
+        let mut report = Report { diagnostics, ..Report::default() };
+        let s = &mut report.summary;
+        if c.skipped {
+            s.skipped_files = 1;
+            return report;
+        }
+        s.transcripts = 1;
+        s.runs = c.runs.len();
+        s.subagent_files = c.subagent_files;
+        s.sessions_without_run = usize::from(c.runs.is_empty() && c.session.has_conversation());
+        report.files.push(c.session.file.clone());
+        report.sessions.extend(c.session.id.as_deref().map(Arc::from));
+        report
+    }
+
     /// Adds another report's diagnostics and totals (sort afterwards).
     pub fn merge(&mut self, other: Report) {
         self.diagnostics.extend(other.diagnostics);
@@ -216,59 +208,46 @@ pub fn check_bytes(bytes: Vec<u8>, display: &str, wf: &Workflow, opts: &Options)
 }
 
 pub fn check_discovered(discovery: Discovery, wf: &Workflow, opts: &Options) -> Report {
+    check_jobs(discovery, wf, opts, false).0
+}
+
+/// Checks every job of a discovery; with `keep`, the checked sessions are
+/// returned too, otherwise each is reduced to its diagnostics and totals as
+/// soon as it is checked.
+fn check_jobs(discovery: Discovery, wf: &Workflow, opts: &Options, keep: bool) -> (Report, Vec<Checked>) {
     let Discovery { mut jobs, findings, skipped } = discovery;
     let jobs_before = jobs.len();
     jobs.retain(|j| !matches!(&j.origin, Origin::File(p) if opts.excluded(p)));
-    let excluded = jobs_before - jobs.len();
-    type JobResult = (Vec<Diagnostic>, usize, usize, bool, bool, Option<String>);
-    let results: Vec<JobResult> = jobs
-        .par_iter()
-        .map(|job| {
-            let c = check_job(job, wf, opts);
-            let no_run = c.runs.is_empty() && c.session.has_conversation();
-            (c.diagnostics, c.runs.len(), c.subagent_files, no_run, c.skipped, c.session.id)
-        })
-        .collect();
     let mut report = Report::default();
+    report.summary.excluded = jobs_before - jobs.len();
     report.summary.skipped_files = skipped.len();
     let selected: Vec<Finding> = findings.into_iter().filter(|f| opts.selection.enabled(f.rule)).collect();
     let mut top = resolve(selected, None, wf, opts.excerpts);
     diagnostic::sort(&mut top);
     diagnostic::fingerprint(&mut top);
-    report.diagnostics.extend(top);
-    report.summary.excluded = excluded;
-    for (job, (diags, runs, subs, no_run, skipped, session)) in jobs.iter().zip(results) {
-        if !skipped {
-            report.files.push(job.display.clone());
-        }
-        if let Some(id) = session {
-            report.sessions.insert(Arc::from(id));
-        }
-        report.diagnostics.extend(diags);
-        report.summary.runs += runs;
-        report.summary.subagent_files += subs;
-        report.summary.sessions_without_run += usize::from(no_run);
-        if skipped {
-            report.summary.skipped_files += 1;
-        } else {
-            report.summary.transcripts += 1;
-        }
+    report.diagnostics = top;
+    let parts: Vec<(Report, Option<Checked>)> = jobs
+        .par_iter()
+        .map(|job| {
+            let mut c = check_job(job, wf, opts);
+            let part = Report::of(&mut c, keep);
+            (part, (keep && !c.skipped).then_some(c))
+        })
+        .collect();
+    let mut kept = Vec::new();
+    for (part, c) in parts {
+        report.merge(part);
+        kept.extend(c);
     }
     diagnostic::sort(&mut report.diagnostics);
-    for d in &report.diagnostics {
-        match d.severity {
-            Severity::Error => report.summary.errors += 1,
-            Severity::Warning => report.summary.warnings += 1,
-            Severity::Note => report.summary.notes += 1,
-        }
-    }
-    report
+    report.recount();
+    (report, kept)
 }
 
 /// Parses one session, attaches its subagents, finds its runs and checks them.
 pub fn check_job(job: &Job, wf: &Workflow, opts: &Options) -> Checked {
     let mut findings = Vec::new();
-    let source = || Source { file: job.display.clone(), line: 1, offset: 0, len: 0 };
+    let source = || Source::start_of(job.display.clone());
     let parse = |reader: &mut dyn Read, format: Option<Format>, findings: &mut Vec<Finding>| {
         transcript::parse(reader, job.display.clone(), format, wf, findings)
     };
@@ -374,7 +353,7 @@ fn attach_subagents(session: &mut Session, job: &Job, detail: bool, findings: &m
                 });
             }
             None => findings.push(Finding::input(
-                Source { file: file.display.clone(), line: 1, offset: 0, len: 0 },
+                Source::start_of(file.display.clone()),
                 format!(
                     "orphan subagent transcript: agent {} matches no launch of session {}",
                     file.agent_id,
@@ -421,12 +400,9 @@ pub fn resolve(
         let (start, end) = diagnostic::locate(&line, &f.place.culprit);
         let (column, excerpt) = diagnostic::excerpt(&line, start, end);
         let span = (!line.is_empty()).then(|| [f.place.offset + start as u64, f.place.offset + end as u64]);
-        // The config's severity for a rule applies to every finding of it,
-        // input findings (`transcript`) included.
-        let severity = match wf.severity.get(f.rule) {
-            Some(&level) if f.rule == "transcript" => level,
-            _ => f.severity,
-        };
+        // A severity set for the rule (rules file, config) applies to every
+        // finding of it, input findings (`transcript`) included.
+        let severity = wf.severity.get(f.rule).copied().unwrap_or(f.severity);
         out.push(Diagnostic {
             rule: f.rule,
             severity,

@@ -253,14 +253,9 @@ pub fn check_run(wf: &Workflow, session: &Session, run: &Run, selection: &Select
         if !selection.enabled(rule.id) {
             continue;
         }
-        let before = out.len();
+        // A severity set for the rule is applied when findings are resolved.
         let mut sink = Sink { rule, severity: rule.severity, run: run.index, out };
         check(&ctx, &mut sink);
-        if let Some(&level) = wf.severity.get(rule.id) {
-            for f in &mut out[before..] {
-                f.severity = level;
-            }
-        }
     }
 }
 

@@ -7,7 +7,6 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::ffi::OsString;
-use std::fs::File;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -194,19 +193,6 @@ fn agent_file_id(path: &Path) -> Option<String> {
     std::str::from_utf8(id).ok().map(str::to_string)
 }
 
-/// The `sessionId` of the first entry of a file that has one.
-pub fn first_session_id(path: &Path) -> Option<String> {
-    let file = File::open(path).ok()?;
-    let mut lines = LineReader::new(file);
-    for _ in 0..5 {
-        let line = lines.next_line().ok()??;
-        if let Some(id) = crate::ingest::lines::quick_string(line.bytes, "sessionId") {
-            return Some(id.to_string());
-        }
-    }
-    None
-}
-
 fn display(path: &Path) -> Arc<str> {
     Arc::from(path.to_string_lossy().as_ref())
 }
@@ -269,16 +255,13 @@ pub fn project_folders(root: &Path, findings: &mut Vec<Finding>) -> Vec<PathBuf>
             Some(Ok(entry)) => entry,
             Some(Err(err)) => {
                 let place = err.path().map(display).unwrap_or_else(|| display(root));
-                findings.push(Finding::input(
-                    Source { file: place, line: 1, offset: 0, len: 0 },
-                    format!("cannot read: {err}"),
-                ));
+                findings.push(Finding::input(Source::start_of(place), format!("cannot read: {err}")));
                 continue;
             }
         };
         if entry.file_type().is_symlink() && (is_jsonl(entry.path()) || entry.path().is_dir()) {
             let message = "symbolic link not followed; give its target to check it".to_string();
-            let source = Source { file: display(entry.path()), line: 1, offset: 0, len: 0 };
+            let source = Source::start_of(display(entry.path()));
             findings.push(Finding { severity: crate::diagnostic::Severity::Note, ..Finding::input(source, message) });
         } else if entry.file_type().is_file() && is_jsonl(entry.path()) {
             folders.insert(parent_of(entry.path()));
@@ -296,10 +279,7 @@ fn folder_files(dir: &Path, files: &mut Files, findings: &mut Vec<Finding>) {
     let mut entries: Vec<std::fs::DirEntry> = match std::fs::read_dir(dir) {
         Ok(read) => read.filter_map(Result::ok).collect(),
         Err(e) => {
-            findings.push(Finding::input(
-                Source { file: display(dir), line: 1, offset: 0, len: 0 },
-                format!("cannot read: {e}"),
-            ));
+            findings.push(Finding::input(Source::start_of(display(dir)), format!("cannot read: {e}")));
             return;
         }
     };
@@ -321,7 +301,7 @@ fn folder_files(dir: &Path, files: &mut Files, findings: &mut Vec<Finding>) {
                     Err(err) => {
                         let place = err.path().map(display).unwrap_or_else(|| display(&sub));
                         let message = format!("cannot read: {err}");
-                        findings.push(Finding::input(Source { file: place, line: 1, offset: 0, len: 0 }, message));
+                        findings.push(Finding::input(Source::start_of(place), message));
                     }
                 }
             }
@@ -391,7 +371,7 @@ pub fn plan(paths: &[PathBuf], detail: bool) -> Result<Plan, InputError> {
         match role(path) {
             Role::NestedSubagent { .. } | Role::SiblingSubagent => {
                 plan.direct.findings.push(Finding::input(
-                    Source { file: display(path), line: 1, offset: 0, len: 0 },
+                    Source::start_of(display(path)),
                     "this is a subagent transcript; check its session file, which attaches it".into(),
                 ));
             }
@@ -543,7 +523,7 @@ fn assemble(files: Files, detail: bool, out: &mut Discovery) {
                 format!("belongs to session file {}, which is not there", name.unwrap_or_default())
             };
             out.findings.push(Finding::input_at(
-                &Source { file: f.display.clone(), line: 1, offset: 0, len: 0 },
+                &Source::start_of(f.display.clone()),
                 Culprit::Line,
                 format!("orphan subagent transcript: it {why}"),
             ));

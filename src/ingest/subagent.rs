@@ -41,7 +41,7 @@ pub fn read(path: &Path, display: &std::sync::Arc<str>, detail: bool, findings: 
         Ok(f) => f,
         Err(e) => {
             findings.push(Finding::input(
-                Source { file: display.clone(), line: 1, offset: 0, len: 0 },
+                Source::start_of(display.clone()),
                 format!("cannot read the subagent transcript: {e}"),
             ));
             return info;
@@ -53,10 +53,7 @@ pub fn read(path: &Path, display: &std::sync::Arc<str>, detail: bool, findings: 
             Ok(Some(line)) => line,
             Ok(None) => break,
             Err(e) => {
-                findings.push(Finding::input(
-                    Source { file: display.clone(), line: 1, offset: 0, len: 0 },
-                    format!("reading stopped: {e}"),
-                ));
+                findings.push(Finding::input(Source::start_of(display.clone()), format!("reading stopped: {e}")));
                 break;
             }
         };

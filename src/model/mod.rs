@@ -32,6 +32,11 @@ pub struct Source {
 }
 
 impl Source {
+    /// The start of a file: for findings about a whole file.
+    pub fn start_of(file: Arc<str>) -> Source {
+        Source { file, line: 1, offset: 0, len: 0 }
+    }
+
     pub fn place(&self, culprit: Culprit) -> Place {
         Place { file: self.file.clone(), line: self.line, offset: self.offset, culprit }
     }
