@@ -209,13 +209,24 @@ pub fn trim_ascii(bytes: &[u8]) -> &[u8] {
     &bytes[start..end]
 }
 
-/// Extracts the string value of the first `"key":"…"` in a line without parsing it.
-pub fn quick_string<'a>(line: &'a [u8], key: &str) -> Option<&'a str> {
-    let needle = format!("\"{key}\":\"");
-    let start = memmem::find(line, needle.as_bytes())? + needle.len();
-    let len = memchr::memchr(b'"', &line[start..])?;
-    std::str::from_utf8(&line[start..start + len]).ok()
+/// Finds the string value of the first `"key":"…"` in a line without parsing
+/// it. Made once (in a static) and used on many lines.
+pub struct KeyFinder(memmem::Finder<'static>);
+
+impl KeyFinder {
+    pub fn new(key: &str) -> KeyFinder {
+        KeyFinder(memmem::Finder::new(format!("\"{key}\":\"").as_bytes()).into_owned())
+    }
+
+    pub fn value<'a>(&self, line: &'a [u8]) -> Option<&'a str> {
+        let start = self.0.find(line)? + self.0.needle().len();
+        let len = memchr::memchr(b'"', &line[start..])?;
+        std::str::from_utf8(&line[start..start + len]).ok()
+    }
 }
+
+/// The `sessionId` of a line, if it has one.
+pub static SESSION_ID: std::sync::LazyLock<KeyFinder> = std::sync::LazyLock::new(|| KeyFinder::new("sessionId"));
 
 #[cfg(test)]
 mod tests {
@@ -228,6 +239,13 @@ mod tests {
         assert_eq!(sniff(br#"{"type":"attachment","attachment":{"type":"date"}}"#), Wanted::Skip);
         assert_eq!(sniff(br#"{"type" : "queue-operation"}"#), Wanted::QueueOperation);
         assert_eq!(sniff(b"garbage"), Wanted::Skip);
+    }
+
+    #[test]
+    fn finds_key_values() {
+        let line = br#"{"a":1,"agentId":"a42","x":"y"}"#;
+        assert_eq!(KeyFinder::new("agentId").value(line), Some("a42"));
+        assert_eq!(KeyFinder::new("missing").value(line), None);
     }
 
     #[test]

@@ -60,7 +60,7 @@ pub fn read(path: &Path, display: &std::sync::Arc<str>, detail: bool, findings: 
         let source =
             Source { file: display.clone(), line: line.number, offset: line.offset, len: line.bytes.len() as u32 };
         if info.session_id.is_none() {
-            info.session_id = crate::ingest::lines::quick_string(line.bytes, "sessionId").map(str::to_string);
+            info.session_id = crate::ingest::lines::SESSION_ID.value(line.bytes).map(str::to_string);
         }
         if !detail && info.prompt.is_some() {
             // `check` needs only the prompt; the rest is only checked for damage.

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use crate::diagnostic::{Culprit, Finding, Severity};
 use crate::ingest::discover::Sniffed;
-use crate::ingest::lines::{looks_whole, quick_string, sniff, LineReader, Wanted};
+use crate::ingest::lines::{looks_whole, sniff, LineReader, Wanted};
 use crate::ingest::raw::{Block, Content, Entry};
 use crate::model::text::{classify_user_text, tag};
 use crate::model::{
@@ -281,11 +281,16 @@ impl<'w> Builder<'w> {
 
     /// An `agent_progress` mirror line links an agent id to its launch.
     fn progress(&mut self, bytes: &[u8]) {
-        if memchr::memmem::find(bytes, b"\"agent_progress\"").is_none() {
+        use crate::ingest::lines::KeyFinder;
+        use std::sync::LazyLock;
+        static AGENT_PROGRESS: LazyLock<memchr::memmem::Finder<'static>> =
+            LazyLock::new(|| memchr::memmem::Finder::new(b"\"agent_progress\""));
+        static AGENT_ID: LazyLock<KeyFinder> = LazyLock::new(|| KeyFinder::new("agentId"));
+        static PARENT: LazyLock<KeyFinder> = LazyLock::new(|| KeyFinder::new("parentToolUseID"));
+        if AGENT_PROGRESS.find(bytes).is_none() {
             return;
         }
-        let (Some(agent), Some(tool_use)) = (quick_string(bytes, "agentId"), quick_string(bytes, "parentToolUseID"))
-        else {
+        let (Some(agent), Some(tool_use)) = (AGENT_ID.value(bytes), PARENT.value(bytes)) else {
             return;
         };
         if self.launch_by_agent.contains_key(agent) {
