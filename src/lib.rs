@@ -17,5 +17,6 @@ pub mod diff;
 pub mod engine;
 pub mod ingest;
 pub mod model;
+pub mod replay;
 pub mod report;
 pub mod workflow;

@@ -17,6 +17,8 @@ use orchlint::checks::{self, Selection};
 use orchlint::config::{Config, FailLevel};
 use orchlint::engine::{self, Options, Report};
 use orchlint::ingest::discover;
+use orchlint::replay::backend::{Fault, Match};
+use orchlint::replay::Order;
 use orchlint::report::{self, Format};
 use orchlint::workflow::Workflow;
 
@@ -38,6 +40,8 @@ enum Command {
     Report(ReportArgs),
     /// Compare the behaviour of two runs (or, with --corpus, two corpora of runs).
     Diff(DiffArgs),
+    /// Replay recorded runs with the agents answered by a mock, and report where they diverge.
+    Replay(ReplayArgs),
     /// Agent answers of a run, for mocked agent backends.
     #[command(subcommand)]
     Cassette(CassetteCommand),
@@ -171,6 +175,47 @@ struct DiffArgs {
     settings: Settings,
 }
 
+#[derive(clap::Args)]
+struct ReplayArgs {
+    #[command(flatten)]
+    common: Common,
+    /// Answer the agents from this cassette, trace or transcript (default: each recording's own answers).
+    #[arg(long, value_name = "FILE", conflicts_with = "script")]
+    cassette: Option<PathBuf>,
+    /// Answer the agents from a script: agent type and prompt pattern → response (TOML, see docs/replay.md).
+    #[arg(long, value_name = "FILE")]
+    script: Option<PathBuf>,
+    /// The order in which agents delivered together complete.
+    #[arg(long, value_enum, default_value_t = Order::Recorded)]
+    order: Order,
+    /// The seed of `--order random`.
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    seed: u64,
+    /// Make a launch fail: TARGET:KIND, TARGET a launch number or an agent type (`ml-architect#2`: its second
+    /// launch), KIND error, empty or timeout (repeatable).
+    #[arg(long = "fault", value_name = "SPEC")]
+    faults: Vec<Fault>,
+    /// How launches are matched to answers, and answers to what the recording saw.
+    #[arg(long = "match", value_enum, default_value_t = Match::Exact)]
+    matching: Match,
+    /// Output format (`trace`: the replayed canonical trace of one session).
+    #[arg(long, value_enum, default_value_t = ReplayFormat::Human)]
+    format: ReplayFormat,
+    /// Also write each session's replayed trace to this folder.
+    #[arg(long, value_name = "DIR")]
+    trace_dir: Option<PathBuf>,
+    /// Worker threads (default: one per core).
+    #[arg(long, short = 'j', value_name = "N")]
+    threads: Option<usize>,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ReplayFormat {
+    Human,
+    Json,
+    Trace,
+}
+
 #[derive(Clone, Copy, ValueEnum)]
 enum InspectFormat {
     Human,
@@ -200,6 +245,7 @@ fn main() -> ExitCode {
         Command::Inspect(args) => run_inspect(args),
         Command::Report(args) => run_report(args),
         Command::Diff(args) => run_diff(args),
+        Command::Replay(args) => run_replay(args),
         Command::Cassette(CassetteCommand::Extract { transcript, output }) => run_extract(&transcript, &output),
         Command::Explain { rule } => explain(&rule),
         Command::Rules => list_rules(),
@@ -474,6 +520,104 @@ fn run_diff(args: DiffArgs) -> miette::Result<ExitCode> {
     };
     out.flush().map_err(|e| miette::miette!("cannot write: {e}"))?;
     Ok(if differs { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}
+
+fn run_replay(args: ReplayArgs) -> miette::Result<ExitCode> {
+    let (config, wf, selection) = setup(&args.common.settings, &[], &[])?;
+    if let Some(n) = args.threads {
+        let _ = rayon::ThreadPoolBuilder::new().num_threads(n.max(1)).build_global();
+    }
+    let answers = if let Some(path) = &args.cassette {
+        let cassette = orchlint::replay::load_cassette(path, &wf).map_err(|e| miette::miette!("--cassette {e}"))?;
+        orchlint::replay::Answers::Cassette { cassette: Arc::new(cassette), name: path.display().to_string() }
+    } else if let Some(path) = &args.script {
+        let text = std::fs::read_to_string(path).map_err(|e| miette::miette!("cannot read {}: {e}", path.display()))?;
+        let script = orchlint::replay::backend::Scripted::parse(&text, &path.display().to_string())
+            .map_err(|e| miette::miette!("--script {e}"))?;
+        orchlint::replay::Answers::Script(Arc::new(script))
+    } else {
+        orchlint::replay::Answers::Own
+    };
+    let force_workflow = args.common.settings.workflow.is_some();
+    let opts = orchlint::replay::Options {
+        plan: orchlint::replay::Plan { order: args.order, seed: args.seed, matching: args.matching },
+        answers,
+        faults: args.faults.clone(),
+        selection: selection.clone(),
+        force_workflow,
+    };
+    let engine_opts = Options { selection, force_workflow, config: Some(Arc::new(config)), ..Options::default() };
+    let report = orchlint::replay::replay_paths(&args.common.paths, &wf, &engine_opts, &opts)
+        .map_err(|e| miette::miette!("{e}"))?;
+    if report.sessions.is_empty() && report.unreadable.is_empty() {
+        miette::bail!(
+            help = "give session files, project folders, stream-json output or canonical traces",
+            "no sessions to replay in {}",
+            args.common.paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
+        );
+    }
+    if let Some(dir) = &args.trace_dir {
+        write_traces(dir, &report)?;
+    }
+    let stdout = io::stdout();
+    let mut out = BufWriter::new(stdout.lock());
+    let written = match args.format {
+        ReplayFormat::Human => report::replay::render_human(&report, &mut out),
+        ReplayFormat::Json => {
+            serde_json::to_writer_pretty(&mut out, &report).map_err(io::Error::other).and_then(|_| writeln!(out))
+        }
+        ReplayFormat::Trace => match report.sessions.as_slice() {
+            [one] => out.write_all(one.trace.as_bytes()),
+            many => miette::bail!(
+                help = "write one trace per session with --trace-dir DIR",
+                "--format trace prints one session's trace; {} sessions were replayed",
+                many.len()
+            ),
+        },
+    };
+    if let Err(e) = written.and_then(|_| out.flush()) {
+        if e.kind() != io::ErrorKind::BrokenPipe {
+            miette::bail!("cannot write: {e}");
+        }
+    }
+    for u in &report.unreadable {
+        eprintln!("error: {u}");
+    }
+    Ok(if !report.unreadable.is_empty() {
+        ExitCode::from(2)
+    } else if report.summary.diverged > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// One `<name>.trace.jsonl` a session, named after its file (and session id
+/// where a file holds several sessions).
+fn write_traces(dir: &std::path::Path, report: &orchlint::replay::ReplayReport) -> miette::Result<()> {
+    std::fs::create_dir_all(dir).map_err(|e| miette::miette!("cannot create {}: {e}", dir.display()))?;
+    let mut taken = std::collections::BTreeSet::new();
+    for s in &report.sessions {
+        let stem = std::path::Path::new(&*s.file)
+            .file_name()
+            .map(|n| n.to_string_lossy().trim_end_matches(".jsonl").trim_end_matches(".trace").to_string())
+            .unwrap_or_else(|| "session".into());
+        let mut name = format!("{stem}.trace.jsonl");
+        let mut n = 1;
+        while !taken.insert(name.clone()) {
+            n += 1;
+            name = format!("{stem}-{n}.trace.jsonl");
+        }
+        let path = dir.join(&name);
+        std::fs::write(&path, &s.trace).map_err(|e| miette::miette!("cannot write {}: {e}", path.display()))?;
+    }
+    eprintln!(
+        "wrote {} trace{} to {}",
+        report.sessions.len(),
+        if report.sessions.len() == 1 { "" } else { "s" },
+        dir.display()
+    );
+    Ok(())
 }
 
 fn run_extract(transcript: &PathBuf, output: &PathBuf) -> miette::Result<ExitCode> {

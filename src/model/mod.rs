@@ -11,7 +11,7 @@ use serde::Serialize;
 use crate::diagnostic::{Culprit, Place};
 
 /// Which transcript format a file is in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Format {
     /// A session file under `~/.claude/projects/`.
@@ -43,20 +43,28 @@ impl Source {
 }
 
 /// The input of a tool call, reduced to the fields the checks read.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct ToolInput {
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub subagent_type: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub prompt: Option<String>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub run_in_background: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub command: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub file_path: Option<String>,
     /// Items of a todo list call (TodoWrite `todos[].content`, TaskCreate `subject`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub todo_items: Vec<String>,
 }
 
 /// How a user-role entry came about.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum UserKind {
     /// Typed by the person.

@@ -8,6 +8,7 @@ pub mod inspect;
 pub mod json;
 pub mod jsonl;
 pub mod junit;
+pub mod replay;
 pub mod sarif;
 
 use clap::ValueEnum;
