@@ -423,6 +423,13 @@ impl<B: Backend> Backend for Faulty<B> {
     }
 }
 
+/// A backend lent to a wrapper.
+impl<B: Backend + ?Sized> Backend for &mut B {
+    fn answer(&mut self, request: &Request<'_>) -> Result<Answer, Unmatched> {
+        (**self).answer(request)
+    }
+}
+
 /// Any backend, boxed.
 impl Backend for Box<dyn Backend + '_> {
     fn answer(&mut self, request: &Request<'_>) -> Result<Answer, Unmatched> {

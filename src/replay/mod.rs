@@ -365,10 +365,11 @@ pub struct Verdict {
 }
 
 impl Verdict {
-    /// What two verdicts must share to be the same: not the step, which
-    /// moves when a result is withheld.
-    fn key(&self) -> (&str, Severity, Option<u8>, u32, &str) {
-        (self.rule, self.severity, self.phase, self.line, &self.message)
+    /// What two verdicts must share to be the same: not the step or line,
+    /// which move when results complete in another order or are withheld
+    /// (a run that ends on returns is judged at its last event).
+    fn key(&self) -> (&str, Severity, Option<u8>, &str) {
+        (self.rule, self.severity, self.phase, &self.message)
     }
 }
 
@@ -415,15 +416,27 @@ pub struct VerdictChanges {
 }
 
 impl VerdictChanges {
+    /// Compared as multisets of [`Verdict::key`].
     pub fn between(recorded: &[Verdict], replayed: &[Verdict]) -> VerdictChanges {
-        fn keys(v: &[Verdict]) -> std::collections::BTreeSet<(&str, Severity, Option<u8>, u32, &str)> {
-            v.iter().map(|x| x.key()).collect()
+        fn counts(v: &[Verdict]) -> std::collections::BTreeMap<(&str, Severity, Option<u8>, &str), usize> {
+            let mut m = std::collections::BTreeMap::new();
+            for x in v {
+                *m.entry(x.key()).or_insert(0) += 1;
+            }
+            m
         }
-        let (was, now) = (keys(recorded), keys(replayed));
-        VerdictChanges {
-            added: replayed.iter().filter(|v| !was.contains(&v.key())).cloned().collect(),
-            removed: recorded.iter().filter(|v| !now.contains(&v.key())).cloned().collect(),
+        fn extra(of: &[Verdict], over: &[Verdict]) -> Vec<Verdict> {
+            let mut left = counts(over);
+            let mut out = Vec::new();
+            for v in of {
+                match left.get_mut(&v.key()) {
+                    Some(n) if *n > 0 => *n -= 1,
+                    _ => out.push(v.clone()),
+                }
+            }
+            out
         }
+        VerdictChanges { added: extra(replayed, recorded), removed: extra(recorded, replayed) }
     }
 
     pub fn is_empty(&self) -> bool {
@@ -498,7 +511,20 @@ pub fn replay(
     let mut backend = backend::Faulty::new(inner, opts.faults.clone());
     let mut result = run(recorded, &mut backend, &opts.plan);
     if let Some(d) = &mut result.divergence {
-        if d.cause != Cause::Unmatched {
+        if d.cause == Cause::DifferentReport {
+            // The two reports, line by line: where they differ is the point.
+            let report = |line: Option<&str>| {
+                line.and_then(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+                    .and_then(|v| v.get("response").and_then(|r| r.as_str()).map(|r| format!("{r}\n")))
+                    .unwrap_or_default()
+            };
+            d.diff = unified(
+                &report(Some(&d.recorded)),
+                &report(d.replayed.as_deref()),
+                "recorded report",
+                "replayed report",
+            );
+        } else if d.cause != Cause::Unmatched {
             // Against the same schedule without faults, so that only what the
             // answers changed shows.
             let mut own = backend::Recorded::new(own_cassette(recorded), Match::Exact, "the recording");

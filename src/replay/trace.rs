@@ -192,6 +192,7 @@ impl Trace {
                         continue;
                     }
                     decisions += 1;
+                    saw.sort_unstable();
                     let members = &by_message[message];
                     let blocks = members.iter().map(|&e| block(session, e, &mut calls)).collect::<Vec<_>>();
                     let kind = StepKind::Decision {

@@ -52,7 +52,8 @@ fn session(s: &SessionReplay, out: &mut dyn Write) -> io::Result<()> {
             plural(s.launches, "launch"),
         )?,
         Some(d) => {
-            writeln!(out, "diverged  {}  at step {}: {}", s.file, d.step, d.message)?;
+            writeln!(out, "diverged  {}", s.file)?;
+            writeln!(out, "  at step {}: {}", d.step, d.message)?;
             writeln!(out, "  recorded: {}", cut(&d.recorded))?;
             match &d.replayed {
                 Some(r) => writeln!(out, "  replayed: {}", cut(r))?,
