@@ -567,7 +567,7 @@ fn run_replay(args: ReplayArgs) -> miette::Result<ExitCode> {
             serde_json::to_writer_pretty(&mut out, &report).map_err(io::Error::other).and_then(|_| writeln!(out))
         }
         ReplayFormat::Trace => match report.sessions.as_slice() {
-            [one] => out.write_all(one.trace.as_bytes()),
+            [one] => out.write_all(one.trace.to_jsonl().as_bytes()),
             many => miette::bail!(
                 help = "write one trace per session with --trace-dir DIR",
                 "--format trace prints one session's trace; {} sessions were replayed",
@@ -609,7 +609,8 @@ fn write_traces(dir: &std::path::Path, report: &orchlint::replay::ReplayReport) 
             name = format!("{stem}-{n}.trace.jsonl");
         }
         let path = dir.join(&name);
-        std::fs::write(&path, &s.trace).map_err(|e| miette::miette!("cannot write {}: {e}", path.display()))?;
+        std::fs::write(&path, s.trace.to_jsonl())
+            .map_err(|e| miette::miette!("cannot write {}: {e}", path.display()))?;
     }
     eprintln!(
         "wrote {} trace{} to {}",

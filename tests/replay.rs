@@ -83,10 +83,10 @@ fn an_unperturbed_replay_gives_the_recording_and_checks_verdicts_in_every_order(
             if order == Order::Recorded {
                 let want = trace.to_jsonl();
                 assert!(
-                    r.trace == want,
+                    r.trace.to_jsonl() == want,
                     "{}: the replay is not the recording:\n{}",
                     path.display(),
-                    replay::unified(&want, &r.trace, "recorded", "replayed")
+                    replay::unified(&want, &r.trace.to_jsonl(), "recorded", "replayed")
                 );
             }
         }
@@ -107,7 +107,7 @@ fn a_written_trace_replays_to_itself() {
         let session = parsed.to_session(&name, &wf);
         let verdicts = replay::verdicts(&session, &parsed, &wf, &Selection::default(), false);
         let r = replay::replay(name.clone(), None, &parsed, &verdicts, 0, &wf, &options(Order::Recorded, 0));
-        assert_eq!(r.trace, text, "{}", path.display());
+        assert_eq!(r.trace.to_jsonl(), text, "{}", path.display());
         // A trace's verdicts are the recording's, by rule and message.
         let from_trace: BTreeSet<(&str, &str)> = verdicts.iter().map(|v| (v.rule, v.message.as_str())).collect();
         let (_, _, original) = recorded(&path);

@@ -11,6 +11,7 @@
 //! which the replay reports as a divergence.
 
 use std::fmt;
+use std::sync::Arc;
 
 use regex::Regex;
 use serde::{Deserialize, Serialize};
@@ -36,9 +37,9 @@ pub struct Request<'a> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
     /// The agent reports this text.
-    Report(String),
+    Report(Arc<str>),
     /// The agent fails with this text.
-    Error(String),
+    Error(Arc<str>),
     /// The agent returns an empty report.
     Empty,
     /// The agent never returns.
@@ -58,6 +59,14 @@ impl Outcome {
         match self {
             Outcome::Report(t) | Outcome::Error(t) => t,
             Outcome::Empty | Outcome::Never => "",
+        }
+    }
+
+    /// The response, shared.
+    pub fn shared_response(&self) -> Arc<str> {
+        match self {
+            Outcome::Report(t) | Outcome::Error(t) => t.clone(),
+            Outcome::Empty | Outcome::Never => Arc::from(""),
         }
     }
 }
@@ -196,8 +205,8 @@ impl Backend for Recorded {
         let e = &self.cassette.entries[i];
         let outcome = match e.status {
             ReturnStatus::Completed if e.response.is_empty() => Outcome::Empty,
-            ReturnStatus::Completed => Outcome::Report(e.response.clone()),
-            ReturnStatus::Error => Outcome::Error(e.response.clone()),
+            ReturnStatus::Completed => Outcome::Report(Arc::from(e.response.as_str())),
+            ReturnStatus::Error => Outcome::Error(Arc::from(e.response.as_str())),
             ReturnStatus::Outstanding | ReturnStatus::Missing => Outcome::Never,
         };
         Ok(Answer { outcome, delay: 0, origin: format!("{} entry {}", self.name, e.launch) })
@@ -302,8 +311,8 @@ impl Backend for Scripted {
         let e = &self.entries[i].0;
         let outcome = match e.status {
             ScriptStatus::Completed if e.response.is_empty() => Outcome::Empty,
-            ScriptStatus::Completed => Outcome::Report(e.response.clone()),
-            ScriptStatus::Error => Outcome::Error(e.response.clone()),
+            ScriptStatus::Completed => Outcome::Report(Arc::from(e.response.as_str())),
+            ScriptStatus::Error => Outcome::Error(Arc::from(e.response.as_str())),
             ScriptStatus::Empty => Outcome::Empty,
             ScriptStatus::Timeout => Outcome::Never,
         };
@@ -413,7 +422,7 @@ impl<B: Backend> Backend for Faulty<B> {
         });
         if let Some(f) = hit {
             answer.outcome = match f.kind {
-                FaultKind::Error => Outcome::Error(format!("injected fault: {}", f.spec)),
+                FaultKind::Error => Outcome::Error(Arc::from(format!("injected fault: {}", f.spec))),
                 FaultKind::Empty => Outcome::Empty,
                 FaultKind::Timeout => Outcome::Never,
             };

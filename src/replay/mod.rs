@@ -144,7 +144,7 @@ pub fn run(recorded: &Trace, backend: &mut dyn Backend, plan: &Plan) -> Run {
                     };
                     let (status, response) = match answers.get(launch).map(|a| &a.outcome) {
                         Some(Outcome::Never) => continue,
-                        Some(outcome) => (outcome.status().unwrap_or(*status), outcome.response().to_string()),
+                        Some(outcome) => (outcome.status().unwrap_or(*status), outcome.shared_response()),
                         // A return of a launch the trace never made: kept as recorded.
                         None => (*status, response.clone()),
                     };
@@ -317,7 +317,7 @@ pub fn unified(old: &str, new: &str, old_name: &str, new_name: &str) -> String {
 
 /// The backend that answers from the trace's own returns.
 pub fn own_cassette(t: &Trace) -> Cassette {
-    let mut returns: HashMap<usize, (ReturnStatus, &str)> = HashMap::new();
+    let mut returns: HashMap<usize, (ReturnStatus, &Arc<str>)> = HashMap::new();
     for s in &t.steps {
         if let StepKind::Return { launch, status, response, .. } = &s.kind {
             returns.entry(*launch).or_insert((*status, response));
@@ -326,16 +326,16 @@ pub fn own_cassette(t: &Trace) -> Cassette {
     let mut entries = Vec::new();
     for (i, b) in t.launches() {
         let Some(number) = b.launch else { continue };
-        let input = b.input.clone().unwrap_or_default();
+        let input = b.input.as_deref().cloned().unwrap_or_default();
         let raw = input.subagent_type.clone().unwrap_or_default();
         let phase = match &t.steps[i].kind {
             StepKind::Decision { phase, .. } => *phase,
             _ => None,
         };
-        let (status, response) = returns
-            .get(&number)
-            .copied()
-            .unwrap_or((if b.background { ReturnStatus::Outstanding } else { ReturnStatus::Missing }, ""));
+        let (status, response) = match returns.get(&number) {
+            Some((status, response)) => (*status, response.to_string()),
+            None => (if b.background { ReturnStatus::Outstanding } else { ReturnStatus::Missing }, String::new()),
+        };
         entries.push(cassette::Entry {
             launch: number,
             phase,
@@ -345,7 +345,7 @@ pub fn own_cassette(t: &Trace) -> Cassette {
             prompt: input.prompt,
             background: b.background,
             status,
-            response: response.to_string(),
+            response,
         });
     }
     Cassette { version: cassette::VERSION, source: String::new(), session: None, claude_code: None, entries }
@@ -485,9 +485,9 @@ pub struct SessionReplay {
     pub verdicts: Vec<Verdict>,
     /// How they differ from the verdicts on the recording.
     pub verdict_changes: VerdictChanges,
-    /// The replayed trace (JSON Lines), for `--format trace` and `--trace-dir`.
+    /// The replayed trace, for `--format trace` and `--trace-dir`.
     #[serde(skip)]
-    pub trace: String,
+    pub trace: Trace,
 }
 
 /// Replays one session given as its recorded trace and the recording's verdicts.
@@ -556,7 +556,7 @@ pub fn replay(
         divergence: result.divergence,
         verdicts,
         verdict_changes,
-        trace: result.trace.to_jsonl(),
+        trace: result.trace,
     }
 }
 

@@ -79,7 +79,7 @@ pub enum StepKind {
     /// A slash-command invocation.
     Command { name: String, args: String },
     /// A user-role message that is not a tool result.
-    User { who: UserKind, text: String },
+    User { who: UserKind, text: Arc<str> },
     /// An API message of the orchestrator: its text and tool calls.
     Decision {
         decision: u32,
@@ -110,7 +110,7 @@ pub enum StepKind {
         call: Option<String>,
         status: ReturnStatus,
         /// The agent's own report, without the harness's framing.
-        response: String,
+        response: Arc<str>,
     },
     /// A task notification matching no launch.
     Notification {
@@ -124,7 +124,7 @@ pub enum StepKind {
 #[serde(deny_unknown_fields)]
 pub struct Block {
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub text: Option<String>,
+    pub text: Option<Arc<str>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub call: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -136,7 +136,7 @@ pub struct Block {
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub background: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub input: Option<ToolInput>,
+    pub input: Option<Arc<ToolInput>>,
     #[serde(skip)]
     pub source: Option<Source>,
 }
@@ -182,7 +182,7 @@ impl Trace {
                 via,
                 call,
                 status: launch.status,
-                response: agent_report(&launch.output),
+                response: Arc::from(agent_report(&launch.output)),
             }
         };
         for (i, ev) in session.events.iter().enumerate() {
@@ -241,7 +241,7 @@ impl Trace {
                     None => push(&mut steps, StepKind::Notification { status: status.clone() }, &ev.source),
                 },
                 EventKind::User { kind, text } => {
-                    push(&mut steps, StepKind::User { who: *kind, text: text.clone() }, &ev.source)
+                    push(&mut steps, StepKind::User { who: *kind, text: Arc::from(text.as_str()) }, &ev.source)
                 }
                 EventKind::Command { name, args } => {
                     push(&mut steps, StepKind::Command { name: name.clone(), args: args.clone() }, &ev.source)
@@ -320,23 +320,23 @@ impl Trace {
                     push(EventKind::Command { name: name.clone(), args: args.clone() }, source);
                 }
                 StepKind::User { who, text } => {
-                    push(EventKind::User { kind: *who, text: text.clone() }, source);
+                    push(EventKind::User { kind: *who, text: text.to_string() }, source);
                 }
                 StepKind::Decision { decision, blocks, .. } => {
                     for b in blocks {
                         let at = b.source.clone().unwrap_or_else(|| source.clone());
                         if let Some(text) = &b.text {
-                            push(EventKind::Text { message: *decision, text: text.clone() }, at);
+                            push(EventKind::Text { message: *decision, text: text.to_string() }, at);
                             continue;
                         }
                         let id = b.call.clone().unwrap_or_default();
                         let name = b.tool.clone().unwrap_or_default();
-                        let input = b.input.clone().unwrap_or_default();
+                        let input = b.input.as_deref().cloned().unwrap_or_default();
                         let ev = push(EventKind::ToolCall { message: *decision, id: id.clone(), name, input }, at);
                         if let Some(number) = b.launch {
-                            let raw_type = b.input.as_ref().and_then(|i| i.subagent_type.clone()).unwrap_or_default();
+                            let input = b.input.as_deref();
+                            let raw_type = input.and_then(|i| i.subagent_type.clone()).unwrap_or_default();
                             let (namespace, agent_type) = wf.split_type(&raw_type);
-                            let input = b.input.as_ref();
                             session.launches.push(Launch {
                                 tool_use_id: id,
                                 event: ev,
@@ -393,7 +393,7 @@ impl Trace {
                         if launch.returned_at.is_none() {
                             launch.returned_at = Some(ev);
                             launch.status = *status;
-                            launch.output = response.clone();
+                            launch.output = response.to_string();
                         }
                     }
                 }
@@ -461,7 +461,7 @@ fn block(session: &Session, e: usize, calls: &mut CallIds) -> Block {
     let ev = &session.events[e];
     match &ev.kind {
         EventKind::Text { text, .. } => {
-            Block { text: Some(text.clone()), source: Some(ev.source.clone()), ..Block::default() }
+            Block { text: Some(Arc::from(text.as_str())), source: Some(ev.source.clone()), ..Block::default() }
         }
         EventKind::ToolCall { id, name, input, .. } => {
             let launch = session.launch_by_event(e);
@@ -475,7 +475,7 @@ fn block(session: &Session, e: usize, calls: &mut CallIds) -> Block {
                 tool: Some(name.clone()),
                 launch: launch.map(|l| l + 1),
                 background: launch.is_some_and(|l| session.launches[l].background),
-                input: Some(input),
+                input: Some(Arc::new(input)),
                 source: Some(ev.source.clone()),
                 ..Block::default()
             }
