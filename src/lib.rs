@@ -19,4 +19,5 @@ pub mod ingest;
 pub mod model;
 pub mod replay;
 pub mod report;
+pub mod serve;
 pub mod workflow;

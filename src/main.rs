@@ -42,6 +42,10 @@ enum Command {
     Diff(DiffArgs),
     /// Replay recorded runs with the agents answered by a mock, and report where they diverge.
     Replay(ReplayArgs),
+    /// Serve the Messages API to the real Claude Code CLI, answering its agents (and, with --replay, its orchestrator) from a recording.
+    Serve(ServeArgs),
+    /// Drive the real Claude Code CLI through a recorded run against `serve`, and keep the transcript it writes.
+    Record(RecordArgs),
     /// Agent answers of a run, for mocked agent backends.
     #[command(subcommand)]
     Cassette(CassetteCommand),
@@ -209,6 +213,57 @@ struct ReplayArgs {
     threads: Option<usize>,
 }
 
+/// Where `serve` and `record` take their answers from.
+#[derive(clap::Args, Clone)]
+#[group(required = true, multiple = true)]
+struct Answering {
+    /// Answer the orchestrator and its agents from this recorded session.
+    #[arg(long, value_name = "TRANSCRIPT", conflicts_with_all = ["agents", "upstream"])]
+    replay: Option<PathBuf>,
+    /// Answer the agents from this cassette (or transcript, or trace)…
+    #[arg(long, value_name = "CASSETTE", requires = "upstream")]
+    agents: Option<PathBuf>,
+    /// …and forward the orchestrator's requests to this Messages API, e.g. https://api.anthropic.com.
+    #[arg(long, value_name = "URL", requires = "agents")]
+    upstream: Option<String>,
+    /// Serve recorded tool calls with side effects (Bash, Write, Edit, …) instead of withholding them.
+    #[arg(long)]
+    allow_side_effects: bool,
+}
+
+#[derive(clap::Args)]
+struct ServeArgs {
+    #[command(flatten)]
+    answering: Answering,
+    /// The port on 127.0.0.1 (0: any free port; the address is printed).
+    #[arg(long, default_value_t = 0)]
+    port: u16,
+    /// Write a JSON line per request (what it was, what it got) to this file.
+    #[arg(long, value_name = "FILE")]
+    log: Option<PathBuf>,
+}
+
+#[derive(clap::Args)]
+struct RecordArgs {
+    #[command(flatten)]
+    answering: Answering,
+    /// The folder to write: projects/ (the session as the CLI wrote it), the CLI's output, the server's log.
+    #[arg(long, value_name = "DIR")]
+    out: PathBuf,
+    /// The Claude Code CLI to run (a `cli.js` is run with node).
+    #[arg(long, value_name = "PATH", default_value = "claude")]
+    claude: PathBuf,
+    /// The working directory of the CLI (default: an empty temporary folder).
+    #[arg(long, value_name = "DIR")]
+    cwd: Option<PathBuf>,
+    /// Seconds each CLI invocation may take.
+    #[arg(long, default_value_t = 600, value_name = "S")]
+    timeout: u64,
+    /// With --replay: more arguments for the CLI (e.g. --plugin-dir DIR); with --agents: the command to run.
+    #[arg(last = true, value_name = "ARGS")]
+    rest: Vec<String>,
+}
+
 #[derive(Clone, Copy, ValueEnum)]
 enum ReplayFormat {
     Human,
@@ -246,6 +301,8 @@ fn main() -> ExitCode {
         Command::Report(args) => run_report(args),
         Command::Diff(args) => run_diff(args),
         Command::Replay(args) => run_replay(args),
+        Command::Serve(args) => run_serve(args),
+        Command::Record(args) => run_record(args),
         Command::Cassette(CassetteCommand::Extract { transcript, output }) => run_extract(&transcript, &output),
         Command::Explain { rule } => explain(&rule),
         Command::Rules => list_rules(),
@@ -619,6 +676,52 @@ fn write_traces(dir: &std::path::Path, report: &orchlint::replay::ReplayReport) 
         dir.display()
     );
     Ok(())
+}
+
+/// The recording `serve` and `record` answer from.
+fn serve_config(a: &Answering) -> miette::Result<orchlint::serve::Config> {
+    let wf = Workflow::builtin();
+    let recording = match (&a.replay, &a.agents) {
+        (Some(t), _) => {
+            orchlint::serve::script::Recording::load(t, &wf).map_err(|e| miette::miette!("--replay {e}"))?
+        }
+        (None, Some(c)) => {
+            let cassette = orchlint::replay::load_cassette(c, &wf).map_err(|e| miette::miette!("--agents {e}"))?;
+            orchlint::serve::script::Recording::of_cassette(&cassette)
+        }
+        (None, None) => miette::bail!("give --replay TRANSCRIPT, or --agents CASSETTE with --upstream URL"),
+    };
+    Ok(orchlint::serve::Config { recording, upstream: a.upstream.clone(), allow_side_effects: a.allow_side_effects })
+}
+
+fn run_record(args: RecordArgs) -> miette::Result<ExitCode> {
+    let config = serve_config(&args.answering)?;
+    let opts = orchlint::serve::record::Options {
+        out: args.out,
+        claude: args.claude,
+        cwd: args.cwd,
+        timeout: std::time::Duration::from_secs(args.timeout),
+        rest: args.rest,
+        replay: args.answering.replay.is_some(),
+    };
+    orchlint::serve::record::run(&config, &opts).map_err(|e| miette::miette!("{e}"))
+}
+
+fn run_serve(args: ServeArgs) -> miette::Result<ExitCode> {
+    let config = serve_config(&args.answering)?;
+    let (turns, agents) = (config.recording.turns.len(), config.recording.agents.len());
+    let server = orchlint::serve::Server::start(config, args.port, args.log.as_deref())
+        .map_err(|e| miette::miette!("cannot listen on 127.0.0.1:{}: {e}", args.port))?;
+    println!("ANTHROPIC_BASE_URL=http://{}", server.addr);
+    let _ = io::stdout().flush();
+    eprintln!(
+        "orchlint serve: listening on http://{} ({turns} orchestrator turns, {agents} agent reports); Ctrl-C stops",
+        server.addr
+    );
+    let log = server.wait();
+    let errors = log.iter().filter(|l| l.status >= 400).count();
+    eprintln!("orchlint serve: {} requests, {errors} not answered", log.len());
+    Ok(if errors > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
 }
 
 fn run_extract(transcript: &PathBuf, output: &PathBuf) -> miette::Result<ExitCode> {

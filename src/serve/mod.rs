@@ -1,0 +1,525 @@
+//! `orchlint serve`: the mocked agent backend as a Messages-API server for
+//! the real Claude Code CLI.
+//!
+//! Requests are told apart as the CLI sends them (docs/serve.md):
+//! - a **subagent**'s request carries `x-claude-code-agent-id` (2.1.x) or
+//!   `cc_is_subagent=true` in its system prompt, or offers no delegation
+//!   tool while its first user message is a recorded launch prompt (2.0.x);
+//!   it is answered with that launch's recorded report, as one text turn;
+//! - the **orchestrator**'s request offers the delegation tool (`Task` or
+//!   `Agent`); with `--replay` it gets the recorded turn at its position in
+//!   the conversation (the number of assistant turns before it); with
+//!   `--upstream` it is forwarded unchanged;
+//! - anything else (2.0.x warm-ups, helper calls without tools) is
+//!   *auxiliary*: a short text with `--replay`, forwarded with `--upstream`.
+//!
+//! Strict: a request that cannot be matched gets an Anthropic-shaped error
+//! and a line in the log. Recorded tool calls with side effects are
+//! withheld unless `--allow-side-effects`.
+
+// A running server reports refused requests on standard error as they happen.
+#![allow(clippy::print_stderr)]
+
+pub mod record;
+pub mod script;
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+
+use axum::body::{Body, Bytes};
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::Router;
+use serde_json::{json, Value};
+
+use script::Recording;
+
+/// Largest request body accepted (the whole conversation is resent each turn).
+pub const MAX_BODY: usize = 64 * 1024 * 1024;
+
+/// Tools a recorded call of which is served as is: reading, searching,
+/// delegating and bookkeeping. Any other tool is withheld without
+/// `--allow-side-effects`.
+pub const SAFE_TOOLS: &[&str] = &[
+    "Read",
+    "Glob",
+    "Grep",
+    "LS",
+    "Task",
+    "Agent",
+    "TaskOutput",
+    "TodoWrite",
+    "TodoRead",
+    "TaskCreate",
+    "TaskUpdate",
+    "TaskList",
+    "TaskGet",
+    "AskUserQuestion",
+    "ListAgents",
+    "ExitPlanMode",
+];
+
+/// How the server answers.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The recording: orchestrator turns (replay mode) and agent reports.
+    pub recording: Recording,
+    /// Forward the orchestrator's (and auxiliary) requests here instead of
+    /// answering them from the recording.
+    pub upstream: Option<String>,
+    pub allow_side_effects: bool,
+}
+
+/// One line of the log: a request and what it got.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct LogLine {
+    pub request: usize,
+    /// `orchestrator`, `subagent`, `auxiliary`, `count-tokens`, `forwarded` or `error`.
+    pub kind: &'static str,
+    pub status: u16,
+    pub what: String,
+}
+
+struct Shared {
+    config: Config,
+    log: Mutex<Log>,
+    http: reqwest::Client,
+}
+
+#[derive(Default)]
+struct Log {
+    lines: Vec<LogLine>,
+    sink: Option<std::fs::File>,
+    /// Launches answered, and by which agent id (for repeats of a request).
+    used: Vec<Option<String>>,
+}
+
+impl Shared {
+    fn log(&self, line: LogLine) {
+        let mut log = self.log.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(f) = log.sink.as_mut() {
+            use std::io::Write;
+            if let Ok(text) = serde_json::to_string(&line) {
+                let _ = writeln!(f, "{text}");
+            }
+        }
+        if line.status >= 400 {
+            eprintln!("orchlint serve: request {}: {} {}", line.request, line.status, line.what);
+        }
+        log.lines.push(line);
+    }
+
+    fn next_request(&self) -> usize {
+        let log = self.log.lock().unwrap_or_else(|p| p.into_inner());
+        log.lines.len() + 1
+    }
+}
+
+/// A running server.
+pub struct Server {
+    pub addr: SocketAddr,
+    shared: Arc<Shared>,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    handle: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Server {
+    /// Binds to 127.0.0.1 (port 0: any free port) and serves in the background.
+    pub fn start(config: Config, port: u16, log_file: Option<&std::path::Path>) -> std::io::Result<Server> {
+        let sink = match log_file {
+            Some(p) => Some(std::fs::File::create(p)?),
+            None => None,
+        };
+        let used = vec![None; config.recording.agents.len()];
+        let shared = Arc::new(Shared {
+            config,
+            log: Mutex::new(Log { lines: Vec::new(), sink, used }),
+            http: reqwest::Client::new(),
+        });
+        let std_listener = std::net::TcpListener::bind(("127.0.0.1", port))?;
+        std_listener.set_nonblocking(true)?;
+        let addr = std_listener.local_addr()?;
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let app = router(shared.clone());
+        let handle = std::thread::Builder::new().name("orchlint-serve".into()).spawn(move || {
+            let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+                Ok(r) => r,
+                Err(e) => {
+                    eprintln!("orchlint serve: cannot start the runtime: {e}");
+                    return;
+                }
+            };
+            runtime.block_on(async move {
+                let Ok(listener) = tokio::net::TcpListener::from_std(std_listener) else { return };
+                let _ = axum::serve(listener, app)
+                    .with_graceful_shutdown(async move {
+                        let _ = rx.await;
+                    })
+                    .await;
+            });
+        })?;
+        Ok(Server { addr, shared, shutdown: Some(tx), handle: Some(handle) })
+    }
+
+    /// Stops the server and gives its log.
+    pub fn stop(mut self) -> Vec<LogLine> {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(h) = self.handle.take() {
+            let _ = h.join();
+        }
+        let log = self.shared.log.lock().unwrap_or_else(|p| p.into_inner());
+        log.lines.clone()
+    }
+
+    /// Waits until the process is interrupted, then stops.
+    pub fn wait(self) -> Vec<LogLine> {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build();
+        if let Ok(rt) = rt {
+            rt.block_on(async {
+                let _ = tokio::signal::ctrl_c().await;
+            });
+        }
+        self.stop()
+    }
+}
+
+fn router(shared: Arc<Shared>) -> Router {
+    Router::new()
+        .route("/v1/messages", post(messages))
+        .route("/v1/messages/count_tokens", post(count_tokens))
+        .fallback(fallback)
+        .layer(DefaultBodyLimit::max(MAX_BODY))
+        .with_state(shared)
+}
+
+/// An error in the Messages API's shape.
+pub fn error(status: StatusCode, kind: &str, message: &str) -> Response {
+    let body = json!({"type": "error", "error": {"type": kind, "message": message}});
+    (status, [("content-type", "application/json")], body.to_string()).into_response()
+}
+
+async fn fallback(State(shared): State<Arc<Shared>>, method: Method, uri: Uri) -> Response {
+    let n = shared.next_request();
+    let what = format!("{method} {uri}: no such endpoint");
+    shared.log(LogLine { request: n, kind: "error", status: 404, what: what.clone() });
+    error(StatusCode::NOT_FOUND, "not_found_error", &format!("orchlint serve: {what}"))
+}
+
+async fn count_tokens(State(shared): State<Arc<Shared>>, headers: HeaderMap, uri: Uri, body: Bytes) -> Response {
+    let n = shared.next_request();
+    let Ok(request) = serde_json::from_slice::<Value>(&body) else {
+        shared.log(LogLine { request: n, kind: "error", status: 400, what: "count_tokens: body is not JSON".into() });
+        return error(StatusCode::BAD_REQUEST, "invalid_request_error", "orchlint serve: the body is not JSON");
+    };
+    if shared.config.upstream.is_some() {
+        return forward(&shared, n, &headers, &uri, body).await;
+    }
+    // A rough count: a token per 4 bytes of the messages and system prompt.
+    let size = request.get("messages").map_or(0, |m| m.to_string().len())
+        + request.get("system").map_or(0, |m| m.to_string().len());
+    shared.log(LogLine { request: n, kind: "count-tokens", status: 200, what: format!("{} bytes", size) });
+    (StatusCode::OK, [("content-type", "application/json")], json!({"input_tokens": size / 4 + 1}).to_string())
+        .into_response()
+}
+
+/// What a Messages request is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Kind {
+    Orchestrator { position: usize },
+    Subagent { prompt: String, agent_id: Option<String> },
+    Auxiliary,
+}
+
+/// Tells a request apart (see the module documentation).
+pub fn classify(headers: &HeaderMap, request: &Value, recording: &Recording) -> Kind {
+    let tools: Vec<&str> = request
+        .get("tools")
+        .and_then(Value::as_array)
+        .map(|t| t.iter().filter_map(|t| t.get("name").and_then(Value::as_str)).collect())
+        .unwrap_or_default();
+    let messages = request.get("messages").and_then(Value::as_array).map(Vec::as_slice).unwrap_or(&[]);
+    let first_user = messages.iter().find(|m| m.get("role").and_then(Value::as_str) == Some("user"));
+    let prompt = first_user.map(|m| user_text(m.get("content"))).unwrap_or_default();
+    let agent_id = headers.get("x-claude-code-agent-id").and_then(|v| v.to_str().ok()).map(str::to_string);
+    let system = request.get("system").map(|s| s.to_string()).unwrap_or_default();
+    let delegates = tools.iter().any(|t| *t == "Task" || *t == "Agent");
+    if agent_id.is_some() || system.contains("cc_is_subagent=true") {
+        return Kind::Subagent { prompt, agent_id };
+    }
+    if !delegates && !tools.is_empty() && recording.agents.iter().any(|a| a.prompt.trim() == prompt.trim()) {
+        return Kind::Subagent { prompt, agent_id: None };
+    }
+    if delegates {
+        let position = messages.iter().filter(|m| m.get("role").and_then(Value::as_str) == Some("assistant")).count();
+        return Kind::Orchestrator { position };
+    }
+    Kind::Auxiliary
+}
+
+/// The text of a user message's content (a string, or its text blocks).
+fn user_text(content: Option<&Value>) -> String {
+    match content {
+        Some(Value::String(s)) => s.clone(),
+        Some(Value::Array(blocks)) => blocks
+            .iter()
+            .filter(|b| b.get("type").and_then(Value::as_str) == Some("text"))
+            .filter_map(|b| b.get("text").and_then(Value::as_str))
+            .collect::<Vec<_>>()
+            .join("\n"),
+        _ => String::new(),
+    }
+}
+
+async fn messages(State(shared): State<Arc<Shared>>, headers: HeaderMap, uri: Uri, body: Bytes) -> Response {
+    let n = shared.next_request();
+    let request: Value = match serde_json::from_slice(&body) {
+        Ok(v @ Value::Object(_)) => v,
+        Ok(_) => {
+            shared.log(LogLine { request: n, kind: "error", status: 400, what: "body is not a JSON object".into() });
+            return error(
+                StatusCode::BAD_REQUEST,
+                "invalid_request_error",
+                "orchlint serve: the body is not a JSON object",
+            );
+        }
+        Err(e) => {
+            let what = format!("body is not JSON: {e}");
+            shared.log(LogLine { request: n, kind: "error", status: 400, what: what.clone() });
+            return error(StatusCode::BAD_REQUEST, "invalid_request_error", &format!("orchlint serve: {what}"));
+        }
+    };
+    let stream = request.get("stream").and_then(Value::as_bool).unwrap_or(false);
+    let model = request.get("model").and_then(Value::as_str).unwrap_or("orchlint-replay").to_string();
+    let kind = classify(&headers, &request, &shared.config.recording);
+    let (blocks, what, log_kind) = match &kind {
+        Kind::Subagent { prompt, agent_id } => match answer_subagent(&shared, prompt, agent_id.as_deref(), stream) {
+            Ok((blocks, what)) => (blocks, what, "subagent"),
+            Err(what) => {
+                shared.log(LogLine { request: n, kind: "error", status: 400, what: what.clone() });
+                return error(StatusCode::BAD_REQUEST, "invalid_request_error", &format!("orchlint serve: {what}"));
+            }
+        },
+        _ if shared.config.upstream.is_some() => return forward(&shared, n, &headers, &uri, body).await,
+        Kind::Orchestrator { position } => match shared.config.recording.turns.get(*position) {
+            Some(turn) => {
+                let offered: Vec<&str> = request
+                    .get("tools")
+                    .and_then(Value::as_array)
+                    .map(|t| t.iter().filter_map(|t| t.get("name").and_then(Value::as_str)).collect())
+                    .unwrap_or_default();
+                let (blocks, withheld) = prepare(&turn.blocks, &offered, shared.config.allow_side_effects);
+                let names: Vec<String> = blocks
+                    .iter()
+                    .map(|b| b.get("name").and_then(Value::as_str).unwrap_or("text").to_string())
+                    .collect();
+                let mut what =
+                    format!("turn {} of {}: {}", position + 1, shared.config.recording.turns.len(), names.join(", "));
+                if withheld > 0 {
+                    what.push_str(&format!(" ({withheld} call{} withheld)", if withheld == 1 { "" } else { "s" }));
+                }
+                (blocks, what, "orchestrator")
+            }
+            None => {
+                let what = format!(
+                    "orchestrator request at turn {}: the recording has {} turns",
+                    position + 1,
+                    shared.config.recording.turns.len()
+                );
+                shared.log(LogLine { request: n, kind: "error", status: 400, what: what.clone() });
+                return error(StatusCode::BAD_REQUEST, "invalid_request_error", &format!("orchlint serve: {what}"));
+            }
+        },
+        Kind::Auxiliary => {
+            (vec![json!({"type": "text", "text": "OK"})], "auxiliary request: answered OK".into(), "auxiliary")
+        }
+    };
+    shared.log(LogLine { request: n, kind: log_kind, status: 200, what });
+    let message = message(n, &model, blocks);
+    if stream {
+        sse(&message)
+    } else {
+        (StatusCode::OK, [("content-type", "application/json")], message.to_string()).into_response()
+    }
+}
+
+fn answer_subagent(
+    shared: &Shared,
+    prompt: &str,
+    agent_id: Option<&str>,
+    stream: bool,
+) -> Result<(Vec<Value>, String), String> {
+    let agents = &shared.config.recording.agents;
+    let mut log = shared.log.lock().unwrap_or_else(|p| p.into_inner());
+    let matches: Vec<usize> = (0..agents.len()).filter(|&i| agents[i].prompt.trim() == prompt.trim()).collect();
+    // A repeat of a request already answered (the CLI retries, or falls back
+    // to a non-streaming request): the same answer again.
+    let repeat = matches.iter().copied().find(|&i| match (&log.used[i], agent_id) {
+        (Some(used), Some(id)) => used == id,
+        (Some(_), None) => !stream,
+        _ => false,
+    });
+    let fresh = matches.iter().copied().find(|&i| log.used[i].is_none());
+    let Some(i) = repeat.or(fresh) else {
+        let short: String = prompt.chars().take(80).collect();
+        return Err(if matches.is_empty() {
+            format!("subagent request matches no recorded launch: prompt \"{short}\"")
+        } else {
+            format!(
+                "subagent request for a launch already answered ({} recorded with this prompt): \"{short}\"",
+                matches.len()
+            )
+        });
+    };
+    log.used[i] = Some(agent_id.unwrap_or("-").to_string());
+    let a = &agents[i];
+    let text = match a.status {
+        crate::model::ReturnStatus::Error => format!("(the recorded agent failed) {}", a.report),
+        _ => a.report.clone(),
+    };
+    let text = if text.is_empty() { "(empty report)".to_string() } else { text };
+    Ok((vec![json!({"type": "text", "text": text})], format!("launch {} ({})", a.launch, a.subagent_type)))
+}
+
+/// The recorded blocks as served: the delegation tool named as this client
+/// names it, foreground launches kept in the foreground, side effects withheld.
+pub fn prepare(blocks: &[Value], offered: &[&str], allow_side_effects: bool) -> (Vec<Value>, usize) {
+    let mut out = Vec::with_capacity(blocks.len());
+    let mut withheld = 0;
+    for b in blocks {
+        if b.get("type").and_then(Value::as_str) != Some("tool_use") {
+            out.push(b.clone());
+            continue;
+        }
+        let mut b = b.clone();
+        let name = b.get("name").and_then(Value::as_str).unwrap_or("").to_string();
+        if name == "Task" || name == "Agent" {
+            let wanted = if offered.contains(&"Agent") { "Agent" } else { "Task" };
+            b["name"] = json!(wanted);
+            if wanted == "Agent" && b["input"].get("run_in_background").is_none() {
+                // 2.1.x runs agents in the background unless told; a recording
+                // that did not say so ran them in the foreground.
+                b["input"]["run_in_background"] = json!(false);
+            }
+            out.push(b);
+            continue;
+        }
+        if allow_side_effects || SAFE_TOOLS.contains(&name.as_str()) {
+            out.push(b);
+            continue;
+        }
+        withheld += 1;
+        let input = b.get("input").map(|i| i.to_string()).unwrap_or_default();
+        let shown: String = input.chars().take(200).collect();
+        out.push(json!({
+            "type": "text",
+            "text": format!("[orchlint serve withheld a recorded {name} call: {shown}; run with --allow-side-effects to execute it]")
+        }));
+    }
+    (out, withheld)
+}
+
+/// A Messages API message with these blocks.
+fn message(n: usize, model: &str, blocks: Vec<Value>) -> Value {
+    let uses_tools = blocks.iter().any(|b| b.get("type").and_then(Value::as_str) == Some("tool_use"));
+    let blocks: Vec<Value> = blocks
+        .into_iter()
+        .map(|b| match b.get("type").and_then(Value::as_str) {
+            Some("tool_use") => json!({"type": "tool_use", "id": b["id"], "name": b["name"], "input": b["input"]}),
+            _ => json!({"type": "text", "text": b.get("text").cloned().unwrap_or(json!(""))}),
+        })
+        .collect();
+    json!({
+        "id": format!("msg_orchlint_{n:06}"),
+        "type": "message",
+        "role": "assistant",
+        "model": model,
+        "content": blocks,
+        "stop_reason": if uses_tools { "tool_use" } else { "end_turn" },
+        "stop_sequence": null,
+        "usage": {"input_tokens": 1, "output_tokens": 1, "cache_creation_input_tokens": 0, "cache_read_input_tokens": 0}
+    })
+}
+
+/// The message as a server-sent event stream.
+fn sse(message: &Value) -> Response {
+    let mut out = String::new();
+    let mut event = |name: &str, data: Value| {
+        out.push_str("event: ");
+        out.push_str(name);
+        out.push_str("\ndata: ");
+        out.push_str(&data.to_string());
+        out.push_str("\n\n");
+    };
+    let mut start = message.clone();
+    start["content"] = json!([]);
+    start["stop_reason"] = Value::Null;
+    event("message_start", json!({"type": "message_start", "message": start}));
+    for (i, b) in message["content"].as_array().into_iter().flatten().enumerate() {
+        match b.get("type").and_then(Value::as_str) {
+            Some("tool_use") => {
+                event(
+                    "content_block_start",
+                    json!({"type": "content_block_start", "index": i, "content_block": {"type": "tool_use", "id": b["id"], "name": b["name"], "input": {}}}),
+                );
+                event(
+                    "content_block_delta",
+                    json!({"type": "content_block_delta", "index": i, "delta": {"type": "input_json_delta", "partial_json": b["input"].to_string()}}),
+                );
+            }
+            _ => {
+                event(
+                    "content_block_start",
+                    json!({"type": "content_block_start", "index": i, "content_block": {"type": "text", "text": ""}}),
+                );
+                event(
+                    "content_block_delta",
+                    json!({"type": "content_block_delta", "index": i, "delta": {"type": "text_delta", "text": b["text"]}}),
+                );
+            }
+        }
+        event("content_block_stop", json!({"type": "content_block_stop", "index": i}));
+    }
+    event(
+        "message_delta",
+        json!({"type": "message_delta", "delta": {"stop_reason": message["stop_reason"], "stop_sequence": null}, "usage": {"output_tokens": 1}}),
+    );
+    event("message_stop", json!({"type": "message_stop"}));
+    (StatusCode::OK, [("content-type", "text/event-stream"), ("cache-control", "no-cache")], out).into_response()
+}
+
+/// Forwards a request unchanged to the upstream API and streams its answer back.
+async fn forward(shared: &Shared, n: usize, headers: &HeaderMap, uri: &Uri, body: Bytes) -> Response {
+    let Some(base) = shared.config.upstream.as_deref() else {
+        return error(StatusCode::INTERNAL_SERVER_ERROR, "api_error", "orchlint serve: no upstream");
+    };
+    let url = format!("{}{}", base.trim_end_matches('/'), uri.path_and_query().map_or("/", |p| p.as_str()));
+    let mut request = shared.http.post(&url).body(body);
+    for (name, value) in headers {
+        if matches!(name.as_str(), "host" | "content-length" | "connection" | "accept-encoding") {
+            continue;
+        }
+        request = request.header(name.as_str(), value.as_bytes());
+    }
+    match request.send().await {
+        Ok(response) => {
+            let status = response.status().as_u16();
+            shared.log(LogLine { request: n, kind: "forwarded", status, what: format!("POST {url}") });
+            let mut builder = Response::builder().status(status);
+            if let Some(ct) = response.headers().get("content-type") {
+                builder = builder.header("content-type", ct.as_bytes());
+            }
+            builder.body(Body::from_stream(response.bytes_stream())).unwrap_or_else(|_| {
+                error(StatusCode::BAD_GATEWAY, "api_error", "orchlint serve: bad upstream response")
+            })
+        }
+        Err(e) => {
+            let what = format!("upstream {url} unreachable: {e}");
+            shared.log(LogLine { request: n, kind: "error", status: 502, what: what.clone() });
+            error(StatusCode::BAD_GATEWAY, "api_error", &format!("orchlint serve: {what}"))
+        }
+    }
+}

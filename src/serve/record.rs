@@ -1,0 +1,211 @@
+//! `orchlint record`: starts `serve`, drives the real Claude Code CLI
+//! through a recorded run's user prompts (the first with `-p`, each later
+//! one with `--resume`), with `HOME` in a fresh temporary folder, then keeps
+//! the project folder the CLI wrote under `OUT/projects/` and checks it.
+
+#![allow(clippy::print_stderr, clippy::print_stdout)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode, Stdio};
+use std::time::{Duration, Instant};
+
+use super::{Config, Server};
+
+/// How to drive the CLI.
+pub struct Options {
+    pub out: PathBuf,
+    pub claude: PathBuf,
+    pub cwd: Option<PathBuf>,
+    pub timeout: Duration,
+    /// With a replay: extra CLI arguments; otherwise the command to run.
+    pub rest: Vec<String>,
+    pub replay: bool,
+}
+
+/// Records a run; the exit code is 0 when every CLI invocation succeeded
+/// and every request was answered.
+pub fn run(config: &Config, opts: &Options) -> Result<ExitCode, String> {
+    std::fs::create_dir_all(&opts.out).map_err(|e| format!("cannot create {}: {e}", opts.out.display()))?;
+    let out = opts.out.canonicalize().map_err(|e| format!("{}: {e}", opts.out.display()))?;
+    let temp = tempfile::Builder::new().prefix("orchlint-record-").tempdir().map_err(|e| e.to_string())?;
+    let home = temp.path().join("home");
+    let cwd = match &opts.cwd {
+        Some(c) => c.canonicalize().map_err(|e| format!("--cwd {}: {e}", c.display()))?,
+        None => temp.path().join("work"),
+    };
+    for dir in [&home, &cwd, &home.join("tmp")] {
+        std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    }
+    if opts.replay && config.recording.prompts.is_empty() {
+        return Err("the recording has no user prompt to type".into());
+    }
+    let server = Server::start(config.clone(), 0, Some(&out.join("serve.log.jsonl")))
+        .map_err(|e| format!("cannot start the server: {e}"))?;
+    let base = format!("http://{}", server.addr);
+    eprintln!("orchlint record: serving on {base}");
+    let mut failures = Vec::new();
+    if opts.replay {
+        let mut session: Option<String> = None;
+        for (i, prompt) in config.recording.prompts.iter().enumerate() {
+            let mut args: Vec<String> = Vec::new();
+            if let Some(id) = &session {
+                args.extend(["--resume".into(), id.clone()]);
+            }
+            args.extend([
+                "-p".into(),
+                prompt.clone(),
+                "--output-format".into(),
+                "stream-json".into(),
+                "--verbose".into(),
+                "--permission-mode".into(),
+                "bypassPermissions".into(),
+            ]);
+            args.extend(opts.rest.iter().cloned());
+            let output = out.join(format!("cli-{}.stream.jsonl", i + 1));
+            let shown: String = prompt.chars().take(60).collect();
+            eprintln!("orchlint record: prompt {} of {}: {shown}", i + 1, config.recording.prompts.len());
+            match invoke(&opts.claude, &args, &home, &cwd, &base, &output, opts.timeout) {
+                Ok(()) => {}
+                Err(e) => failures.push(format!("prompt {}: {e}", i + 1)),
+            }
+            if session.is_none() {
+                session = session_id(&output);
+                if session.is_none() {
+                    failures.push(format!("prompt {}: the CLI printed no session id", i + 1));
+                    break;
+                }
+            }
+        }
+    } else {
+        let Some((program, args)) = opts.rest.split_first() else {
+            return Err("give the command to run after --, e.g. -- claude -p \"/ml-flow:ml-flow …\"".into());
+        };
+        let output = out.join("cli-1.stream.jsonl");
+        if let Err(e) = invoke(Path::new(program), args, &home, &cwd, &base, &output, opts.timeout) {
+            failures.push(e);
+        }
+    }
+    let log = server.stop();
+    let unanswered: Vec<_> = log.iter().filter(|l| l.status >= 400).collect();
+    let projects = home.join(".claude/projects");
+    let kept = out.join("projects");
+    let _ = std::fs::remove_dir_all(&kept);
+    if projects.is_dir() {
+        copy_dir(&projects, &kept).map_err(|e| format!("cannot copy {}: {e}", projects.display()))?;
+    } else {
+        failures.push("the CLI wrote no project folder".into());
+    }
+    eprintln!("orchlint record: {} requests served, {} not answered", log.len(), unanswered.len());
+    for u in &unanswered {
+        eprintln!("  request {}: {} {}", u.request, u.status, u.what);
+    }
+    for f in &failures {
+        eprintln!("orchlint record: {f}");
+    }
+    if kept.is_dir() {
+        let wf = crate::workflow::Workflow::builtin();
+        if let Ok(report) = crate::engine::check(std::slice::from_ref(&kept), &wf, &crate::engine::Options::default()) {
+            let s = &report.summary;
+            println!(
+                "{}: {} transcripts, {} runs; check: {} errors, {} warnings, {} notes",
+                kept.display(),
+                s.transcripts,
+                s.runs,
+                s.errors,
+                s.warnings,
+                s.notes
+            );
+        }
+    }
+    Ok(if failures.is_empty() && unanswered.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
+/// Runs the CLI once, its standard output to `output`.
+fn invoke(
+    claude: &Path,
+    args: &[String],
+    home: &Path,
+    cwd: &Path,
+    base: &str,
+    output: &Path,
+    timeout: Duration,
+) -> Result<(), String> {
+    let file = std::fs::File::create(output).map_err(|e| format!("cannot write {}: {e}", output.display()))?;
+    let is_js = claude.extension().is_some_and(|e| e == "js" || e == "mjs" || e == "cjs");
+    let mut command = if is_js {
+        let mut c = Command::new("node");
+        c.arg(claude);
+        c
+    } else {
+        Command::new(claude)
+    };
+    command
+        .args(args)
+        .current_dir(cwd)
+        .env_remove("ANTHROPIC_AUTH_TOKEN")
+        .env_remove("CLAUDE_CODE_USE_BEDROCK")
+        .env_remove("CLAUDE_CODE_USE_VERTEX")
+        .env("HOME", home)
+        .env("ANTHROPIC_BASE_URL", base)
+        .env("ANTHROPIC_API_KEY", "orchlint-record")
+        .env("CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC", "1")
+        .env("DISABLE_TELEMETRY", "1")
+        .env("DISABLE_AUTOUPDATER", "1")
+        .env("IS_SANDBOX", "1")
+        .env("CLAUDE_CODE_TMPDIR", home.join("tmp"))
+        .stdin(Stdio::null())
+        .stdout(file)
+        .stderr(Stdio::piped());
+    let mut child = command.spawn().map_err(|e| format!("cannot run {}: {e}", claude.display()))?;
+    let start = Instant::now();
+    loop {
+        match child.try_wait() {
+            Ok(Some(status)) => {
+                let mut err = String::new();
+                if let Some(mut e) = child.stderr.take() {
+                    use std::io::Read;
+                    let _ = e.read_to_string(&mut err);
+                }
+                if !status.success() {
+                    return Err(format!("{} exited with {status}: {}", claude.display(), err.trim()));
+                }
+                // 2.0.x exits 0 on some failures: the result line tells.
+                let text = std::fs::read_to_string(output).unwrap_or_default();
+                if text.lines().any(|l| l.contains("\"type\":\"result\"") && l.contains("\"is_error\":true")) {
+                    return Err(format!("the CLI reported an error; see {}", output.display()));
+                }
+                return Ok(());
+            }
+            Ok(None) if start.elapsed() > timeout => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(format!("{} did not finish in {} s", claude.display(), timeout.as_secs()));
+            }
+            Ok(None) => std::thread::sleep(Duration::from_millis(20)),
+            Err(e) => return Err(format!("cannot wait for {}: {e}", claude.display())),
+        }
+    }
+}
+
+/// The session id the CLI announced in its stream-json output.
+fn session_id(output: &Path) -> Option<String> {
+    let text = std::fs::read_to_string(output).ok()?;
+    text.lines().find_map(|l| {
+        let v: serde_json::Value = serde_json::from_str(l).ok()?;
+        v.get("session_id")?.as_str().map(str::to_string)
+    })
+}
+
+fn copy_dir(from: &Path, to: &Path) -> std::io::Result<()> {
+    for entry in walkdir::WalkDir::new(from) {
+        let entry = entry.map_err(std::io::Error::other)?;
+        let rel = entry.path().strip_prefix(from).map_err(std::io::Error::other)?;
+        let target = to.join(rel);
+        if entry.file_type().is_dir() {
+            std::fs::create_dir_all(&target)?;
+        } else if entry.file_type().is_file() {
+            std::fs::copy(entry.path(), &target)?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,154 @@
+//! What `serve` answers with: a recorded session's orchestrator turns (its
+//! API messages, content blocks as recorded) and its agents' reports.
+
+use std::fs::File;
+use std::io::{BufRead, BufReader, Seek, SeekFrom};
+
+use serde_json::{json, Value};
+
+use crate::cassette::{agent_report, Cassette};
+use crate::engine::Checked;
+use crate::model::{EventKind, ReturnStatus};
+
+/// One recorded orchestrator API message: its content blocks.
+#[derive(Debug, Clone)]
+pub struct Turn {
+    pub blocks: Vec<Value>,
+}
+
+/// One recorded launch and the report its agent gave.
+#[derive(Debug, Clone)]
+pub struct AgentAnswer {
+    /// 1-based launch number.
+    pub launch: usize,
+    pub subagent_type: String,
+    pub prompt: String,
+    pub background: bool,
+    pub status: ReturnStatus,
+    pub report: String,
+}
+
+/// A recorded session as `serve` replays it.
+#[derive(Debug, Clone, Default)]
+pub struct Recording {
+    pub turns: Vec<Turn>,
+    pub agents: Vec<AgentAnswer>,
+    /// The genuine user prompts, in order: what `record` types.
+    pub prompts: Vec<String>,
+}
+
+impl Recording {
+    /// The recording of a checked session: blocks come back from the
+    /// transcript's own lines, so tool inputs are whole.
+    pub fn of(c: &Checked) -> Recording {
+        let s = &c.session;
+        let mut order: Vec<u32> = Vec::new();
+        let mut blocks: std::collections::HashMap<u32, Vec<Value>> = std::collections::HashMap::new();
+        let mut lines = LineCache::default();
+        let mut prompts = Vec::new();
+        for ev in &s.events {
+            match &ev.kind {
+                EventKind::Text { message, text } => {
+                    if !blocks.contains_key(message) {
+                        order.push(*message);
+                    }
+                    blocks.entry(*message).or_default().push(json!({"type": "text", "text": text}));
+                }
+                EventKind::ToolCall { message, id, name, input } => {
+                    if !blocks.contains_key(message) {
+                        order.push(*message);
+                    }
+                    let raw = lines
+                        .tool_use(&ev.source.file, ev.source.offset, id)
+                        .unwrap_or_else(|| json!({"type": "tool_use", "id": id, "name": name, "input": input}));
+                    blocks.entry(*message).or_default().push(raw);
+                }
+                EventKind::Command { name, args } => {
+                    prompts.push(if args.is_empty() { name.clone() } else { format!("{name} {args}") })
+                }
+                EventKind::User { kind: crate::model::UserKind::Genuine, text } => prompts.push(text.clone()),
+                _ => {}
+            }
+        }
+        let turns = order.into_iter().map(|m| Turn { blocks: blocks.remove(&m).unwrap_or_default() }).collect();
+        let agents = s
+            .launches
+            .iter()
+            .enumerate()
+            .map(|(i, l)| AgentAnswer {
+                launch: i + 1,
+                subagent_type: l.raw_type.clone(),
+                prompt: l.prompt.clone().unwrap_or_default(),
+                background: l.background,
+                status: l.status,
+                report: agent_report(&l.output),
+            })
+            .collect();
+        Recording { turns, agents, prompts }
+    }
+
+    /// The recording of the one session of a transcript (file or folder).
+    pub fn load(path: &std::path::Path, wf: &crate::workflow::Workflow) -> Result<Recording, String> {
+        let discovery = crate::ingest::discover::discover(std::slice::from_ref(&path.to_path_buf()), false)
+            .map_err(|e| e.to_string())?;
+        let checked: Vec<Checked> = discovery
+            .jobs
+            .iter()
+            .map(|job| crate::engine::check_job(job, wf, &crate::engine::Options::default()))
+            .filter(|c| !c.skipped && c.session.has_conversation())
+            .collect();
+        match checked.as_slice() {
+            [one] if one.session.format == crate::model::Format::StreamJson => Err(format!(
+                "{}: stream-json output does not record the user's prompts; give the session file",
+                path.display()
+            )),
+            [one] => Ok(Recording::of(one)),
+            [] => Err(format!("{}: no session found", path.display())),
+            many => Err(format!("{}: {} sessions; name one session file", path.display(), many.len())),
+        }
+    }
+
+    /// Only the agents, from a cassette.
+    pub fn of_cassette(c: &Cassette) -> Recording {
+        let agents = c
+            .entries
+            .iter()
+            .map(|e| AgentAnswer {
+                launch: e.launch,
+                subagent_type: e.subagent_type.clone(),
+                prompt: e.prompt.clone().unwrap_or_default(),
+                background: e.background,
+                status: e.status,
+                report: e.response.clone(),
+            })
+            .collect();
+        Recording { turns: Vec::new(), agents, prompts: Vec::new() }
+    }
+}
+
+/// Reads lines back by offset, keeping the last file open.
+#[derive(Default)]
+struct LineCache {
+    open: Option<(String, BufReader<File>)>,
+}
+
+impl LineCache {
+    fn tool_use(&mut self, file: &str, offset: u64, id: &str) -> Option<Value> {
+        if self.open.as_ref().is_none_or(|(name, _)| name != file) {
+            self.open = Some((file.to_string(), BufReader::new(File::open(file).ok()?)));
+        }
+        let (_, reader) = self.open.as_mut()?;
+        reader.seek(SeekFrom::Start(offset)).ok()?;
+        let mut line = String::new();
+        reader.read_line(&mut line).ok()?;
+        let entry: Value = serde_json::from_str(&line).ok()?;
+        let content = entry.get("message")?.get("content")?.as_array()?;
+        content
+            .iter()
+            .find(|b| {
+                b.get("type").and_then(Value::as_str) == Some("tool_use")
+                    && b.get("id").and_then(Value::as_str) == Some(id)
+            })
+            .cloned()
+    }
+}

@@ -1,0 +1,260 @@
+//! `orchlint serve` and `orchlint record` with the real Claude Code CLI
+//! (installed by .ci/run from the npm registry; ORCHLINT_CLAUDE_2_1 and
+//! ORCHLINT_CLAUDE_2_0 name the binaries), and the server's HTTP surface.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use common::{orchlint, repo};
+
+/// The CLI of a generation, or None to skip (a failure in CI, where it must be there).
+fn claude(var: &str, default: &str) -> Option<PathBuf> {
+    let path = std::env::var_os(var).map(PathBuf::from).unwrap_or_else(|| repo().join(default));
+    if path.exists() {
+        return Some(path);
+    }
+    assert!(std::env::var_os("CI").is_none(), "{var}: {} is missing; .ci/run installs it", path.display());
+    eprintln!("{} is not installed; skipped (.ci/run installs it)", path.display());
+    None
+}
+
+fn claude_21() -> Option<PathBuf> {
+    claude("ORCHLINT_CLAUDE_2_1", "target/claude-code/2.1.328/node_modules/@anthropic-ai/claude-code/bin/claude.exe")
+}
+
+fn claude_20() -> Option<PathBuf> {
+    claude("ORCHLINT_CLAUDE_2_0", "target/claude-code/2.0.77/node_modules/@anthropic-ai/claude-code/cli.js")
+}
+
+fn plugin() -> String {
+    repo().join("tests/data/plugin/ml-flow").display().to_string()
+}
+
+/// The session file `record` kept (the largest .jsonl that is not an agent's).
+fn session_in(out: &Path) -> PathBuf {
+    let mut best: Option<(u64, PathBuf)> = None;
+    for e in walkdir::WalkDir::new(out.join("projects")) {
+        let e = e.unwrap();
+        let name = e.file_name().to_string_lossy().into_owned();
+        if name.ends_with(".jsonl") && !name.starts_with("agent-") {
+            let len = e.metadata().unwrap().len();
+            if best.as_ref().is_none_or(|(l, _)| len > *l) {
+                best = Some((len, e.path().to_path_buf()));
+            }
+        }
+    }
+    best.expect("a session file").1
+}
+
+/// `check --format concise` findings without their paths.
+fn verdicts(path: &str) -> Vec<String> {
+    let (_, out, _) = orchlint(&["check", path, "--format", "concise"]);
+    out.lines()
+        .filter(|l| l.contains(": error[") || l.contains(": warning[") || l.contains(": note["))
+        .map(|l| l.split_once(": ").map_or(l, |(_, rest)| rest).to_string())
+        .collect()
+}
+
+fn record(recording: &str, cli: &Path, extra: &[&str]) -> (i32, String, tempfile::TempDir) {
+    let out = tempfile::tempdir().unwrap();
+    let plugin = plugin();
+    let mut args =
+        vec!["record", "--replay", recording, "--out", out.path().to_str().unwrap(), "--claude", cli.to_str().unwrap()];
+    args.extend_from_slice(extra);
+    args.extend(["--", "--plugin-dir", &plugin]);
+    let (code, stdout, stderr) = orchlint(&args);
+    (code, format!("{stdout}{stderr}"), out)
+}
+
+fn replays_as_recorded(recording: &str, cli: &Path) {
+    let (code, log, out) = record(recording, cli, &[]);
+    assert_eq!(code, 0, "{log}");
+    assert!(log.contains("0 not answered"), "{log}");
+    let new = session_in(out.path());
+    let (code, diff, _) = orchlint(&["diff", recording, new.to_str().unwrap()]);
+    assert_eq!(code, 0, "the real CLI's run differs from the recording:\n{diff}");
+    assert_eq!(verdicts(recording), verdicts(new.to_str().unwrap()));
+}
+
+#[test]
+fn a_clean_run_replays_through_claude_code_2_1() {
+    let Some(cli) = claude_21() else { return };
+    replays_as_recorded("tests/data/recordings/2.1.328-clean", &cli);
+}
+
+#[test]
+fn a_clean_run_replays_through_claude_code_2_0() {
+    let Some(cli) = claude_20() else { return };
+    replays_as_recorded("fixtures/samples/2.0.77-clean", &cli);
+}
+
+#[test]
+fn a_violating_run_gives_the_same_violations() {
+    let Some(cli) = claude_21() else { return };
+    let recording = "tests/data/recordings/2.1.328-too-few-architects";
+    replays_as_recorded(recording, &cli);
+    assert!(verdicts(recording).iter().any(|v| v.contains("error[agent-count]")));
+}
+
+#[test]
+fn recorded_side_effects_are_withheld_unless_allowed() {
+    let Some(cli) = claude_20() else { return };
+    let recording = "fixtures/transcripts/forbidden-tool/invalid-v2.0-bash-grep-phase1.jsonl";
+    let bash_calls =
+        |out: &Path| std::fs::read_to_string(session_in(out)).unwrap().matches("\"name\":\"Bash\"").count();
+    let (code, log, out) = record(recording, &cli, &[]);
+    assert_eq!(code, 0, "{log}");
+    assert_eq!(bash_calls(out.path()), 0, "a Bash call was served");
+    let serve_log = std::fs::read_to_string(out.path().join("serve.log.jsonl")).unwrap();
+    assert!(serve_log.contains("1 call withheld"), "{serve_log}");
+    let (_, log, out) = record(recording, &cli, &["--allow-side-effects"]);
+    assert_eq!(bash_calls(out.path()), 1, "{log}");
+}
+
+/// Starts `orchlint serve` as a process and gives it with its base URL.
+fn serve(args: &[&str]) -> (std::process::Child, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_orchlint"))
+        .arg("serve")
+        .args(args)
+        .current_dir(repo())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.as_mut().unwrap()).read_line(&mut line).unwrap();
+    let url = line.trim().strip_prefix("ANTHROPIC_BASE_URL=").expect("the address first").to_string();
+    (child, url)
+}
+
+#[test]
+fn agents_only_mode_forwards_the_orchestrator_and_mocks_the_agents() {
+    let Some(cli) = claude_21() else { return };
+    let recording = "tests/data/recordings/2.1.328-clean";
+    let dir = tempfile::tempdir().unwrap();
+    let upstream_log = dir.path().join("upstream.jsonl");
+    // A second server stands in for the real model: it knows only the orchestrator's turns.
+    let (mut upstream, url) = serve(&["--replay", recording, "--log", upstream_log.to_str().unwrap()]);
+    let out = dir.path().join("out");
+    let plugin = plugin();
+    let (code, stdout, stderr) = orchlint(&[
+        "record",
+        "--agents",
+        recording,
+        "--upstream",
+        &url,
+        "--out",
+        out.to_str().unwrap(),
+        "--",
+        cli.to_str().unwrap(),
+        "-p",
+        "/ml-flow:ml-flow Build a customer churn prediction model from data/churn.csv",
+        "--output-format",
+        "stream-json",
+        "--verbose",
+        "--permission-mode",
+        "bypassPermissions",
+        "--plugin-dir",
+        &plugin,
+    ]);
+    let _ = upstream.kill();
+    let _ = upstream.wait();
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let front = std::fs::read_to_string(out.join("serve.log.jsonl")).unwrap();
+    let back = std::fs::read_to_string(&upstream_log).unwrap();
+    assert!(front.contains("\"kind\":\"forwarded\""), "{front}");
+    assert!(front.contains("\"kind\":\"subagent\""), "{front}");
+    assert!(!front.contains("\"kind\":\"orchestrator\""), "{front}");
+    assert!(back.contains("\"kind\":\"orchestrator\""), "{back}");
+    assert!(!back.contains("\"kind\":\"subagent\""), "the agents reached the upstream: {back}");
+}
+
+fn http(url: &str, request: &str) -> String {
+    let addr = url.trim_start_matches("http://");
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    s.write_all(request.as_bytes()).unwrap();
+    let mut out = String::new();
+    let _ = s.read_to_string(&mut out);
+    out
+}
+
+fn post(url: &str, path: &str, body: &str) -> String {
+    let addr = url.trim_start_matches("http://");
+    http(
+        url,
+        &format!(
+            "POST {path} HTTP/1.1\r\nhost: {addr}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+            body.len()
+        ),
+    )
+}
+
+#[test]
+fn the_http_surface_answers_in_the_messages_api_shape() {
+    let (mut server, url) = serve(&["--replay", "fixtures/samples/2.0.77-clean"]);
+    let orchestrator = r#"{"model":"m","max_tokens":10,"stream":false,"tools":[{"name":"Task"}],"messages":[{"role":"user","content":"/ml-flow:ml-flow x"}]}"#;
+    let r = post(&url, "/v1/messages?beta=true", orchestrator);
+    assert!(r.starts_with("HTTP/1.1 200"), "{r}");
+    assert!(r.contains("\"type\":\"message\"") && r.contains("\"name\":\"TodoWrite\""), "{r}");
+    let streamed = orchestrator.replace("\"stream\":false", "\"stream\":true");
+    let r = post(&url, "/v1/messages", &streamed);
+    for event in [
+        "event: message_start",
+        "event: content_block_start",
+        "input_json_delta",
+        "event: content_block_stop",
+        "event: message_delta",
+        "event: message_stop",
+    ] {
+        assert!(r.contains(event), "{event}: {r}");
+    }
+    let r = post(&url, "/v1/messages/count_tokens", r#"{"model":"m","messages":[]}"#);
+    assert!(r.starts_with("HTTP/1.1 200") && r.contains("input_tokens"), "{r}");
+    // A subagent whose prompt no launch had: an error, not a guess.
+    let stranger = r#"{"model":"m","stream":false,"tools":[{"name":"Read"}],"system":"cc_is_subagent=true","messages":[{"role":"user","content":"something else"}]}"#;
+    let r = post(&url, "/v1/messages", stranger);
+    assert!(
+        r.starts_with("HTTP/1.1 400") && r.contains("\"type\":\"error\"") && r.contains("matches no recorded launch"),
+        "{r}"
+    );
+    // Beyond the recording.
+    let late = r#"{"model":"m","stream":false,"tools":[{"name":"Task"}],"messages":[REPEAT]}"#
+        .replace("REPEAT", &vec![r#"{"role":"assistant","content":"x"}"#; 40].join(","));
+    let r = post(&url, "/v1/messages", &late);
+    assert!(r.starts_with("HTTP/1.1 400") && r.contains("the recording has 16 turns"), "{r}");
+    let r = post(&url, "/v1/messages", "{not json");
+    assert!(r.starts_with("HTTP/1.1 400") && r.contains("invalid_request_error"), "{r}");
+    let r = post(&url, "/v1/elsewhere", "{}");
+    assert!(r.starts_with("HTTP/1.1 404") && r.contains("not_found_error"), "{r}");
+    let r = http(&url, "GARBAGE\r\n\r\n");
+    assert!(r.starts_with("HTTP/1.1 400") || r.is_empty(), "{r}");
+    // Still up after all that.
+    let r = post(&url, "/v1/messages", orchestrator);
+    assert!(r.starts_with("HTTP/1.1 200"), "{r}");
+    let _ = server.kill();
+    let _ = server.wait();
+}
+
+#[test]
+fn side_effect_calls_are_replaced_by_text() {
+    use serde_json::json;
+    let blocks = vec![
+        json!({"type": "text", "text": "Running tests"}),
+        json!({"type": "tool_use", "id": "t1", "name": "Bash", "input": {"command": "rm -rf /"}}),
+        json!({"type": "tool_use", "id": "t2", "name": "Read", "input": {"file_path": "a.py"}}),
+        json!({"type": "tool_use", "id": "t3", "name": "Task", "input": {"subagent_type": "ml-flow:ml-explorer", "prompt": "p"}}),
+    ];
+    let (served, withheld) = orchlint::serve::prepare(&blocks, &["Agent", "Read", "Bash"], false);
+    assert_eq!(withheld, 1);
+    assert!(served[1]["text"].as_str().unwrap().contains("withheld a recorded Bash call"));
+    assert_eq!(served[2]["name"], "Read");
+    assert_eq!(served[3]["name"], "Agent", "the delegation tool as this client names it");
+    assert_eq!(served[3]["input"]["run_in_background"], false);
+    let (served, withheld) = orchlint::serve::prepare(&blocks, &["Task"], true);
+    assert_eq!(withheld, 0);
+    assert_eq!(served[1]["name"], "Bash");
+    assert_eq!(served[3]["name"], "Task");
+}
