@@ -64,7 +64,7 @@ pub fn run(config: &Config, opts: &Options) -> Result<ExitCode, String> {
             let output = out.join(format!("cli-{}.stream.jsonl", i + 1));
             let shown: String = prompt.chars().take(60).collect();
             eprintln!("orchlint record: prompt {} of {}: {shown}", i + 1, config.recording.prompts.len());
-            match invoke(&opts.claude, &args, &home, &cwd, &base, &output, opts.timeout) {
+            match invoke(&opts.claude, &args, &home, &cwd, &base, &output, opts.timeout, false) {
                 Ok(()) => {}
                 Err(e) => failures.push(format!("prompt {}: {e}", i + 1)),
             }
@@ -81,7 +81,7 @@ pub fn run(config: &Config, opts: &Options) -> Result<ExitCode, String> {
             return Err("give the command to run after --, e.g. -- claude -p \"/ml-flow:ml-flow …\"".into());
         };
         let output = out.join("cli-1.stream.jsonl");
-        if let Err(e) = invoke(Path::new(program), args, &home, &cwd, &base, &output, opts.timeout) {
+        if let Err(e) = invoke(Path::new(program), args, &home, &cwd, &base, &output, opts.timeout, true) {
             failures.push(e);
         }
     }
@@ -120,7 +120,9 @@ pub fn run(config: &Config, opts: &Options) -> Result<ExitCode, String> {
     Ok(if failures.is_empty() && unanswered.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
-/// Runs the CLI once, its standard output to `output`.
+/// Runs the CLI once, its standard output to `output`. With `keep_key`
+/// (requests forwarded to a real API) the caller's credentials are passed on.
+#[allow(clippy::too_many_arguments)]
 fn invoke(
     claude: &Path,
     args: &[String],
@@ -129,6 +131,7 @@ fn invoke(
     base: &str,
     output: &Path,
     timeout: Duration,
+    keep_key: bool,
 ) -> Result<(), String> {
     let file = std::fs::File::create(output).map_err(|e| format!("cannot write {}: {e}", output.display()))?;
     let is_js = claude.extension().is_some_and(|e| e == "js" || e == "mjs" || e == "cjs");
@@ -139,15 +142,16 @@ fn invoke(
     } else {
         Command::new(claude)
     };
+    if !keep_key || std::env::var_os("ANTHROPIC_API_KEY").is_none() {
+        command.env_remove("ANTHROPIC_AUTH_TOKEN").env("ANTHROPIC_API_KEY", "orchlint-record");
+    }
     command
         .args(args)
         .current_dir(cwd)
-        .env_remove("ANTHROPIC_AUTH_TOKEN")
         .env_remove("CLAUDE_CODE_USE_BEDROCK")
         .env_remove("CLAUDE_CODE_USE_VERTEX")
         .env("HOME", home)
         .env("ANTHROPIC_BASE_URL", base)
-        .env("ANTHROPIC_API_KEY", "orchlint-record")
         .env("CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC", "1")
         .env("DISABLE_TELEMETRY", "1")
         .env("DISABLE_AUTOUPDATER", "1")
