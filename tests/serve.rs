@@ -86,6 +86,21 @@ fn a_clean_run_replays_through_claude_code_2_1() {
 }
 
 #[test]
+fn a_run_with_background_agents_replays_through_claude_code_2_1() {
+    // Each agent's answer is held until the orchestrator reaches the turn at
+    // which the recording delivered it, so notifications land where they did.
+    let Some(cli) = claude_21() else { return };
+    replays_as_recorded("tests/data/recordings/2.1.328-clean-async", &cli);
+}
+
+#[test]
+fn a_run_recorded_by_claude_code_1_0_replays_through_2_1() {
+    // 1.0.x recorded the command as `/ml-flow`; it is typed as `/ml-flow:ml-flow`.
+    let Some(cli) = claude_21() else { return };
+    replays_as_recorded("fixtures/samples/1.0.128-no-approval", &cli);
+}
+
+#[test]
 fn a_clean_run_replays_through_claude_code_2_0() {
     let Some(cli) = claude_20() else { return };
     replays_as_recorded("fixtures/samples/2.0.77-clean", &cli);

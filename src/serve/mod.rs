@@ -86,6 +86,10 @@ struct Shared {
     config: Config,
     log: Mutex<Log>,
     http: reqwest::Client,
+    /// How many orchestrator turns have been asked for (the highest position + 1).
+    requested: tokio::sync::watch::Sender<usize>,
+    /// Which recorded launches have had their answer sent.
+    delivered: tokio::sync::watch::Sender<Vec<bool>>,
 }
 
 #[derive(Default)]
@@ -133,10 +137,13 @@ impl Server {
             None => None,
         };
         let used = vec![None; config.recording.agents.len()];
+        let agent_count = config.recording.agents.len();
         let shared = Arc::new(Shared {
             config,
             log: Mutex::new(Log { lines: Vec::new(), sink, used }),
             http: reqwest::Client::new(),
+            requested: tokio::sync::watch::Sender::new(0),
+            delivered: tokio::sync::watch::Sender::new(vec![false; agent_count]),
         });
         let std_listener = std::net::TcpListener::bind(("127.0.0.1", port))?;
         std_listener.set_nonblocking(true)?;
@@ -297,7 +304,11 @@ async fn messages(State(shared): State<Arc<Shared>>, headers: HeaderMap, uri: Ur
     let kind = classify(&headers, &request, &shared.config.recording);
     let (blocks, what, log_kind) = match &kind {
         Kind::Subagent { prompt, agent_id } => match answer_subagent(&shared, prompt, agent_id.as_deref(), stream) {
-            Ok((blocks, what)) => (blocks, what, "subagent"),
+            Ok((blocks, what, agent)) => {
+                let late = hold_agent(&shared, agent).await;
+                shared.delivered.send_modify(|d| d[agent] = true);
+                (blocks, format!("{what}{}", late.unwrap_or_default()), "subagent")
+            }
             Err(what) => {
                 shared.log(LogLine { request: n, kind: "error", status: 400, what: what.clone() });
                 return error(StatusCode::BAD_REQUEST, "invalid_request_error", &format!("orchlint serve: {what}"));
@@ -316,11 +327,13 @@ async fn messages(State(shared): State<Arc<Shared>>, headers: HeaderMap, uri: Ur
                     .iter()
                     .map(|b| b.get("name").and_then(Value::as_str).unwrap_or("text").to_string())
                     .collect();
+                let late = hold_turn(&shared, *position).await;
                 let mut what =
                     format!("turn {} of {}: {}", position + 1, shared.config.recording.turns.len(), names.join(", "));
                 if withheld > 0 {
                     what.push_str(&format!(" ({withheld} call{} withheld)", if withheld == 1 { "" } else { "s" }));
                 }
+                what.push_str(&late.unwrap_or_default());
                 (blocks, what, "orchestrator")
             }
             None => {
@@ -351,7 +364,7 @@ fn answer_subagent(
     prompt: &str,
     agent_id: Option<&str>,
     stream: bool,
-) -> Result<(Vec<Value>, String), String> {
+) -> Result<(Vec<Value>, String, usize), String> {
     let agents = &shared.config.recording.agents;
     let mut log = shared.log.lock().unwrap_or_else(|p| p.into_inner());
     let matches: Vec<usize> = (0..agents.len()).filter(|&i| agents[i].prompt.trim() == prompt.trim()).collect();
@@ -381,7 +394,50 @@ fn answer_subagent(
         _ => a.report.clone(),
     };
     let text = if text.is_empty() { "(empty report)".to_string() } else { text };
-    Ok((vec![json!({"type": "text", "text": text})], format!("launch {} ({})", a.launch, a.subagent_type)))
+    Ok((vec![json!({"type": "text", "text": text})], format!("launch {} ({})", a.launch, a.subagent_type), i))
+}
+
+/// How long an answer waits for the conversation to reach the point the
+/// recording had reached, before it is sent anyway.
+pub const HOLD: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Time given to the CLI to turn agents' answers into task notifications
+/// before the orchestrator's turn that follows them in the recording.
+const SETTLE: std::time::Duration = std::time::Duration::from_millis(150);
+
+/// Holds an agent's answer until the orchestrator has asked for the turn
+/// after which the recording delivered it (a background agent's result comes
+/// back at the same point of the conversation). A note when it gave up.
+async fn hold_agent(shared: &Shared, agent: usize) -> Option<String> {
+    if shared.config.upstream.is_some() {
+        return None;
+    }
+    let needed = shared.config.recording.agents[agent].deliver_after?;
+    let mut requested = shared.requested.subscribe();
+    let reached = tokio::time::timeout(HOLD, requested.wait_for(|n| *n >= needed)).await.is_ok_and(|r| r.is_ok());
+    (!reached).then(|| format!("; sent after {} s without the orchestrator reaching turn {needed}", HOLD.as_secs()))
+}
+
+/// Before the orchestrator's turn at `position`: counts it as asked for, then
+/// waits until the agents launched earlier whose results the recording
+/// delivered right before the following turn have been answered, and lets
+/// the CLI take them in, so that they reach the orchestrator together.
+async fn hold_turn(shared: &Shared, position: usize) -> Option<String> {
+    let turn = position + 1;
+    shared.requested.send_modify(|n| *n = (*n).max(turn));
+    let agents = &shared.config.recording.agents;
+    let pending: Vec<usize> = (0..agents.len())
+        .filter(|&i| agents[i].deliver_after == Some(turn) && agents[i].launch_turn.is_some_and(|t| t < turn))
+        .collect();
+    if pending.is_empty() {
+        return None;
+    }
+    let mut delivered = shared.delivered.subscribe();
+    let all = tokio::time::timeout(HOLD, delivered.wait_for(|d| pending.iter().all(|&i| d[i])))
+        .await
+        .is_ok_and(|r| r.is_ok());
+    tokio::time::sleep(SETTLE).await;
+    (!all).then(|| format!("; sent after {} s without every agent it waits for", HOLD.as_secs()))
 }
 
 /// The recorded blocks as served: the delegation tool named as this client

@@ -26,6 +26,11 @@ pub struct AgentAnswer {
     pub background: bool,
     pub status: ReturnStatus,
     pub report: String,
+    /// How many orchestrator turns the recording had made when this agent's
+    /// result reached the orchestrator (`None`: it never did, or unknown).
+    pub deliver_after: Option<usize>,
+    /// The 1-based orchestrator turn that made the launch.
+    pub launch_turn: Option<usize>,
 }
 
 /// A recorded session as `serve` replays it.
@@ -39,14 +44,18 @@ pub struct Recording {
 
 impl Recording {
     /// The recording of a checked session: blocks come back from the
-    /// transcript's own lines, so tool inputs are whole.
-    pub fn of(c: &Checked) -> Recording {
+    /// transcript's own lines, so tool inputs are whole. The workflow's
+    /// command is typed by its first name (`/ml-flow:ml-flow`), as plugin
+    /// commands are named today, even where an older client recorded another.
+    pub fn of(c: &Checked, wf: &crate::workflow::Workflow) -> Recording {
         let s = &c.session;
         let mut order: Vec<u32> = Vec::new();
         let mut blocks: std::collections::HashMap<u32, Vec<Value>> = std::collections::HashMap::new();
         let mut lines = LineCache::default();
         let mut prompts = Vec::new();
-        for ev in &s.events {
+        let mut turns_before = vec![0usize; s.events.len()];
+        for (i, ev) in s.events.iter().enumerate() {
+            turns_before[i] = order.len();
             match &ev.kind {
                 EventKind::Text { message, text } => {
                     if !blocks.contains_key(message) {
@@ -64,13 +73,14 @@ impl Recording {
                     blocks.entry(*message).or_default().push(raw);
                 }
                 EventKind::Command { name, args } => {
+                    let name = if wf.commands.contains(name) { &wf.commands[0] } else { name };
                     prompts.push(if args.is_empty() { name.clone() } else { format!("{name} {args}") })
                 }
                 EventKind::User { kind: crate::model::UserKind::Genuine, text } => prompts.push(text.clone()),
                 _ => {}
             }
         }
-        let turns = order.into_iter().map(|m| Turn { blocks: blocks.remove(&m).unwrap_or_default() }).collect();
+        let turns = order.iter().map(|m| Turn { blocks: blocks.remove(m).unwrap_or_default() }).collect();
         let agents = s
             .launches
             .iter()
@@ -82,6 +92,8 @@ impl Recording {
                 background: l.background,
                 status: l.status,
                 report: agent_report(&l.output),
+                deliver_after: l.returned_at.and_then(|r| turns_before.get(r).copied()),
+                launch_turn: order.iter().position(|m| *m == l.message).map(|t| t + 1),
             })
             .collect();
         Recording { turns, agents, prompts }
@@ -102,7 +114,7 @@ impl Recording {
                 "{}: stream-json output does not record the user's prompts; give the session file",
                 path.display()
             )),
-            [one] => Ok(Recording::of(one)),
+            [one] => Ok(Recording::of(one, wf)),
             [] => Err(format!("{}: no session found", path.display())),
             many => Err(format!("{}: {} sessions; name one session file", path.display(), many.len())),
         }
@@ -120,6 +132,8 @@ impl Recording {
                 background: e.background,
                 status: e.status,
                 report: e.response.clone(),
+                deliver_after: None,
+                launch_turn: None,
             })
             .collect();
         Recording { turns: Vec::new(), agents, prompts: Vec::new() }
