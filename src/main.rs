@@ -640,7 +640,10 @@ fn run_replay(args: ReplayArgs) -> miette::Result<ExitCode> {
     for u in &report.unreadable {
         eprintln!("error: {u}");
     }
-    Ok(if !report.unreadable.is_empty() {
+    for f in &report.unused_faults {
+        eprintln!("error: --fault {f} hit no launch in any session (a launch number past the end, or a type no session launched)");
+    }
+    Ok(if !report.unreadable.is_empty() || !report.unused_faults.is_empty() {
         ExitCode::from(2)
     } else if report.summary.diverged > 0 {
         ExitCode::from(1)
@@ -655,10 +658,13 @@ fn write_traces(dir: &std::path::Path, report: &orchlint::replay::ReplayReport) 
     std::fs::create_dir_all(dir).map_err(|e| miette::miette!("cannot create {}: {e}", dir.display()))?;
     let mut taken = std::collections::BTreeSet::new();
     for s in &report.sessions {
-        let stem = std::path::Path::new(&*s.file)
+        let stem: String = std::path::Path::new(&*s.file)
             .file_name()
             .map(|n| n.to_string_lossy().trim_end_matches(".jsonl").trim_end_matches(".trace").to_string())
-            .unwrap_or_else(|| "session".into());
+            .unwrap_or_else(|| "session".into())
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') { c } else { '_' })
+            .collect();
         let mut name = format!("{stem}.trace.jsonl");
         let mut n = 1;
         while !taken.insert(name.clone()) {

@@ -232,15 +232,46 @@ fn a_script_answers_the_agents() {
 }
 
 #[test]
-fn a_fault_nothing_depended_on_changes_verdicts_not_the_replay() {
-    // The run stops at the phase-6 question with its last agents returned:
-    // the last launch's result is seen by the final decision only if one follows.
-    let fixture = fixtures().join("incomplete-run/invalid-v2.0-stops-at-phase6-question.jsonl");
-    let (code, out) = replay_cli(&[fixture.to_str().unwrap(), "--format", "json"]);
+fn a_fault_on_a_result_no_decision_saw_is_not_a_divergence() {
+    // The clean run cut right after its first agent returned: no decision
+    // follows that return, so its failing or never coming is no divergence.
+    let (code, full, _) = orchlint(&["replay", &sample("2.0.77-clean"), "--format", "trace"]);
+    assert_eq!(code, 0);
+    let cut: String = full.lines().take(7).map(|l| format!("{l}\n")).collect();
+    assert!(cut.lines().last().unwrap().contains("\"kind\":\"return\",\"launch\":1"), "{cut}");
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("cut.trace.jsonl");
+    std::fs::write(&file, &cut).unwrap();
+    let f = file.to_str().unwrap();
+    let (code, out) = replay_cli(&[f, "--fault", "1:timeout", "--format", "json"]);
     assert_eq!(code, 0, "{out}");
     let json: serde_json::Value = serde_json::from_str(&out).unwrap();
-    assert_eq!(json["summary"]["replayed"], 1);
-    assert_eq!(json["sessions"][0]["verdict_changes"]["added"].as_array().unwrap().len(), 0);
+    assert_eq!(json["summary"]["diverged"], 0);
+    assert_eq!(json["sessions"][0]["recorded_steps"], 6);
+    assert_eq!(json["sessions"][0]["replayed_steps"], 5, "the result never came");
+    let (code, out) = replay_cli(&[f, "--fault", "1:error", "--format", "trace"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.lines().last().unwrap().contains("\"status\":\"error\""), "{out}");
+}
+
+#[test]
+fn a_fault_that_hits_no_launch_is_an_error() {
+    for spec in ["99:error", "ml-archtect:timeout", "ml-architect#9:empty"] {
+        let (code, out) = replay_cli(&[&sample("2.0.77-clean"), "--fault", spec]);
+        assert_eq!(code, 2, "{spec}: {out}");
+        assert!(out.contains(&format!("--fault {spec} hit no launch in any session")), "{out}");
+    }
+}
+
+#[test]
+fn traces_in_a_folder_are_replayed_with_its_transcripts() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, out) = replay_cli(&["fixtures/samples", "--trace-dir", dir.path().to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}");
+    let (code, out) = replay_cli(&[dir.path().to_str().unwrap(), "--format", "json"]);
+    assert_eq!(code, 0, "{out}");
+    let json: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(json["summary"]["replayed"], 4, "{out}");
 }
 
 #[test]

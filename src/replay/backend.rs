@@ -31,6 +31,8 @@ pub struct Request<'a> {
     pub agent_type: &'a str,
     pub prompt: &'a str,
     pub background: bool,
+    /// The workflow phase the launch was made in, when known.
+    pub phase: Option<u8>,
 }
 
 /// How a launch ends in the replay.
@@ -104,9 +106,11 @@ pub enum Match {
     /// Same `subagent_type` and byte-identical prompt; reports compared byte for byte.
     #[default]
     Exact,
-    /// Same agent type and the same prompt after [`normalize`]; reports likewise.
+    /// Same agent type (in the same phase) and the same prompt once
+    /// normalized (whitespace, ids); reports likewise.
     Normalized,
-    /// Same agent type, in order; prompts and report texts not compared.
+    /// Same agent type in the same phase, in order; prompts and report texts
+    /// not compared.
     Type,
 }
 
@@ -141,21 +145,33 @@ impl fmt::Display for Match {
 }
 
 /// Text compared under `--match normalized`: whitespace runs as one space,
-/// trimmed; ids (UUIDs, hex runs of 7 or more, `toolu_…`/`msg_…`/`agent-…`
-/// tokens) as `<id>`; case kept.
+/// trimmed; ids as `<id>` (UUIDs, `toolu_…`/`msg_…`/`req_…` tokens,
+/// `agent-` and 6+ hex digits, runs of 7+ hex characters with both digits
+/// and letters); case kept.
 pub fn normalize(text: &str) -> String {
     use std::sync::LazyLock;
     static IDS: LazyLock<Regex> = LazyLock::new(|| {
         Regex::new(
             r"(?x)
             \b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b
-            | \b(?:toolu|msg|req|agent)[_-][A-Za-z0-9]+\b
+            | \b(?:toolu|msg|req)_[A-Za-z0-9]+\b
+            | \bagent-[0-9a-f]{6,}\b
             | \b[0-9a-f]{7,}\b",
         )
         .expect("the id pattern compiles")
     });
     let spaced = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    IDS.replace_all(&spaced, "<id>").into_owned()
+    IDS.replace_all(&spaced, |c: &regex::Captures<'_>| {
+        let m = &c[0];
+        // A hex run is an id only with both digits and letters: not 1000000, not "effaced".
+        let hex_only = m.bytes().all(|b| b.is_ascii_hexdigit());
+        if hex_only && !(m.bytes().any(|b| b.is_ascii_digit()) && m.bytes().any(|b| b.is_ascii_alphabetic())) {
+            m.to_string()
+        } else {
+            "<id>".to_string()
+        }
+    })
+    .into_owned()
 }
 
 /// Answers from a cassette: each entry answers one launch, the first unused
@@ -177,9 +193,14 @@ impl Recorded {
 impl Backend for Recorded {
     fn answer(&mut self, request: &Request<'_>) -> Result<Answer, Unmatched> {
         let m = self.matching;
+        // Loose modes keep to the launch's phase where both sides know it.
+        let same_phase = |e: &crate::cassette::Entry| {
+            m == Match::Exact || request.phase.is_none() || e.phase.is_none() || e.phase == request.phase
+        };
         let found = self.cassette.entries.iter().enumerate().position(|(i, e)| {
             !self.used[i]
                 && m.same_type(request, &e.subagent_type)
+                && same_phase(e)
                 && m.same_text(request.prompt, e.prompt.as_deref().unwrap_or(""))
         });
         let Some(i) = found else {
@@ -188,12 +209,19 @@ impl Backend for Recorded {
                 .entries
                 .iter()
                 .enumerate()
-                .find(|(i, e)| !self.used[*i] && Match::Type.same_type(request, &e.subagent_type))
+                .find(|(i, e)| !self.used[*i] && Match::Type.same_type(request, &e.subagent_type) && same_phase(e))
                 .and_then(|(_, e)| e.prompt.clone());
             let unused = self.used.iter().filter(|u| !**u).count();
+            let what = match (m, request.phase) {
+                (Match::Exact, _) => "with this prompt".to_string(),
+                (Match::Type, Some(p)) => format!("in phase {p}"),
+                (Match::Type, None) => "any more".to_string(),
+                (Match::Normalized, Some(p)) => format!("in phase {p} with this prompt"),
+                (Match::Normalized, None) => "with this prompt".to_string(),
+            };
             return Err(Unmatched {
                 reason: format!(
-                    "no unused entry of {} matches {} with this prompt (--match {m}; {unused} of {} entries unused)",
+                    "no unused entry of {} matches {} {what} (--match {m}; {unused} of {} entries unused)",
                     self.name,
                     request.subagent_type,
                     self.cassette.entries.len()
@@ -302,10 +330,20 @@ impl Backend for Scripted {
         let Some(i) = found else {
             let closest =
                 self.entries.iter().find(|(_, _, ty)| *ty == request.agent_type).and_then(|(e, _, _)| e.prompt.clone());
-            return Err(Unmatched {
-                reason: format!("no entry of {} answers {} with this prompt", self.name, request.subagent_type),
-                closest,
+            let used_up = self.entries.iter().enumerate().any(|(i, (e, pattern, ty))| {
+                *ty == request.agent_type
+                    && pattern.as_ref().is_none_or(|p| p.is_match(request.prompt))
+                    && e.times.is_some_and(|t| self.used[i] >= t)
             });
+            let reason = if used_up {
+                format!(
+                    "every entry of {} for {} with this prompt has answered its `times`",
+                    self.name, request.subagent_type
+                )
+            } else {
+                format!("no entry of {} answers {} with this prompt", self.name, request.subagent_type)
+            };
+            return Err(Unmatched { reason, closest });
         };
         self.used[i] += 1;
         let e = &self.entries[i].0;
@@ -398,11 +436,18 @@ pub struct Faulty<B> {
     pub inner: B,
     faults: Vec<Fault>,
     seen: std::collections::BTreeMap<String, usize>,
+    hits: Vec<usize>,
 }
 
 impl<B: Backend> Faulty<B> {
     pub fn new(inner: B, faults: Vec<Fault>) -> Faulty<B> {
-        Faulty { inner, faults, seen: Default::default() }
+        let hits = vec![0; faults.len()];
+        Faulty { inner, faults, seen: Default::default(), hits }
+    }
+
+    /// The faults that hit no launch so far, as given.
+    pub fn unused(&self) -> Vec<String> {
+        self.faults.iter().zip(&self.hits).filter(|(_, n)| **n == 0).map(|(f, _)| f.spec.clone()).collect()
     }
 }
 
@@ -414,13 +459,15 @@ impl<B: Backend> Backend for Faulty<B> {
             *n
         };
         let mut answer = self.inner.answer(request)?;
-        let hit = self.faults.iter().find(|f| match &f.target {
+        let hit = self.faults.iter().position(|f| match &f.target {
             Target::Launch(n) => *n == request.launch,
             Target::Type { agent_type, nth: want } => {
                 *agent_type == request.agent_type && want.is_none_or(|w| w == nth)
             }
         });
-        if let Some(f) = hit {
+        if let Some(k) = hit {
+            self.hits[k] += 1;
+            let f = &self.faults[k];
             answer.outcome = match f.kind {
                 FaultKind::Error => Outcome::Error(Arc::from(format!("injected fault: {}", f.spec))),
                 FaultKind::Empty => Outcome::Empty,
@@ -471,5 +518,7 @@ mod tests {
         assert!(Match::Normalized.same_text("a  b", "a b"));
         assert!(!Match::Exact.same_text("a  b", "a b"));
         assert!(Match::Type.same_text("x", "y"));
+        // Words and plain numbers are not ids.
+        assert_eq!(normalize("agent-count 1000000 effaced agent-a42f9c1"), "agent-count 1000000 effaced <id>");
     }
 }

@@ -194,6 +194,7 @@ pub fn run(recorded: &Trace, backend: &mut dyn Backend, plan: &Plan) -> Run {
                         agent_type: &agent_type,
                         prompt: input.and_then(|i| i.prompt.as_deref()).unwrap_or(""),
                         background: b.background,
+                        phase: *phase,
                     };
                     match backend.answer(&request) {
                         Ok(answer) => {
@@ -485,6 +486,9 @@ pub struct SessionReplay {
     pub verdicts: Vec<Verdict>,
     /// How they differ from the verdicts on the recording.
     pub verdict_changes: VerdictChanges,
+    /// `--fault`s that hit no launch of this session (counted when it ran to the end).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unused_faults: Vec<String>,
     /// The replayed trace, for `--format trace` and `--trace-dir`.
     #[serde(skip)]
     pub trace: Trace,
@@ -510,6 +514,7 @@ pub fn replay(
     };
     let mut backend = backend::Faulty::new(inner, opts.faults.clone());
     let mut result = run(recorded, &mut backend, &opts.plan);
+    let unused_faults = if result.divergence.is_none() { backend.unused() } else { Vec::new() };
     if let Some(d) = &mut result.divergence {
         if d.cause == Cause::DifferentReport {
             // The two reports, line by line: where they differ is the point.
@@ -556,6 +561,7 @@ pub fn replay(
         divergence: result.divergence,
         verdicts,
         verdict_changes,
+        unused_faults,
         trace: result.trace,
     }
 }
@@ -570,6 +576,10 @@ pub struct ReplayReport {
     pub sessions: Vec<SessionReplay>,
     /// Inputs that could not be read at all (file and line, why).
     pub unreadable: Vec<String>,
+    /// `--fault`s that hit no launch in any session that ran to the end: a
+    /// launch number past the end, or a type no session launched.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unused_faults: Vec<String>,
     pub summary: Summary,
 }
 
@@ -601,6 +611,23 @@ pub fn replay_paths(
             Some(Err(e)) => unreadable.push(e),
             None => transcripts.push(p.clone()),
         }
+        // Traces kept in a folder beside (or instead of) transcripts.
+        if p.is_dir() {
+            let mut found: Vec<std::path::PathBuf> = walkdir::WalkDir::new(p)
+                .into_iter()
+                .filter_map(Result::ok)
+                .filter(|e| e.file_type().is_file() && e.file_name().to_string_lossy().ends_with(".jsonl"))
+                .map(|e| e.into_path())
+                .collect();
+            found.sort();
+            for f in found {
+                match read_trace(&f) {
+                    Some(Ok((name, t))) => traces.push((name, t)),
+                    Some(Err(e)) => unreadable.push(e),
+                    None => {}
+                }
+            }
+        }
     }
     let mut sessions: Vec<SessionReplay> = Vec::new();
     if !transcripts.is_empty() {
@@ -627,7 +654,18 @@ pub fn replay_paths(
         verdicts_changed: sessions.iter().filter(|s| !s.verdict_changes.is_empty()).count(),
         unreadable: unreadable.len(),
     };
+    let finished: Vec<&SessionReplay> = sessions.iter().filter(|s| s.divergence.is_none()).collect();
+    let unused_faults: Vec<String> = if finished.is_empty() {
+        Vec::new()
+    } else {
+        opts.faults
+            .iter()
+            .map(|f| f.spec.clone())
+            .filter(|spec| finished.iter().all(|s| s.unused_faults.contains(spec)))
+            .collect()
+    };
     Ok(ReplayReport {
+        unused_faults,
         version: 1,
         order: opts.plan.order,
         seed: opts.plan.seed,

@@ -269,7 +269,7 @@ impl Trace {
             return Err(TraceError { line: 1, message: "the trace is empty: no header line".into() });
         };
         let header: Header = serde_json::from_str(first)
-            .map_err(|e| TraceError { line: 1, message: format!("not a trace header: {e}") })?;
+            .map_err(|e| TraceError { line: 1, message: format!("not a trace header: {}", short_error(&e)) })?;
         if header.trace != VERSION {
             return Err(TraceError {
                 line: 1,
@@ -281,7 +281,7 @@ impl Trace {
         for (i, line) in lines {
             let number = i as u32 + 1;
             let mut step: Step = serde_json::from_str(line)
-                .map_err(|e| TraceError { line: number, message: format!("not a trace step: {e}") })?;
+                .map_err(|e| TraceError { line: number, message: format!("not a trace step: {}", short_error(&e)) })?;
             if step.step != steps.len() + 1 {
                 return Err(TraceError {
                     line: number,
@@ -426,6 +426,15 @@ impl Trace {
 pub struct TraceError {
     pub line: u32,
     pub message: String,
+}
+
+/// A JSON error without serde's "at line 1 column N" (the line is ours).
+fn short_error(e: &serde_json::Error) -> String {
+    let text = e.to_string();
+    match text.find(" at line ") {
+        Some(i) => format!("{} at column {}", &text[..i], e.column()),
+        None => text,
+    }
 }
 
 /// Whether a file's first line is a trace header.
