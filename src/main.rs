@@ -641,7 +641,7 @@ fn run_replay(args: ReplayArgs) -> miette::Result<ExitCode> {
         eprintln!("error: {u}");
     }
     for f in &report.unused_faults {
-        eprintln!("error: --fault {f} hit no launch in any session (a launch number past the end, or a type no session launched)");
+        eprintln!("error: --fault {f} hit no launch in any session: no session has that launch, or that many launches of that type");
     }
     Ok(if !report.unreadable.is_empty() || !report.unused_faults.is_empty() {
         ExitCode::from(2)

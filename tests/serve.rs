@@ -235,6 +235,14 @@ fn the_http_surface_answers_in_the_messages_api_shape() {
         r.starts_with("HTTP/1.1 400") && r.contains("\"type\":\"error\"") && r.contains("matches no recorded launch"),
         "{r}"
     );
+    // 2.0.x marks no subagent: offered tools without the delegation tool is one.
+    let unmarked = r#"{"model":"m","stream":false,"tools":[{"name":"Read"}],"messages":[{"role":"user","content":[{"type":"text","text":"a prompt no launch had"}]}]}"#;
+    let r = post(&url, "/v1/messages", unmarked);
+    assert!(r.starts_with("HTTP/1.1 400") && r.contains("matches no recorded launch"), "{r}");
+    let warmup =
+        r#"{"model":"m","stream":false,"tools":[{"name":"Bash"}],"messages":[{"role":"user","content":"Warmup"}]}"#;
+    let r = post(&url, "/v1/messages", warmup);
+    assert!(r.starts_with("HTTP/1.1 200") && r.contains("\"text\":\"OK\""), "{r}");
     // Beyond the recording.
     let late = r#"{"model":"m","stream":false,"tools":[{"name":"Task"}],"messages":[REPEAT]}"#
         .replace("REPEAT", &vec![r#"{"role":"assistant","content":"x"}"#; 40].join(","));
@@ -244,6 +252,13 @@ fn the_http_surface_answers_in_the_messages_api_shape() {
     assert!(r.starts_with("HTTP/1.1 400") && r.contains("invalid_request_error"), "{r}");
     let r = post(&url, "/v1/elsewhere", "{}");
     assert!(r.starts_with("HTTP/1.1 404") && r.contains("not_found_error"), "{r}");
+    // Bounded: a body over the limit is refused before it is read.
+    let addr = url.trim_start_matches("http://");
+    let r = http(
+        &url,
+        &format!("POST /v1/messages HTTP/1.1\r\nhost: {addr}\r\ncontent-type: application/json\r\ncontent-length: 99999999999\r\nconnection: close\r\n\r\n{{}}"),
+    );
+    assert!(r.starts_with("HTTP/1.1 413"), "{r}");
     let r = http(&url, "GARBAGE\r\n\r\n");
     assert!(r.starts_with("HTTP/1.1 400") || r.is_empty(), "{r}");
     // Still up after all that.

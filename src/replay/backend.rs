@@ -301,7 +301,9 @@ impl Scripted {
     /// Reads a script; errors name the line.
     pub fn parse(text: &str, name: &str) -> Result<Scripted, String> {
         let script: Script = toml::from_str(text).map_err(|e| {
-            let line = e.span().map(|s| text[..s.start.min(text.len())].lines().count().max(1)).unwrap_or(1);
+            let line = e
+                .span()
+                .map_or(1, |s| text.as_bytes()[..s.start.min(text.len())].iter().filter(|b| **b == b'\n').count() + 1);
             format!("{name}:{line}: {}", e.message().trim())
         })?;
         let mut entries = Vec::new();

@@ -211,7 +211,8 @@ pub fn run(recorded: &Trace, backend: &mut dyn Backend, plan: &Plan) -> Run {
                                 .closest
                                 .as_deref()
                                 .map(|closest| {
-                                    unified(closest, request.prompt, "closest answer's prompt", "launch prompt")
+                                    let (a, b) = (format!("{closest}\n"), format!("{}\n", request.prompt));
+                                    unified(&a, &b, "closest answer's prompt", "launch prompt")
                                 })
                                 .unwrap_or_default();
                             let d = Divergence {
@@ -486,7 +487,7 @@ pub struct SessionReplay {
     pub verdicts: Vec<Verdict>,
     /// How they differ from the verdicts on the recording.
     pub verdict_changes: VerdictChanges,
-    /// `--fault`s that hit no launch of this session (counted when it ran to the end).
+    /// `--fault`s that hit no launch of this session (as far as it was replayed).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub unused_faults: Vec<String>,
     /// The replayed trace, for `--format trace` and `--trace-dir`.
@@ -514,7 +515,7 @@ pub fn replay(
     };
     let mut backend = backend::Faulty::new(inner, opts.faults.clone());
     let mut result = run(recorded, &mut backend, &opts.plan);
-    let unused_faults = if result.divergence.is_none() { backend.unused() } else { Vec::new() };
+    let unused_faults = backend.unused();
     if let Some(d) = &mut result.divergence {
         if d.cause == Cause::DifferentReport {
             // The two reports, line by line: where they differ is the point.
@@ -654,14 +655,15 @@ pub fn replay_paths(
         verdicts_changed: sessions.iter().filter(|s| !s.verdict_changes.is_empty()).count(),
         unreadable: unreadable.len(),
     };
-    let finished: Vec<&SessionReplay> = sessions.iter().filter(|s| s.divergence.is_none()).collect();
-    let unused_faults: Vec<String> = if finished.is_empty() {
+    // A fault no session's launches met, where some session was replayed to
+    // its end: a launch number past the end, or a type no session launched.
+    let unused_faults: Vec<String> = if sessions.iter().all(|s| s.divergence.is_some()) {
         Vec::new()
     } else {
         opts.faults
             .iter()
             .map(|f| f.spec.clone())
-            .filter(|spec| finished.iter().all(|s| s.unused_faults.contains(spec)))
+            .filter(|spec| sessions.iter().all(|s| s.unused_faults.contains(spec)))
             .collect()
     };
     Ok(ReplayReport {

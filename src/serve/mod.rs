@@ -3,8 +3,8 @@
 //!
 //! Requests are told apart as the CLI sends them (docs/serve.md):
 //! - a **subagent**'s request carries `x-claude-code-agent-id` (2.1.x) or
-//!   `cc_is_subagent=true` in its system prompt, or offers no delegation
-//!   tool while its first user message is a recorded launch prompt (2.0.x);
+//!   `cc_is_subagent=true` in its system prompt, or is offered tools but not
+//!   the delegation tool and is not a start-up `Warmup` (2.0.x);
 //!   it is answered with that launch's recorded report, as one text turn;
 //! - the **orchestrator**'s request offers the delegation tool (`Task` or
 //!   `Agent`); with `--replay` it gets the recorded turn at its position in
@@ -200,7 +200,29 @@ fn router(shared: Arc<Shared>) -> Router {
         .route("/v1/messages/count_tokens", post(count_tokens))
         .fallback(fallback)
         .layer(DefaultBodyLimit::max(MAX_BODY))
+        .layer(axum::middleware::from_fn(refuse_oversized))
         .with_state(shared)
+}
+
+/// A body announced larger than the limit is refused before it is read.
+async fn refuse_oversized(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let announced =
+        request.headers().get("content-length").and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
+    if announced.is_some_and(|n| n > MAX_BODY as u64) {
+        return error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "request_too_large",
+            &format!("orchlint serve: the body is over {} MiB", MAX_BODY / (1024 * 1024)),
+        );
+    }
+    next.run(request).await
+}
+
+/// A body that could not be read (too large, cut short), in the API's error shape.
+fn unreadable_body(e: axum::extract::rejection::BytesRejection) -> Response {
+    let status = e.status();
+    let kind = if status == StatusCode::PAYLOAD_TOO_LARGE { "request_too_large" } else { "invalid_request_error" };
+    error(status, kind, &format!("orchlint serve: {}", e.body_text()))
 }
 
 /// An error in the Messages API's shape.
@@ -216,7 +238,16 @@ async fn fallback(State(shared): State<Arc<Shared>>, method: Method, uri: Uri) -
     error(StatusCode::NOT_FOUND, "not_found_error", &format!("orchlint serve: {what}"))
 }
 
-async fn count_tokens(State(shared): State<Arc<Shared>>, headers: HeaderMap, uri: Uri, body: Bytes) -> Response {
+async fn count_tokens(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+    uri: Uri,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+) -> Response {
+    let body = match body {
+        Ok(b) => b,
+        Err(e) => return unreadable_body(e),
+    };
     let n = shared.next_request();
     let Ok(request) = serde_json::from_slice::<Value>(&body) else {
         shared.log(LogLine { request: n, kind: "error", status: 400, what: "count_tokens: body is not JSON".into() });
@@ -242,7 +273,7 @@ pub enum Kind {
 }
 
 /// Tells a request apart (see the module documentation).
-pub fn classify(headers: &HeaderMap, request: &Value, recording: &Recording) -> Kind {
+pub fn classify(headers: &HeaderMap, request: &Value) -> Kind {
     let tools: Vec<&str> = request
         .get("tools")
         .and_then(Value::as_array)
@@ -257,7 +288,9 @@ pub fn classify(headers: &HeaderMap, request: &Value, recording: &Recording) -> 
     if agent_id.is_some() || system.contains("cc_is_subagent=true") {
         return Kind::Subagent { prompt, agent_id };
     }
-    if !delegates && !tools.is_empty() && recording.agents.iter().any(|a| a.prompt.trim() == prompt.trim()) {
+    // 2.0.x marks nothing: an agent is offered tools but not the delegation
+    // tool (agents do not delegate), and is not one of the start-up warm-ups.
+    if !delegates && !tools.is_empty() && prompt.trim() != "Warmup" {
         return Kind::Subagent { prompt, agent_id: None };
     }
     if delegates {
@@ -281,7 +314,16 @@ fn user_text(content: Option<&Value>) -> String {
     }
 }
 
-async fn messages(State(shared): State<Arc<Shared>>, headers: HeaderMap, uri: Uri, body: Bytes) -> Response {
+async fn messages(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+    uri: Uri,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+) -> Response {
+    let body = match body {
+        Ok(b) => b,
+        Err(e) => return unreadable_body(e),
+    };
     let n = shared.next_request();
     let request: Value = match serde_json::from_slice(&body) {
         Ok(v @ Value::Object(_)) => v,
@@ -301,7 +343,7 @@ async fn messages(State(shared): State<Arc<Shared>>, headers: HeaderMap, uri: Ur
     };
     let stream = request.get("stream").and_then(Value::as_bool).unwrap_or(false);
     let model = request.get("model").and_then(Value::as_str).unwrap_or("orchlint-replay").to_string();
-    let kind = classify(&headers, &request, &shared.config.recording);
+    let kind = classify(&headers, &request);
     let (blocks, what, log_kind) = match &kind {
         Kind::Subagent { prompt, agent_id } => match answer_subagent(&shared, prompt, agent_id.as_deref(), stream) {
             Ok((blocks, what, agent)) => {
