@@ -101,6 +101,37 @@ fn a_run_recorded_by_claude_code_1_0_replays_through_2_1() {
 }
 
 #[test]
+fn a_subagent_replays_its_own_recorded_turns() {
+    // Recorded by 2.1.328: the orchestrator runs `echo` through Bash, then its
+    // agent reads a file before it reports. The agent's turns are served as
+    // recorded, so the new agent transcript has the Read and the report.
+    let Some(cli) = claude_21() else { return };
+    let recording = "tests/data/recordings/2.1.328-subagent-tools";
+    let (code, log, out) = record(recording, &cli, &["--allow-side-effects"]);
+    assert_eq!(code, 0, "{log}");
+    let serve_log = std::fs::read_to_string(out.path().join("serve.log.jsonl")).unwrap();
+    assert!(serve_log.contains("launch 1 (ml-flow:ml-explorer), turn 2 of 2"), "{serve_log}");
+    let agent = walkdir::WalkDir::new(out.path().join("projects"))
+        .into_iter()
+        .map(|e| e.unwrap().into_path())
+        .find(|p| {
+            p.file_name().unwrap().to_string_lossy().starts_with("agent-")
+                && p.extension().is_some_and(|e| e == "jsonl")
+        })
+        .expect("the agent's transcript");
+    let text = std::fs::read_to_string(&agent).unwrap();
+    assert!(
+        text.contains("\"name\":\"Read\",\"type\":\"tool_use\"") || text.contains("\"type\":\"tool_use\",\"id\""),
+        "{text}"
+    );
+    assert!(text.contains("/tmp/recon_probe.txt"), "the recorded Read was not served");
+    assert!(text.contains("SUBAGENT_REPORT: the file says hello."));
+    let new = session_in(out.path());
+    let (code, diff, _) = orchlint(&["diff", recording, new.to_str().unwrap()]);
+    assert_eq!(code, 0, "{diff}");
+}
+
+#[test]
 fn a_clean_run_replays_through_claude_code_2_0() {
     let Some(cli) = claude_20() else { return };
     replays_as_recorded("fixtures/samples/2.0.77-clean", &cli);

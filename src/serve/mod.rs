@@ -5,7 +5,9 @@
 //! - a **subagent**'s request carries `x-claude-code-agent-id` (2.1.x) or
 //!   `cc_is_subagent=true` in its system prompt, or is offered tools but not
 //!   the delegation tool and is not a start-up `Warmup` (2.0.x);
-//!   it is answered with that launch's recorded report, as one text turn;
+//!   its first user message (the launch prompt) picks the recorded launch,
+//!   and it gets that agent's recorded turns by position (its report alone
+//!   when there is no subagent transcript);
 //! - the **orchestrator**'s request offers the delegation tool (`Task` or
 //!   `Agent`); with `--replay` it gets the recorded turn at its position in
 //!   the conversation (the number of assistant turns before it); with
@@ -268,7 +270,7 @@ async fn count_tokens(
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Kind {
     Orchestrator { position: usize },
-    Subagent { prompt: String, agent_id: Option<String> },
+    Subagent { prompt: String, agent_id: Option<String>, position: usize },
     Auxiliary,
 }
 
@@ -285,16 +287,16 @@ pub fn classify(headers: &HeaderMap, request: &Value) -> Kind {
     let agent_id = headers.get("x-claude-code-agent-id").and_then(|v| v.to_str().ok()).map(str::to_string);
     let system = request.get("system").map(|s| s.to_string()).unwrap_or_default();
     let delegates = tools.iter().any(|t| *t == "Task" || *t == "Agent");
+    let position = messages.iter().filter(|m| m.get("role").and_then(Value::as_str) == Some("assistant")).count();
     if agent_id.is_some() || system.contains("cc_is_subagent=true") {
-        return Kind::Subagent { prompt, agent_id };
+        return Kind::Subagent { prompt, agent_id, position };
     }
     // 2.0.x marks nothing: an agent is offered tools but not the delegation
     // tool (agents do not delegate), and is not one of the start-up warm-ups.
     if !delegates && !tools.is_empty() && prompt.trim() != "Warmup" {
-        return Kind::Subagent { prompt, agent_id: None };
+        return Kind::Subagent { prompt, agent_id: None, position };
     }
     if delegates {
-        let position = messages.iter().filter(|m| m.get("role").and_then(Value::as_str) == Some("assistant")).count();
         return Kind::Orchestrator { position };
     }
     Kind::Auxiliary
@@ -345,25 +347,29 @@ async fn messages(
     let model = request.get("model").and_then(Value::as_str).unwrap_or("orchlint-replay").to_string();
     let kind = classify(&headers, &request);
     let (blocks, what, log_kind) = match &kind {
-        Kind::Subagent { prompt, agent_id } => match answer_subagent(&shared, prompt, agent_id.as_deref(), stream) {
-            Ok((blocks, what, agent)) => {
-                let late = hold_agent(&shared, agent).await;
-                shared.delivered.send_modify(|d| d[agent] = true);
-                (blocks, format!("{what}{}", late.unwrap_or_default()), "subagent")
+        Kind::Subagent { prompt, agent_id, position } => {
+            match answer_subagent(&shared, prompt, agent_id.as_deref(), stream, *position, &offered_tools(&request)) {
+                Ok((blocks, what, agent)) => {
+                    // The turn that ends the agent carries its result: it waits for
+                    // the point where the recording delivered that result.
+                    let ends = !blocks.iter().any(|b| b.get("type").and_then(Value::as_str) == Some("tool_use"));
+                    let late = if ends { hold_agent(&shared, agent).await } else { None };
+                    if ends {
+                        shared.delivered.send_modify(|d| d[agent] = true);
+                    }
+                    (blocks, format!("{what}{}", late.unwrap_or_default()), "subagent")
+                }
+                Err(what) => {
+                    shared.log(LogLine { request: n, kind: "error", status: 400, what: what.clone() });
+                    return error(StatusCode::BAD_REQUEST, "invalid_request_error", &format!("orchlint serve: {what}"));
+                }
             }
-            Err(what) => {
-                shared.log(LogLine { request: n, kind: "error", status: 400, what: what.clone() });
-                return error(StatusCode::BAD_REQUEST, "invalid_request_error", &format!("orchlint serve: {what}"));
-            }
-        },
+        }
         _ if shared.config.upstream.is_some() => return forward(&shared, n, &headers, &uri, body).await,
         Kind::Orchestrator { position } => match shared.config.recording.turns.get(*position) {
             Some(turn) => {
-                let offered: Vec<&str> = request
-                    .get("tools")
-                    .and_then(Value::as_array)
-                    .map(|t| t.iter().filter_map(|t| t.get("name").and_then(Value::as_str)).collect())
-                    .unwrap_or_default();
+                let offered = offered_tools(&request);
+                let offered: Vec<&str> = offered.iter().map(String::as_str).collect();
                 let (blocks, withheld) = prepare(&turn.blocks, &offered, shared.config.allow_side_effects);
                 let names: Vec<String> = blocks
                     .iter()
@@ -401,42 +407,97 @@ async fn messages(
     }
 }
 
+/// The names of the tools a request offers.
+fn offered_tools(request: &Value) -> Vec<String> {
+    request
+        .get("tools")
+        .and_then(Value::as_array)
+        .map(|t| t.iter().filter_map(|t| t.get("name").and_then(Value::as_str)).map(str::to_string).collect())
+        .unwrap_or_default()
+}
+
+/// A subagent's turn at `position` of its conversation: its recorded turn
+/// (tool calls included, side effects withheld), or, without a recorded
+/// subagent transcript, its report as its only turn. Gives the launch index.
 fn answer_subagent(
     shared: &Shared,
     prompt: &str,
     agent_id: Option<&str>,
     stream: bool,
+    position: usize,
+    offered: &[String],
 ) -> Result<(Vec<Value>, String, usize), String> {
     let agents = &shared.config.recording.agents;
     let mut log = shared.log.lock().unwrap_or_else(|p| p.into_inner());
     let matches: Vec<usize> = (0..agents.len()).filter(|&i| agents[i].prompt.trim() == prompt.trim()).collect();
-    // A repeat of a request already answered (the CLI retries, or falls back
-    // to a non-streaming request): the same answer again.
-    let repeat = matches.iter().copied().find(|&i| match (&log.used[i], agent_id) {
-        (Some(used), Some(id)) => used == id,
-        (Some(_), None) => !stream,
-        _ => false,
-    });
-    let fresh = matches.iter().copied().find(|&i| log.used[i].is_none());
-    let Some(i) = repeat.or(fresh) else {
-        let short: String = prompt.chars().take(80).collect();
-        return Err(if matches.is_empty() {
-            format!("subagent request matches no recorded launch: prompt \"{short}\"")
-        } else {
-            format!(
-                "subagent request for a launch already answered ({} recorded with this prompt): \"{short}\"",
-                matches.len()
-            )
+    let short: String = prompt.chars().take(80).collect();
+    let i = if position == 0 {
+        // A repeat of a request already answered (the CLI retries, or falls
+        // back to a non-streaming request): the same answer again.
+        let repeat = matches.iter().copied().find(|&i| match (&log.used[i], agent_id) {
+            (Some(used), Some(id)) => used == id,
+            (Some(_), None) => !stream,
+            _ => false,
         });
+        let fresh = matches.iter().copied().find(|&i| log.used[i].is_none());
+        let Some(i) = repeat.or(fresh) else {
+            return Err(if matches.is_empty() {
+                format!("subagent request matches no recorded launch: prompt \"{short}\"")
+            } else {
+                format!(
+                    "subagent request for a launch already answered ({} recorded with this prompt): \"{short}\"",
+                    matches.len()
+                )
+            });
+        };
+        log.used[i] = Some(agent_id.unwrap_or("-").to_string());
+        i
+    } else {
+        // A later turn of an agent already started: the same launch.
+        let started = matches.iter().copied().find(|&i| match (&log.used[i], agent_id) {
+            (Some(used), Some(id)) => used == id,
+            (Some(_), None) => true,
+            _ => false,
+        });
+        started.ok_or_else(|| {
+            format!("subagent request at turn {} of an agent never started: \"{short}\"", position + 1)
+        })?
     };
-    log.used[i] = Some(agent_id.unwrap_or("-").to_string());
     let a = &agents[i];
-    let text = match a.status {
-        crate::model::ReturnStatus::Error => format!("(the recorded agent failed) {}", a.report),
-        _ => a.report.clone(),
+    let what = format!("launch {} ({})", a.launch, a.subagent_type);
+    let report = || {
+        let text = match a.status {
+            crate::model::ReturnStatus::Error => format!("(the recorded agent failed) {}", a.report),
+            _ => a.report.clone(),
+        };
+        vec![json!({"type": "text", "text": if text.is_empty() { "(empty report)".to_string() } else { text }})]
     };
-    let text = if text.is_empty() { "(empty report)".to_string() } else { text };
-    Ok((vec![json!({"type": "text", "text": text})], format!("launch {} ({})", a.launch, a.subagent_type), i))
+    if a.turns.is_empty() {
+        return Ok((report(), what, i));
+    }
+    let Some(turn) = a.turns.get(position) else {
+        return Err(format!(
+            "subagent request at turn {}: launch {} was recorded with {} turns",
+            position + 1,
+            a.launch,
+            a.turns.len()
+        ));
+    };
+    let offered: Vec<&str> = offered.iter().map(String::as_str).collect();
+    let (blocks, withheld) = prepare(&turn.blocks, &offered, shared.config.allow_side_effects);
+    let calls = |b: &[Value]| b.iter().filter(|b| b.get("type").and_then(Value::as_str) == Some("tool_use")).count();
+    if withheld > 0 && calls(&blocks) == 0 {
+        // Every call of the turn withheld: the agent would end here with no
+        // report; it ends with its recorded report instead.
+        return Ok((report(), format!("{what}, turn {}: {withheld} withheld, recorded report given", position + 1), i));
+    }
+    let what = format!(
+        "{what}, turn {} of {}{}",
+        position + 1,
+        a.turns.len(),
+        if withheld > 0 { format!(" ({withheld} withheld)") } else { String::new() }
+    );
+    Ok((blocks, what, i))
 }
 
 /// How long an answer waits for the conversation to reach the point the

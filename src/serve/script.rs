@@ -31,6 +31,9 @@ pub struct AgentAnswer {
     pub deliver_after: Option<usize>,
     /// The 1-based orchestrator turn that made the launch.
     pub launch_turn: Option<usize>,
+    /// The agent's own API messages, from its transcript file (empty when
+    /// there is none: the report is then its only turn).
+    pub turns: Vec<Turn>,
 }
 
 /// A recorded session as `serve` replays it.
@@ -94,6 +97,12 @@ impl Recording {
                 report: agent_report(&l.output),
                 deliver_after: l.returned_at.and_then(|r| turns_before.get(r).copied()),
                 launch_turn: order.iter().position(|m| *m == l.message).map(|t| t + 1),
+                turns: l
+                    .transcript
+                    .as_ref()
+                    .filter(|t| !t.inline)
+                    .map(|t| subagent_turns(std::path::Path::new(&t.file)))
+                    .unwrap_or_default(),
             })
             .collect();
         Recording { turns, agents, prompts }
@@ -134,10 +143,43 @@ impl Recording {
                 report: e.response.clone(),
                 deliver_after: None,
                 launch_turn: None,
+                turns: Vec::new(),
             })
             .collect();
         Recording { turns: Vec::new(), agents, prompts: Vec::new() }
     }
+}
+
+/// A subagent transcript's assistant API messages, in order: entries of one
+/// message (same `message.id`) joined, thinking left out.
+fn subagent_turns(path: &std::path::Path) -> Vec<Turn> {
+    let Ok(file) = File::open(path) else { return Vec::new() };
+    let mut turns: Vec<Turn> = Vec::new();
+    let mut last_id: Option<String> = None;
+    for line in BufReader::new(file).lines() {
+        let Ok(line) = line else { break };
+        let Ok(entry) = serde_json::from_str::<Value>(&line) else { continue };
+        if entry.get("type").and_then(Value::as_str) != Some("assistant") {
+            continue;
+        }
+        let Some(message) = entry.get("message") else { continue };
+        let id = message.get("id").and_then(Value::as_str).map(str::to_string);
+        let blocks: Vec<Value> = message
+            .get("content")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter(|b| matches!(b.get("type").and_then(Value::as_str), Some("text" | "tool_use")))
+            .cloned()
+            .collect();
+        match turns.last_mut() {
+            Some(t) if id.is_some() && id == last_id => t.blocks.extend(blocks),
+            _ => turns.push(Turn { blocks }),
+        }
+        last_id = id;
+    }
+    turns.retain(|t| !t.blocks.is_empty());
+    turns
 }
 
 /// Reads lines back by offset, keeping the last file open.
