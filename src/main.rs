@@ -196,7 +196,7 @@ struct ReplayArgs {
     #[arg(long, default_value_t = 0, value_name = "N")]
     seed: u64,
     /// Make a launch fail: TARGET:KIND, TARGET a launch number or an agent type (`ml-architect#2`: its second
-    /// launch), KIND error, empty or timeout (repeatable).
+    /// launch), KIND error, empty, timeout or late (repeatable).
     #[arg(long = "fault", value_name = "SPEC")]
     faults: Vec<Fault>,
     /// How launches are matched to answers, and answers to what the recording saw.

@@ -255,6 +255,26 @@ fn a_fault_on_a_result_no_decision_saw_is_not_a_divergence() {
 }
 
 #[test]
+fn a_late_result_diverges_where_a_decision_saw_it_and_is_delivered_at_the_end_otherwise() {
+    let (code, out) = replay_cli(&[&sample("2.0.77-clean"), "--fault", "ml-explorer#1:late", "--format", "json"]);
+    assert_eq!(code, 1, "{out}");
+    let json: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let d = &json["sessions"][0]["divergence"];
+    assert_eq!(d["cause"], "late", "{out}");
+    assert_eq!(d["launch"], 1);
+    assert_eq!(d["decision"], 3);
+    // Cut after that result: no decision saw it, so it comes last.
+    let (_, full, _) = orchlint(&["replay", &sample("2.0.77-clean"), "--format", "trace"]);
+    let cut: String = full.lines().take(7).map(|l| format!("{l}\n")).collect();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("cut.trace.jsonl");
+    std::fs::write(&file, &cut).unwrap();
+    let (code, out) = replay_cli(&[file.to_str().unwrap(), "--fault", "1:late", "--format", "trace"]);
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(out, cut, "a late result no decision saw is delivered where it would have been");
+}
+
+#[test]
 fn a_fault_that_hits_no_launch_is_an_error() {
     for spec in ["99:error", "ml-archtect:timeout", "ml-architect#9:empty"] {
         let (code, out) = replay_cli(&[&sample("2.0.77-clean"), "--fault", spec]);

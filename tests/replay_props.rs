@@ -81,7 +81,7 @@ fn any_fault() -> impl Strategy<Value = Fault> {
                 None => t.to_string(),
             }),
     ];
-    (target, prop::sample::select(vec!["error", "empty", "timeout"]))
+    (target, prop::sample::select(vec!["error", "empty", "timeout", "late"]))
         .prop_map(|(t, k)| format!("{t}:{k}").parse::<Fault>().expect("a valid spec"))
 }
 

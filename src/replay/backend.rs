@@ -82,6 +82,8 @@ pub struct Answer {
     pub delay: u32,
     /// Where the answer came from, for reports: `cassette entry 3`, …
     pub origin: String,
+    /// The result arrives only after the decision that saw it in the recording.
+    pub late: bool,
 }
 
 /// A launch the backend has no answer for.
@@ -237,7 +239,7 @@ impl Backend for Recorded {
             ReturnStatus::Error => Outcome::Error(Arc::from(e.response.as_str())),
             ReturnStatus::Outstanding | ReturnStatus::Missing => Outcome::Never,
         };
-        Ok(Answer { outcome, delay: 0, origin: format!("{} entry {}", self.name, e.launch) })
+        Ok(Answer { outcome, delay: 0, origin: format!("{} entry {}", self.name, e.launch), late: false })
     }
 }
 
@@ -356,7 +358,7 @@ impl Backend for Scripted {
             ScriptStatus::Empty => Outcome::Empty,
             ScriptStatus::Timeout => Outcome::Never,
         };
-        Ok(Answer { outcome, delay: e.delay, origin: format!("{} agent {}", self.name, i + 1) })
+        Ok(Answer { outcome, delay: e.delay, origin: format!("{} agent {}", self.name, i + 1), late: false })
     }
 }
 
@@ -370,6 +372,8 @@ pub enum FaultKind {
     Empty,
     /// The agent never returns.
     Timeout,
+    /// The agent returns, but after the decision that saw its result.
+    Late,
 }
 
 /// Which launches a fault hits.
@@ -402,7 +406,8 @@ impl std::str::FromStr for Fault {
             "error" => FaultKind::Error,
             "empty" => FaultKind::Empty,
             "timeout" => FaultKind::Timeout,
-            other => return Err(format!("`{spec}`: unknown fault `{other}`; expected error, empty or timeout")),
+            "late" => FaultKind::Late,
+            other => return Err(format!("`{spec}`: unknown fault `{other}`; expected error, empty, timeout or late")),
         };
         let target = target.trim();
         if target.is_empty() {
@@ -474,6 +479,10 @@ impl<B: Backend> Backend for Faulty<B> {
                 FaultKind::Error => Outcome::Error(Arc::from(format!("injected fault: {}", f.spec))),
                 FaultKind::Empty => Outcome::Empty,
                 FaultKind::Timeout => Outcome::Never,
+                FaultKind::Late => {
+                    answer.late = true;
+                    answer.outcome
+                }
             };
             answer.origin = format!("fault {}", f.spec);
         }

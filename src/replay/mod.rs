@@ -65,6 +65,8 @@ pub enum Cause {
     Unmatched,
     /// A result the decision saw never arrived.
     NeverReturned,
+    /// A result the decision saw arrived only after it.
+    Late,
     /// A result the decision saw as a report is an error.
     Failed,
     /// A result the decision saw as a report is empty.
@@ -115,6 +117,8 @@ pub fn run(recorded: &Trace, backend: &mut dyn Backend, plan: &Plan) -> Run {
     let mut answers: HashMap<usize, Answer> = HashMap::new();
     let mut to_check: Vec<usize> = Vec::new();
     let mut saw: Vec<usize> = Vec::new();
+    // Results a `late` fault holds back, delivered at the end if nothing needed them.
+    let mut held_back: Vec<usize> = Vec::new();
     let mut i = 0;
     let push = |out: &mut Vec<Step>, kind: StepKind, from: &Step| {
         let step = out.len() + 1;
@@ -142,6 +146,10 @@ pub fn run(recorded: &Trace, backend: &mut dyn Backend, plan: &Plan) -> Run {
                     let StepKind::Return { launch, agent, via, call, status, response } = &steps[k].kind else {
                         continue;
                     };
+                    if answers.get(launch).is_some_and(|a| a.late) {
+                        held_back.push(k);
+                        continue;
+                    }
                     let (status, response) = match answers.get(launch).map(|a| &a.outcome) {
                         Some(Outcome::Never) => continue,
                         Some(outcome) => (outcome.status().unwrap_or(*status), outcome.shared_response()),
@@ -240,6 +248,24 @@ pub fn run(recorded: &Trace, backend: &mut dyn Backend, plan: &Plan) -> Run {
         }
         i += 1;
     }
+    for k in held_back {
+        if let StepKind::Return { launch, agent, via, call, status, .. } = &steps[k].kind {
+            let outcome = answers.get(launch).map(|a| &a.outcome);
+            let (status, response) = match outcome {
+                Some(Outcome::Never) | None => continue,
+                Some(o) => (o.status().unwrap_or(*status), o.shared_response()),
+            };
+            let kind = StepKind::Return {
+                launch: *launch,
+                agent: agent.clone(),
+                via: *via,
+                call: call.clone(),
+                status,
+                response,
+            };
+            push(&mut out, kind, &steps[k]);
+        }
+    }
     Run { trace: Trace { header: recorded.header.clone(), steps: out }, divergence: None }
 }
 
@@ -272,6 +298,7 @@ fn check_dependency(
         _ => Class::Report,
     };
     let (cause, what) = match &answer.outcome {
+        _ if answer.late => (Cause::Late, "returned only after it".to_string()),
         Outcome::Never => (Cause::NeverReturned, "never returned".to_string()),
         Outcome::Error(_) if was != Class::Error => (Cause::Failed, "failed".to_string()),
         Outcome::Empty if was != Class::Empty => (Cause::Empty, "returned nothing".to_string()),
