@@ -59,19 +59,6 @@ fn bench(path: &Path, wf: &Workflow) {
     let full = per_second(|| {
         black_box(replay::replay(c.session.file.clone(), None, black_box(&trace), &verdicts, 0, wf, &opts));
     });
-    let session = trace.to_session(&c.session.file, wf);
-    let parts = [
-        ("  to_session", per_second(|| drop(black_box(trace.to_session(&c.session.file, wf))))),
-        (
-            "  verdicts",
-            per_second(|| drop(black_box(replay::verdicts(&session, &trace, wf, &Selection::default(), false)))),
-        ),
-        ("  to_jsonl", per_second(|| drop(black_box(trace.to_jsonl())))),
-        ("  own_cassette", per_second(|| drop(black_box(replay::own_cassette(&trace))))),
-    ];
-    for (name, n) in parts {
-        println!("{name:<14} {n:>9.0}/s");
-    }
     let read = per_second(|| {
         let (_, checked) = engine::check_collect(&job_paths, wf, &Options::default()).unwrap();
         let c = checked.iter().find(|c| !c.skipped && c.session.has_conversation()).unwrap();
@@ -88,6 +75,19 @@ fn bench(path: &Path, wf: &Workflow) {
         full,
         read
     );
+    let session = trace.to_session(&c.session.file, wf);
+    let parts = [
+        ("  to_session", per_second(|| drop(black_box(trace.to_session(&c.session.file, wf))))),
+        (
+            "  verdicts",
+            per_second(|| drop(black_box(replay::verdicts(&session, &trace, wf, &Selection::default(), false)))),
+        ),
+        ("  to_jsonl", per_second(|| drop(black_box(trace.to_jsonl())))),
+        ("  own_cassette", per_second(|| drop(black_box(replay::own_cassette(&trace))))),
+    ];
+    for (name, n) in parts {
+        println!("{name:<14} {n:>9.0}/s");
+    }
 }
 
 fn main() {
