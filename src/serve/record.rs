@@ -39,6 +39,10 @@ pub fn run(config: &Config, opts: &Options) -> Result<ExitCode, String> {
     if opts.replay && config.recording.prompts.is_empty() {
         return Err("the recording has no user prompt to type".into());
     }
+    // The CLI runs in another folder: paths given relative to ours are made absolute.
+    let claude = absolute_if_path(&opts.claude.to_string_lossy());
+    let claude = PathBuf::from(claude);
+    let rest = absolute_path_args(&opts.rest);
     let server = Server::start(config.clone(), 0, Some(&out.join("serve.log.jsonl")))
         .map_err(|e| format!("cannot start the server: {e}"))?;
     let base = format!("http://{}", server.addr);
@@ -60,11 +64,11 @@ pub fn run(config: &Config, opts: &Options) -> Result<ExitCode, String> {
                 "--permission-mode".into(),
                 "bypassPermissions".into(),
             ]);
-            args.extend(opts.rest.iter().cloned());
+            args.extend(rest.iter().cloned());
             let output = out.join(format!("cli-{}.stream.jsonl", i + 1));
             let shown: String = prompt.chars().take(60).collect();
             eprintln!("orchlint record: prompt {} of {}: {shown}", i + 1, config.recording.prompts.len());
-            match invoke(&opts.claude, &args, &home, &cwd, &base, &output, opts.timeout, false) {
+            match invoke(&claude, &args, &home, &cwd, &base, &output, opts.timeout, false) {
                 Ok(()) => {}
                 Err(e) => failures.push(format!("prompt {}: {e}", i + 1)),
             }
@@ -77,7 +81,7 @@ pub fn run(config: &Config, opts: &Options) -> Result<ExitCode, String> {
             }
         }
     } else {
-        let Some((program, args)) = opts.rest.split_first() else {
+        let Some((program, args)) = rest.split_first() else {
             return Err("give the command to run after --, e.g. -- claude -p \"/ml-flow:ml-flow …\"".into());
         };
         let output = out.join("cli-1.stream.jsonl");
@@ -189,6 +193,36 @@ fn invoke(
             Err(e) => return Err(format!("cannot wait for {}: {e}", claude.display())),
         }
     }
+}
+
+/// Flags of the CLI whose value is a path.
+const PATH_FLAGS: &[&str] = &["--plugin-dir", "--add-dir", "--settings", "--mcp-config", "--system-prompt-file"];
+
+/// The arguments with the values of path flags made absolute, and the
+/// program itself when it is a relative path.
+fn absolute_path_args(args: &[String]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::with_capacity(args.len());
+    for (i, a) in args.iter().enumerate() {
+        let after_path_flag = i > 0 && PATH_FLAGS.contains(&args[i - 1].as_str());
+        let flag_with_value = PATH_FLAGS.iter().find_map(|f| a.strip_prefix(&format!("{f}=")).map(|v| (f, v)));
+        out.push(match flag_with_value {
+            Some((f, v)) => format!("{f}={}", absolute_if_path(v)),
+            None if after_path_flag || (i == 0 && a.contains('/')) => absolute_if_path(a),
+            None => a.clone(),
+        });
+    }
+    out
+}
+
+/// A relative path that exists, made absolute; anything else as it is.
+fn absolute_if_path(value: &str) -> String {
+    let p = Path::new(value);
+    if p.is_relative() && value.contains('/') || p.is_relative() && p.exists() {
+        if let Ok(abs) = p.canonicalize() {
+            return abs.display().to_string();
+        }
+    }
+    value.to_string()
 }
 
 /// The session id the CLI announced in its stream-json output.
