@@ -247,3 +247,21 @@ fn copy_dir(from: &Path, to: &Path) -> std::io::Result<()> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::absolute_path_args;
+
+    #[test]
+    fn path_flags_and_a_relative_program_become_absolute() {
+        let here = std::env::current_dir().unwrap();
+        let args: Vec<String> =
+            ["--plugin-dir", "src", "-p", "/ml-flow:ml-flow do src", "--settings=Cargo.toml"].map(String::from).into();
+        let out = absolute_path_args(&args);
+        assert_eq!(out[1], here.join("src").canonicalize().unwrap().display().to_string());
+        assert_eq!(out[3], "/ml-flow:ml-flow do src", "a prompt is left alone");
+        assert_eq!(out[4], format!("--settings={}", here.join("Cargo.toml").canonicalize().unwrap().display()));
+        let cmd: Vec<String> = ["claude", "-p", "x"].map(String::from).into();
+        assert_eq!(absolute_path_args(&cmd), cmd, "a command on the PATH is left alone");
+    }
+}
