@@ -7,13 +7,11 @@
 //! the answer, shown as a unified diff.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::PathBuf;
 
 use serde::Serialize;
 
 use crate::diagnostic::Severity;
 use crate::engine::{self, Checked, Options, Report};
-use crate::ingest::discover;
 use crate::model::{EventKind, UserKind};
 use crate::workflow::Workflow;
 
@@ -195,14 +193,8 @@ pub fn compare(a: Profile, b: Profile) -> RunDiff {
 }
 
 /// Loads the one session of a path (a session file, or a folder holding one).
-pub fn load(path: &PathBuf, wf: &Workflow, opts: &Options) -> Result<Profile, String> {
-    let discovery = discover::discover(std::slice::from_ref(path), false).map_err(|e| e.to_string())?;
-    let checked: Vec<Checked> = discovery
-        .jobs
-        .iter()
-        .map(|job| engine::check_job(job, wf, opts))
-        .filter(|c| !c.skipped && !c.runs.is_empty())
-        .collect();
+pub fn load(path: &std::path::Path, wf: &Workflow, opts: &Options) -> Result<Profile, String> {
+    let checked = engine::sessions_at(path, wf, opts, |c| !c.runs.is_empty()).map_err(|e| e.to_string())?;
     match checked.len() {
         0 => Err(format!("{}: no {} workflow run found", path.display(), wf.name)),
         1 => Ok(profile(&checked[0], wf).expect("a run")),

@@ -244,6 +244,18 @@ fn check_jobs(discovery: Discovery, wf: &Workflow, opts: &Options, keep: bool) -
     (report, kept)
 }
 
+/// The sessions of one path (a session file, or a folder) that `keep`
+/// accepts, checked: for commands that work on a single session.
+pub fn sessions_at(
+    path: &std::path::Path,
+    wf: &Workflow,
+    opts: &Options,
+    keep: impl Fn(&Checked) -> bool,
+) -> Result<Vec<Checked>, InputError> {
+    let discovery = discover::discover(&[path.to_path_buf()], false)?;
+    Ok(discovery.jobs.iter().map(|job| check_job(job, wf, opts)).filter(|c| !c.skipped && keep(c)).collect())
+}
+
 /// Parses one session, attaches its subagents, finds its runs and checks them.
 pub fn check_job(job: &Job, wf: &Workflow, opts: &Options) -> Checked {
     let mut findings = Vec::new();

@@ -730,16 +730,11 @@ fn run_serve(args: ServeArgs) -> miette::Result<ExitCode> {
     Ok(if errors > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
 }
 
-fn run_extract(transcript: &PathBuf, output: &PathBuf) -> miette::Result<ExitCode> {
+fn run_extract(transcript: &std::path::Path, output: &std::path::Path) -> miette::Result<ExitCode> {
     let wf = Workflow::builtin();
     let opts = Options::default();
-    let discovery = discover::discover(std::slice::from_ref(transcript), false).map_err(|e| miette::miette!("{e}"))?;
-    let checked: Vec<_> = discovery
-        .jobs
-        .iter()
-        .map(|job| engine::check_job(job, &wf, &opts))
-        .filter(|c| !c.skipped && !c.session.launches.is_empty())
-        .collect();
+    let checked = engine::sessions_at(transcript, &wf, &opts, |c| !c.session.launches.is_empty())
+        .map_err(|e| miette::miette!("{e}"))?;
     let c = match checked.len() {
         1 => &checked[0],
         0 => miette::bail!("{}: no agent launch found", transcript.display()),

@@ -770,7 +770,8 @@ fn agent_id_tail(text: &str) -> Option<String> {
     (!id.is_empty()).then_some(id)
 }
 
-fn short_error(e: &serde_json::Error) -> String {
+/// A JSON error without serde's "at line 1 column N" (the line is known): "… at column N".
+pub(crate) fn short_error(e: &serde_json::Error) -> String {
     let msg = e.to_string();
     match msg.find(" at line ") {
         Some(i) => format!("{} at column {}", &msg[..i], e.column()),

@@ -143,29 +143,17 @@ pub fn run(recorded: &Trace, backend: &mut dyn Backend, plan: &Plan) -> Run {
                 };
                 window.sort_by_key(delay);
                 for k in window {
-                    let StepKind::Return { launch, agent, via, call, status, response } = &steps[k].kind else {
+                    let StepKind::Return { launch, .. } = &steps[k].kind else {
                         continue;
                     };
                     if answers.get(launch).is_some_and(|a| a.late) {
                         held_back.push(k);
                         continue;
                     }
-                    let (status, response) = match answers.get(launch).map(|a| &a.outcome) {
-                        Some(Outcome::Never) => continue,
-                        Some(outcome) => (outcome.status().unwrap_or(*status), outcome.shared_response()),
-                        // A return of a launch the trace never made: kept as recorded.
-                        None => (*status, response.clone()),
-                    };
-                    let kind = StepKind::Return {
-                        launch: *launch,
-                        agent: agent.clone(),
-                        via: *via,
-                        call: call.clone(),
-                        status,
-                        response,
-                    };
-                    push(&mut out, kind, &steps[k]);
-                    saw.push(*launch);
+                    if let Some(kind) = replayed_return(&steps[k].kind, &answers) {
+                        push(&mut out, kind, &steps[k]);
+                        saw.push(*launch);
+                    }
                 }
                 to_check.extend(i..end);
                 i = end;
@@ -249,24 +237,24 @@ pub fn run(recorded: &Trace, backend: &mut dyn Backend, plan: &Plan) -> Run {
         i += 1;
     }
     for k in held_back {
-        if let StepKind::Return { launch, agent, via, call, status, .. } = &steps[k].kind {
-            let outcome = answers.get(launch).map(|a| &a.outcome);
-            let (status, response) = match outcome {
-                Some(Outcome::Never) | None => continue,
-                Some(o) => (o.status().unwrap_or(*status), o.shared_response()),
-            };
-            let kind = StepKind::Return {
-                launch: *launch,
-                agent: agent.clone(),
-                via: *via,
-                call: call.clone(),
-                status,
-                response,
-            };
+        if let Some(kind) = replayed_return(&steps[k].kind, &answers) {
             push(&mut out, kind, &steps[k]);
         }
     }
     Run { trace: Trace { header: recorded.header.clone(), steps: out }, divergence: None }
+}
+
+/// A recorded return as the replay delivers it: with the backend's answer,
+/// or nothing when the agent never returns. A return of a launch the trace
+/// never made is kept as recorded.
+fn replayed_return(recorded: &StepKind, answers: &HashMap<usize, Answer>) -> Option<StepKind> {
+    let StepKind::Return { launch, agent, via, call, status, response } = recorded else { return None };
+    let (status, response) = match answers.get(launch).map(|a| &a.outcome) {
+        Some(Outcome::Never) => return None,
+        Some(outcome) => (outcome.status().unwrap_or(*status), outcome.shared_response()),
+        None => (*status, response.clone()),
+    };
+    Some(StepKind::Return { launch: *launch, agent: agent.clone(), via: *via, call: call.clone(), status, response })
 }
 
 fn in_phase(phase: Option<u8>) -> String {
@@ -741,14 +729,9 @@ pub fn load_cassette(path: &std::path::Path, wf: &Workflow) -> Result<Cassette, 
             return Cassette::parse(&text).map_err(|e| format!("{name}: {e}"));
         }
     }
-    let discovery = crate::ingest::discover::discover(std::slice::from_ref(&path.to_path_buf()), false)
-        .map_err(|e| e.to_string())?;
-    let checked: Vec<_> = discovery
-        .jobs
-        .iter()
-        .map(|job| crate::engine::check_job(job, wf, &crate::engine::Options::default()))
-        .filter(|c| !c.skipped && !c.session.launches.is_empty())
-        .collect();
+    let checked =
+        crate::engine::sessions_at(path, wf, &crate::engine::Options::default(), |c| !c.session.launches.is_empty())
+            .map_err(|e| e.to_string())?;
     match checked.len() {
         1 => Ok(cassette::extract(&checked[0])),
         0 => Err(format!("{name}: not a cassette, trace or transcript with agent launches")),

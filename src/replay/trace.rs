@@ -19,7 +19,7 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use crate::cassette::agent_report;
-use crate::ingest::transcript::normalize_type;
+use crate::ingest::transcript::{normalize_type, short_error};
 use crate::model::run::Run;
 use crate::model::{Event, EventKind, Format, Launch, ReturnStatus, Session, Source, ToolInput, UserKind};
 use crate::workflow::Workflow;
@@ -426,15 +426,6 @@ impl Trace {
 pub struct TraceError {
     pub line: u32,
     pub message: String,
-}
-
-/// A JSON error without serde's "at line 1 column N" (the line is ours).
-fn short_error(e: &serde_json::Error) -> String {
-    let text = e.to_string();
-    match text.find(" at line ") {
-        Some(i) => format!("{} at column {}", &text[..i], e.column()),
-        None => text,
-    }
 }
 
 /// Whether a file's first line is a trace header.

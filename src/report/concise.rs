@@ -2,6 +2,8 @@
 
 use std::io::{self, Write};
 
+use super::plural;
+
 use crate::engine::Report;
 
 pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
@@ -21,12 +23,4 @@ pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         writeln!(out, "Left out {} in the baseline and {} suppressed.", s.baselined, s.suppressed)?;
     }
     Ok(())
-}
-
-fn plural(n: usize, word: &str) -> String {
-    if n == 1 {
-        format!("1 {word}")
-    } else {
-        format!("{n} {word}s")
-    }
 }

@@ -15,6 +15,8 @@
 use std::collections::BTreeSet;
 use std::io::{self, Write};
 
+use super::plural;
+
 use crate::checks::RULES;
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::engine::Report;
@@ -152,14 +154,6 @@ fn failure_message(case: &Case) -> String {
 fn line(d: &Diagnostic) -> String {
     let phase = d.phase.map(|p| format!(" (phase {p})")).unwrap_or_default();
     format!("{}:{}: {}: {}{phase}", d.line, d.column, d.severity.as_str(), d.message)
-}
-
-fn plural(n: usize, word: &str) -> String {
-    if n == 1 {
-        format!("1 {word}")
-    } else {
-        format!("{n} {word}s")
-    }
 }
 
 /// Escapes text for an XML 1.0 attribute value: the five markup characters

@@ -13,6 +13,15 @@ pub mod sarif;
 
 use clap::ValueEnum;
 
+/// `1 error`, `2 errors`, `3 launches`.
+pub(crate) fn plural(n: usize, word: &str) -> String {
+    match (n, word.ends_with("ch")) {
+        (1, _) => format!("1 {word}"),
+        (_, true) => format!("{n} {word}es"),
+        _ => format!("{n} {word}s"),
+    }
+}
+
 /// Output formats of `check`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {

@@ -3,6 +3,8 @@
 
 use std::io::{self, Write};
 
+use super::plural;
+
 use crate::replay::{Order, ReplayReport, SessionReplay, Verdict};
 
 /// Longest line of a diff or step shown in human output; JSON keeps them whole.
@@ -93,12 +95,4 @@ fn cut(line: &str) -> String {
     }
     let head: String = line.chars().take(WIDTH).collect();
     format!("{head}…")
-}
-
-fn plural(n: usize, word: &str) -> String {
-    match (n, word.ends_with("ch")) {
-        (1, _) => format!("1 {word}"),
-        (_, true) => format!("{n} {word}es"),
-        _ => format!("{n} {word}s"),
-    }
 }

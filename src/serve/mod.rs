@@ -29,6 +29,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
 use axum::body::{Body, Bytes};
+use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
@@ -115,6 +116,13 @@ impl Shared {
             eprintln!("orchlint serve: request {}: {} {}", line.request, line.status, line.what);
         }
         log.lines.push(line);
+    }
+
+    /// Logs a request it cannot answer and gives the error response.
+    fn refuse(&self, n: usize, status: StatusCode, kind: &str, what: String) -> Response {
+        let response = error(status, kind, &format!("orchlint serve: {what}"));
+        self.log(LogLine { request: n, kind: "error", status: status.as_u16(), what });
+        response
     }
 
     fn next_request(&self) -> usize {
@@ -220,13 +228,6 @@ async fn refuse_oversized(request: axum::extract::Request, next: axum::middlewar
     next.run(request).await
 }
 
-/// A body that could not be read (too large, cut short), in the API's error shape.
-fn unreadable_body(e: axum::extract::rejection::BytesRejection) -> Response {
-    let status = e.status();
-    let kind = if status == StatusCode::PAYLOAD_TOO_LARGE { "request_too_large" } else { "invalid_request_error" };
-    error(status, kind, &format!("orchlint serve: {}", e.body_text()))
-}
-
 /// An error in the Messages API's shape.
 pub fn error(status: StatusCode, kind: &str, message: &str) -> Response {
     let body = json!({"type": "error", "error": {"type": kind, "message": message}});
@@ -235,25 +236,49 @@ pub fn error(status: StatusCode, kind: &str, message: &str) -> Response {
 
 async fn fallback(State(shared): State<Arc<Shared>>, method: Method, uri: Uri) -> Response {
     let n = shared.next_request();
-    let what = format!("{method} {uri}: no such endpoint");
-    shared.log(LogLine { request: n, kind: "error", status: 404, what: what.clone() });
-    error(StatusCode::NOT_FOUND, "not_found_error", &format!("orchlint serve: {what}"))
+    shared.refuse(n, StatusCode::NOT_FOUND, "not_found_error", format!("{method} {uri}: no such endpoint"))
+}
+
+/// The request body as a JSON object, with its request number; or the
+/// error response (logged) for a body that is too large, cut short or not
+/// a JSON object.
+fn read_request(shared: &Shared, body: Result<Bytes, BytesRejection>) -> Result<(usize, Bytes, Value), Box<Response>> {
+    let n = shared.next_request();
+    let body = match body {
+        Ok(b) => b,
+        Err(e) => {
+            let status = e.status();
+            let kind =
+                if status == StatusCode::PAYLOAD_TOO_LARGE { "request_too_large" } else { "invalid_request_error" };
+            return Err(Box::new(shared.refuse(n, status, kind, e.body_text())));
+        }
+    };
+    match serde_json::from_slice(&body) {
+        Ok(v @ Value::Object(_)) => Ok((n, body, v)),
+        Ok(_) => Err(Box::new(shared.refuse(
+            n,
+            StatusCode::BAD_REQUEST,
+            "invalid_request_error",
+            "the body is not a JSON object".into(),
+        ))),
+        Err(e) => Err(Box::new(shared.refuse(
+            n,
+            StatusCode::BAD_REQUEST,
+            "invalid_request_error",
+            format!("the body is not JSON: {e}"),
+        ))),
+    }
 }
 
 async fn count_tokens(
     State(shared): State<Arc<Shared>>,
     headers: HeaderMap,
     uri: Uri,
-    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+    body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    let body = match body {
-        Ok(b) => b,
-        Err(e) => return unreadable_body(e),
-    };
-    let n = shared.next_request();
-    let Ok(request) = serde_json::from_slice::<Value>(&body) else {
-        shared.log(LogLine { request: n, kind: "error", status: 400, what: "count_tokens: body is not JSON".into() });
-        return error(StatusCode::BAD_REQUEST, "invalid_request_error", "orchlint serve: the body is not JSON");
+    let (n, body, request) = match read_request(&shared, body) {
+        Ok(r) => r,
+        Err(response) => return *response,
     };
     if shared.config.upstream.is_some() {
         return forward(&shared, n, &headers, &uri, body).await;
@@ -276,17 +301,13 @@ pub enum Kind {
 
 /// Tells a request apart (see the module documentation).
 pub fn classify(headers: &HeaderMap, request: &Value) -> Kind {
-    let tools: Vec<&str> = request
-        .get("tools")
-        .and_then(Value::as_array)
-        .map(|t| t.iter().filter_map(|t| t.get("name").and_then(Value::as_str)).collect())
-        .unwrap_or_default();
+    let tools = offered_tools(request);
     let messages = request.get("messages").and_then(Value::as_array).map(Vec::as_slice).unwrap_or(&[]);
     let first_user = messages.iter().find(|m| m.get("role").and_then(Value::as_str) == Some("user"));
     let prompt = first_user.map(|m| user_text(m.get("content"))).unwrap_or_default();
     let agent_id = headers.get("x-claude-code-agent-id").and_then(|v| v.to_str().ok()).map(str::to_string);
     let system = request.get("system").map(|s| s.to_string()).unwrap_or_default();
-    let delegates = tools.iter().any(|t| *t == "Task" || *t == "Agent");
+    let delegates = tools.iter().any(|t| t == "Task" || t == "Agent");
     let position = messages.iter().filter(|m| m.get("role").and_then(Value::as_str) == Some("assistant")).count();
     if agent_id.is_some() || system.contains("cc_is_subagent=true") {
         return Kind::Subagent { prompt, agent_id, position };
@@ -320,28 +341,11 @@ async fn messages(
     State(shared): State<Arc<Shared>>,
     headers: HeaderMap,
     uri: Uri,
-    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+    body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    let body = match body {
-        Ok(b) => b,
-        Err(e) => return unreadable_body(e),
-    };
-    let n = shared.next_request();
-    let request: Value = match serde_json::from_slice(&body) {
-        Ok(v @ Value::Object(_)) => v,
-        Ok(_) => {
-            shared.log(LogLine { request: n, kind: "error", status: 400, what: "body is not a JSON object".into() });
-            return error(
-                StatusCode::BAD_REQUEST,
-                "invalid_request_error",
-                "orchlint serve: the body is not a JSON object",
-            );
-        }
-        Err(e) => {
-            let what = format!("body is not JSON: {e}");
-            shared.log(LogLine { request: n, kind: "error", status: 400, what: what.clone() });
-            return error(StatusCode::BAD_REQUEST, "invalid_request_error", &format!("orchlint serve: {what}"));
-        }
+    let (n, body, request) = match read_request(&shared, body) {
+        Ok(r) => r,
+        Err(response) => return *response,
     };
     let stream = request.get("stream").and_then(Value::as_bool).unwrap_or(false);
     let model = request.get("model").and_then(Value::as_str).unwrap_or("orchlint-replay").to_string();
@@ -360,8 +364,7 @@ async fn messages(
                     (blocks, format!("{what}{}", late.unwrap_or_default()), "subagent")
                 }
                 Err(what) => {
-                    shared.log(LogLine { request: n, kind: "error", status: 400, what: what.clone() });
-                    return error(StatusCode::BAD_REQUEST, "invalid_request_error", &format!("orchlint serve: {what}"));
+                    return shared.refuse(n, StatusCode::BAD_REQUEST, "invalid_request_error", what);
                 }
             }
         }
@@ -390,8 +393,7 @@ async fn messages(
                     position + 1,
                     shared.config.recording.turns.len()
                 );
-                shared.log(LogLine { request: n, kind: "error", status: 400, what: what.clone() });
-                return error(StatusCode::BAD_REQUEST, "invalid_request_error", &format!("orchlint serve: {what}"));
+                return shared.refuse(n, StatusCode::BAD_REQUEST, "invalid_request_error", what);
             }
         },
         Kind::Auxiliary => {
@@ -677,8 +679,7 @@ async fn forward(shared: &Shared, n: usize, headers: &HeaderMap, uri: &Uri, body
         }
         Err(e) => {
             let what = format!("upstream {url} unreachable: {e}");
-            shared.log(LogLine { request: n, kind: "error", status: 502, what: what.clone() });
-            error(StatusCode::BAD_GATEWAY, "api_error", &format!("orchlint serve: {what}"))
+            shared.refuse(n, StatusCode::BAD_GATEWAY, "api_error", what)
         }
     }
 }

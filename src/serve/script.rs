@@ -110,14 +110,9 @@ impl Recording {
 
     /// The recording of the one session of a transcript (file or folder).
     pub fn load(path: &std::path::Path, wf: &crate::workflow::Workflow) -> Result<Recording, String> {
-        let discovery = crate::ingest::discover::discover(std::slice::from_ref(&path.to_path_buf()), false)
-            .map_err(|e| e.to_string())?;
-        let checked: Vec<Checked> = discovery
-            .jobs
-            .iter()
-            .map(|job| crate::engine::check_job(job, wf, &crate::engine::Options::default()))
-            .filter(|c| !c.skipped && c.session.has_conversation())
-            .collect();
+        let checked =
+            crate::engine::sessions_at(path, wf, &crate::engine::Options::default(), |c| c.session.has_conversation())
+                .map_err(|e| e.to_string())?;
         match checked.as_slice() {
             [one] if one.session.format == crate::model::Format::StreamJson => Err(format!(
                 "{}: stream-json output does not record the user's prompts; give the session file",
