@@ -2,7 +2,7 @@
 //! working directory or given with `--config`.
 //!
 //! ```toml
-//! rules = "rules/my-workflow.toml"   # the workflow (relative to this file)
+//! workflows = ["rules/my-flow.toml"]  # rules files beside the bundled ones (relative to this file)
 //! exclude = ["archive/**"]           # paths not to check (globs)
 //! fail-level = "error"               # error | warning | never
 //! baseline = "orchlint-baseline.json"
@@ -35,6 +35,8 @@ pub const FILE_NAME: &str = "orchlint.toml";
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 struct RawConfig {
     rules: Option<String>,
+    #[serde(default)]
+    workflows: Vec<String>,
     #[serde(default)]
     exclude: Vec<String>,
     fail_level: Option<String>,
@@ -99,7 +101,8 @@ impl Suppression {
 pub struct Config {
     /// The file it was read from.
     pub path: Option<PathBuf>,
-    pub rules: Option<PathBuf>,
+    /// Rules files in play beside the bundled ones (`rules` and `workflows`).
+    pub rules: Vec<PathBuf>,
     pub exclude: Option<globset::GlobSet>,
     pub exclude_patterns: Vec<String>,
     pub fail_level: Option<FailLevel>,
@@ -144,7 +147,7 @@ impl Config {
         let raw: RawConfig = toml::from_str(text).map_err(|e| {
             let message = e.message().trim().to_string();
             let help = if message.contains("unknown field") {
-                "the keys are rules, exclude, fail-level, baseline, [severity] and [[suppress]] (session, rule, phase, reason)"
+                "the keys are rules, workflows, exclude, fail-level, baseline, [severity] and [[suppress]] (session, rule, phase, reason)"
                     .to_string()
             } else if message.contains("missing field `reason`") {
                 "every suppression needs a reason: say why the finding is accepted".to_string()
@@ -157,7 +160,7 @@ impl Config {
         })?;
         let base = path.parent().unwrap_or(Path::new("."));
         let mut config = Config { path: Some(path.to_path_buf()), ..Config::default() };
-        config.rules = raw.rules.map(|r| base.join(r));
+        config.rules = raw.rules.iter().chain(&raw.workflows).map(|r| base.join(r)).collect();
         config.baseline = raw.baseline.map(|b| base.join(b));
         if let Some(level) = raw.fail_level {
             config.fail_level = Some(match level.as_str() {
@@ -316,7 +319,7 @@ mod tests {
             "rules = \"r.toml\"\nexclude = [\"old/**\"]\nfail-level = \"warning\"\n[severity]\ntodo-list = \"off\"\nagent-count = \"warning\"\n[[suppress]]\nsession = \"s\"\nrule = \"read-policy\"\nphase = 2\nreason = \"known\"\n",
         )
         .unwrap();
-        assert_eq!(c.rules, Some(PathBuf::from("/p/r.toml")));
+        assert_eq!(c.rules, vec![PathBuf::from("/p/r.toml")]);
         assert_eq!(c.fail_level, Some(FailLevel::Warning));
         assert_eq!(c.severity["todo-list"], None);
         assert_eq!(c.severity["agent-count"], Some(Severity::Warning));

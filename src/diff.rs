@@ -13,7 +13,7 @@ use serde::Serialize;
 use crate::diagnostic::Severity;
 use crate::engine::{self, Checked, Options, Report};
 use crate::model::{EventKind, UserKind};
-use crate::workflow::Workflow;
+use crate::workflow::Workflows;
 
 /// One section of a profile.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -76,8 +76,9 @@ const SECTIONS: [Section; 5] =
     [Section::Phases, Section::Launches, Section::Tools, Section::UserMessages, Section::Verdicts];
 
 /// Builds the profile of the first workflow run of a checked session.
-pub fn profile(c: &Checked, wf: &Workflow) -> Option<Profile> {
+pub fn profile(c: &Checked, wfs: &Workflows) -> Option<Profile> {
     let run = c.runs.first()?;
+    let wf = &wfs[run.workflow];
     let s = &c.session;
     let mut p = Profile { file: s.file.to_string(), ..Profile::default() };
     p.phases = vec![run.visits.iter().map(|v| v.phase.to_string()).collect::<Vec<_>>().join(" ")];
@@ -193,11 +194,11 @@ pub fn compare(a: Profile, b: Profile) -> RunDiff {
 }
 
 /// Loads the one session of a path (a session file, or a folder holding one).
-pub fn load(path: &std::path::Path, wf: &Workflow, opts: &Options) -> Result<Profile, String> {
-    let checked = engine::sessions_at(path, wf, opts, |c| !c.runs.is_empty()).map_err(|e| e.to_string())?;
+pub fn load(path: &std::path::Path, wfs: &Workflows, opts: &Options) -> Result<Profile, String> {
+    let checked = engine::sessions_at(path, wfs, opts, |c| !c.runs.is_empty()).map_err(|e| e.to_string())?;
     match checked.len() {
-        0 => Err(format!("{}: no {} workflow run found", path.display(), wf.name)),
-        1 => Ok(profile(&checked[0], wf).expect("a run")),
+        0 => Err(format!("{}: no workflow run found ({})", path.display(), wfs.names().join(", "))),
+        1 => Ok(profile(&checked[0], wfs).expect("a run")),
         n => Err(format!(
             "{}: {n} sessions with a workflow run; name one session file (or use --corpus to compare corpora)",
             path.display()

@@ -15,7 +15,7 @@ use crate::ingest::discover::{self, Discovery, InputError, Job, Origin};
 use crate::ingest::{subagent, transcript};
 use crate::model::run::{find_runs, Run};
 use crate::model::{Format, Session, Source, SubagentTranscript};
-use crate::workflow::Workflow;
+use crate::workflow::Workflows;
 
 /// How to run a check.
 #[derive(Debug, Clone, Default)]
@@ -89,18 +89,18 @@ pub struct Checked {
 /// Project folders are discovered and checked one at a time (several in
 /// parallel): only their diagnostics are kept, so memory stays flat however
 /// large the tree.
-pub fn check(paths: &[PathBuf], wf: &Workflow, opts: &Options) -> Result<Report, InputError> {
+pub fn check(paths: &[PathBuf], wfs: &Workflows, opts: &Options) -> Result<Report, InputError> {
     let mut plan = discover::plan(paths, opts.detail)?;
     let folders_before = plan.folders.len();
     plan.folders.retain(|f| !opts.excluded(f));
     let excluded_folders = folders_before - plan.folders.len();
     let bar = progress_bar(opts.progress, plan.folders.len());
-    let mut report = check_discovered(plan.direct, wf, opts);
+    let mut report = check_discovered(plan.direct, wfs, opts);
     let folders: Vec<Report> = plan
         .folders
         .par_iter()
         .map(|folder| {
-            let r = check_discovered(discover::discover_folder(folder, opts.detail), wf, opts);
+            let r = check_discovered(discover::discover_folder(folder, opts.detail), wfs, opts);
             bar.inc(1);
             r
         })
@@ -133,9 +133,9 @@ fn progress_bar(wanted: bool, len: usize) -> indicatif::ProgressBar {
 
 /// Like [`check`], keeping every checked session too (for the HTML timeline,
 /// which draws them; memory grows with the input).
-pub fn check_collect(paths: &[PathBuf], wf: &Workflow, opts: &Options) -> Result<(Report, Vec<Checked>), InputError> {
+pub fn check_collect(paths: &[PathBuf], wfs: &Workflows, opts: &Options) -> Result<(Report, Vec<Checked>), InputError> {
     let discovery = discover::discover(paths, opts.detail)?;
-    Ok(check_jobs(discovery, wf, opts, true))
+    Ok(check_jobs(discovery, wfs, opts, true))
 }
 
 impl Report {
@@ -192,7 +192,7 @@ impl Report {
 }
 
 /// Checks a transcript held in memory (standard input, tests).
-pub fn check_bytes(bytes: Vec<u8>, display: &str, wf: &Workflow, opts: &Options) -> Report {
+pub fn check_bytes(bytes: Vec<u8>, display: &str, wfs: &Workflows, opts: &Options) -> Report {
     let format = match discover::sniff_format(&bytes[..]) {
         discover::Sniffed::Transcript(f) => f,
         discover::Sniffed::NotTranscript => crate::model::Format::Session,
@@ -204,17 +204,17 @@ pub fn check_bytes(bytes: Vec<u8>, display: &str, wf: &Workflow, opts: &Options)
         explicit: true,
         subagents: Vec::new(),
     };
-    check_discovered(Discovery { jobs: vec![job], ..Discovery::default() }, wf, opts)
+    check_discovered(Discovery { jobs: vec![job], ..Discovery::default() }, wfs, opts)
 }
 
-pub fn check_discovered(discovery: Discovery, wf: &Workflow, opts: &Options) -> Report {
-    check_jobs(discovery, wf, opts, false).0
+pub fn check_discovered(discovery: Discovery, wfs: &Workflows, opts: &Options) -> Report {
+    check_jobs(discovery, wfs, opts, false).0
 }
 
 /// Checks every job of a discovery; with `keep`, the checked sessions are
 /// returned too, otherwise each is reduced to its diagnostics and totals as
 /// soon as it is checked.
-fn check_jobs(discovery: Discovery, wf: &Workflow, opts: &Options, keep: bool) -> (Report, Vec<Checked>) {
+fn check_jobs(discovery: Discovery, wfs: &Workflows, opts: &Options, keep: bool) -> (Report, Vec<Checked>) {
     let Discovery { mut jobs, findings, skipped } = discovery;
     let jobs_before = jobs.len();
     jobs.retain(|j| !matches!(&j.origin, Origin::File(p) if opts.excluded(p)));
@@ -222,14 +222,14 @@ fn check_jobs(discovery: Discovery, wf: &Workflow, opts: &Options, keep: bool) -
     report.summary.excluded = jobs_before - jobs.len();
     report.summary.skipped_files = skipped.len();
     let selected: Vec<Finding> = findings.into_iter().filter(|f| opts.selection.enabled(f.rule)).collect();
-    let mut top = resolve(selected, None, wf, opts.excerpts);
+    let mut top = resolve(selected, None, wfs, &[], opts.excerpts);
     diagnostic::sort(&mut top);
     diagnostic::fingerprint(&mut top);
     report.diagnostics = top;
     let parts: Vec<(Report, Option<Checked>)> = jobs
         .par_iter()
         .map(|job| {
-            let mut c = check_job(job, wf, opts);
+            let mut c = check_job(job, wfs, opts);
             let part = Report::of(&mut c, keep);
             (part, (keep && !c.skipped).then_some(c))
         })
@@ -248,20 +248,20 @@ fn check_jobs(discovery: Discovery, wf: &Workflow, opts: &Options, keep: bool) -
 /// accepts, checked: for commands that work on a single session.
 pub fn sessions_at(
     path: &std::path::Path,
-    wf: &Workflow,
+    wfs: &Workflows,
     opts: &Options,
     keep: impl Fn(&Checked) -> bool,
 ) -> Result<Vec<Checked>, InputError> {
     let discovery = discover::discover(&[path.to_path_buf()], false)?;
-    Ok(discovery.jobs.iter().map(|job| check_job(job, wf, opts)).filter(|c| !c.skipped && keep(c)).collect())
+    Ok(discovery.jobs.iter().map(|job| check_job(job, wfs, opts)).filter(|c| !c.skipped && keep(c)).collect())
 }
 
 /// Parses one session, attaches its subagents, finds its runs and checks them.
-pub fn check_job(job: &Job, wf: &Workflow, opts: &Options) -> Checked {
+pub fn check_job(job: &Job, wfs: &Workflows, opts: &Options) -> Checked {
     let mut findings = Vec::new();
     let source = || Source::start_of(job.display.clone());
     let parse = |reader: &mut dyn Read, format: Option<Format>, findings: &mut Vec<Finding>| {
-        transcript::parse(reader, job.display.clone(), format, wf, findings)
+        transcript::parse(reader, job.display.clone(), format, wfs, findings)
     };
     let parsed = match &job.origin {
         Origin::Memory(bytes) => parse(&mut &bytes[..], job.format, &mut findings),
@@ -279,7 +279,7 @@ pub fn check_job(job: &Job, wf: &Workflow, opts: &Options) -> Checked {
                 .push(Finding::input(source(), "not a Claude Code transcript (no session entries); skipped".into()));
         }
         let session = Session::empty(job.display.clone());
-        let mut diagnostics = resolve(findings, None, wf, opts.excerpts);
+        let mut diagnostics = resolve(findings, None, wfs, &[], opts.excerpts);
         diagnostic::sort(&mut diagnostics);
         diagnostic::fingerprint(&mut diagnostics);
         return Checked { session, runs: Vec::new(), diagnostics, subagent_files: 0, skipped: true };
@@ -288,12 +288,12 @@ pub fn check_job(job: &Job, wf: &Workflow, opts: &Options) -> Checked {
         findings.push(Finding::input(source(), "the transcript is empty: no entries to check".into()));
     }
     let subagent_files = attach_subagents(&mut session, job, opts.detail, &mut findings);
-    let runs = find_runs(&session, wf, opts.force_workflow);
+    let runs = find_runs(&session, wfs, opts.force_workflow);
     if runs.is_empty() && session.has_conversation() {
         findings.push(Finding {
             rule: "transcript",
             severity: Severity::Note,
-            message: format!("no {} workflow run in this session (no {} invocation)", wf.name, wf.commands[0]),
+            message: no_run_message(wfs),
             phase: None,
             place: session.events[0].source.place(Culprit::Line),
             run: None,
@@ -302,13 +302,13 @@ pub fn check_job(job: &Job, wf: &Workflow, opts: &Options) -> Checked {
     findings.retain(|f| opts.selection.enabled(f.rule));
     place_in_runs(&session, &runs, &mut findings);
     for run in &runs {
-        checks::check_run(wf, &session, run, &opts.selection, &mut findings);
+        checks::check_run(&wfs[run.workflow], &session, run, &opts.selection, &mut findings);
     }
     let memory = match &job.origin {
         Origin::Memory(bytes) => Some(bytes.clone()),
         Origin::File(_) => None,
     };
-    let mut diagnostics = resolve(findings, memory, wf, opts.excerpts);
+    let mut diagnostics = resolve(findings, memory, wfs, &runs, opts.excerpts);
     let session_id: Option<Arc<str>> = session.id.as_deref().map(Arc::from);
     for d in &mut diagnostics {
         d.session = session_id.clone();
@@ -316,6 +316,15 @@ pub fn check_job(job: &Job, wf: &Workflow, opts: &Options) -> Checked {
     diagnostic::sort(&mut diagnostics);
     diagnostic::fingerprint(&mut diagnostics);
     Checked { session, runs, diagnostics, subagent_files, skipped: false }
+}
+
+/// The note for a session with conversation but no workflow run.
+fn no_run_message(wfs: &Workflows) -> String {
+    let commands: Vec<&str> = wfs.iter().filter_map(|w| w.commands.first().map(String::as_str)).collect();
+    match wfs.list.as_slice() {
+        [one] => format!("no {} workflow run in this session (no {} invocation)", one.name, commands.join(", ")),
+        _ => format!("no workflow run in this session (no invocation of {})", commands.join(", ")),
+    }
 }
 
 /// Gives input findings of the session file the run and phase in force at their line.
@@ -382,7 +391,8 @@ fn attach_subagents(session: &mut Session, job: &Job, detail: bool, findings: &m
 pub fn resolve(
     mut findings: Vec<Finding>,
     memory: Option<Arc<Vec<u8>>>,
-    wf: &Workflow,
+    wfs: &Workflows,
+    runs: &[Run],
     excerpts: bool,
 ) -> Vec<Diagnostic> {
     findings.sort_by(|a, b| (&a.place.file, a.place.offset).cmp(&(&b.place.file, b.place.offset)));
@@ -414,7 +424,9 @@ pub fn resolve(
         let span = (!line.is_empty()).then(|| [f.place.offset + start as u64, f.place.offset + end as u64]);
         // A severity set for the rule (rules file, config) applies to every
         // finding of it, input findings (`transcript`) included.
-        let severity = wf.severity.get(f.rule).copied().unwrap_or(f.severity);
+        // The workflow of the finding's run; input findings outside runs take the first.
+        let wf = f.run.and_then(|r| runs.get(r as usize - 1)).map(|r| &wfs[r.workflow]).or(wfs.list.first().map(|w| &**w));
+        let Some(severity) = wf.map_or(Some(f.severity), |wf| wf.severity_of(f.rule, f.severity)) else { continue };
         out.push(Diagnostic {
             rule: f.rule,
             severity,
@@ -426,7 +438,7 @@ pub fn resolve(
             span,
             session: None,
             run: f.run,
-            help: wf.help_shared(f.rule),
+            help: wf.and_then(|wf| wf.help_shared(f.rule)),
             subject: if matches!(f.place.culprit, Culprit::Line) || line.is_empty() {
                 None
             } else {

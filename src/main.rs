@@ -20,7 +20,7 @@ use orchlint::ingest::discover;
 use orchlint::replay::backend::{Fault, Match};
 use orchlint::replay::Order;
 use orchlint::report::{self, Format};
-use orchlint::workflow::Workflow;
+use orchlint::workflow::{Workflow, Workflows};
 
 /// Check recorded Claude Code orchestrator transcripts against delegation rules.
 #[derive(Parser)]
@@ -77,10 +77,10 @@ struct Common {
 /// Which workflow and settings to use.
 #[derive(clap::Args, Clone)]
 struct Settings {
-    /// The rules file (default: the config's `rules`, else the built-in rules/ml-flow.toml).
+    /// A rules file in play beside the bundled workflows (repeatable; one of the same name replaces it).
     #[arg(long, value_name = "FILE")]
-    rules: Option<PathBuf>,
-    /// Treat each session as a run of this workflow even without its command invocation.
+    rules: Vec<PathBuf>,
+    /// Judge every session by this workflow, even a session without its command invocation.
     #[arg(long, value_name = "NAME")]
     workflow: Option<String>,
     /// The config file (default: orchlint.toml in the working directory or above it).
@@ -160,6 +160,8 @@ enum CassetteCommand {
         /// The cassette file to write (`-` for standard output).
         #[arg(long, short = 'o', value_name = "FILE")]
         output: PathBuf,
+        #[command(flatten)]
+        settings: Settings,
     },
 }
 
@@ -229,6 +231,8 @@ struct Answering {
     /// Serve recorded tool calls with side effects (Bash, Write, Edit, …) instead of withholding them.
     #[arg(long)]
     allow_side_effects: bool,
+    #[command(flatten)]
+    settings: Settings,
 }
 
 #[derive(clap::Args)]
@@ -303,7 +307,9 @@ fn main() -> ExitCode {
         Command::Replay(args) => run_replay(args),
         Command::Serve(args) => run_serve(args),
         Command::Record(args) => run_record(args),
-        Command::Cassette(CassetteCommand::Extract { transcript, output }) => run_extract(&transcript, &output),
+        Command::Cassette(CassetteCommand::Extract { transcript, output, settings }) => {
+            run_extract(&transcript, &output, &settings)
+        }
         Command::Explain { rule } => explain(&rule),
         Command::Rules => list_rules(),
         Command::Completions { shell } => {
@@ -324,40 +330,38 @@ fn main() -> ExitCode {
     }
 }
 
-/// The config, the workflow (with the config's severities) and the rule selection.
-fn setup(common: &Settings, select: &[String], ignore: &[String]) -> miette::Result<(Config, Workflow, Selection)> {
+/// The config, the workflows (with the config's severities) and the rule selection.
+fn setup(common: &Settings, select: &[String], ignore: &[String]) -> miette::Result<(Config, Workflows, Selection)> {
     let config = if common.isolated {
         Config::default()
     } else {
         let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
         Config::find(common.config.as_deref(), &cwd)?
     };
-    let mut wf = match common.rules.as_ref().or(config.rules.as_ref()) {
-        Some(path) => Workflow::load(path)?,
-        None => Workflow::builtin(),
-    };
-    if let Some(name) = &common.workflow {
-        if *name != wf.name {
-            miette::bail!(
-                help = format!("the rules file defines the workflow `{}`", wf.name),
-                "--workflow {name} does not match the rules file"
-            );
-        }
-    }
+    let mut wfs = workflows(common, &config.rules)?;
     check_rule_ids(select, "--select")?;
     check_rule_ids(ignore, "--ignore")?;
-    let mut selection = Selection { only: select.iter().cloned().collect(), ignore: ignore.iter().cloned().collect() };
-    for (rule, level) in &config.severity {
-        match level {
-            Some(level) => {
-                wf.severity.insert(rule.clone(), *level);
-            }
-            None => {
-                selection.ignore.insert(rule.clone());
-            }
+    let selection = Selection { only: select.iter().cloned().collect(), ignore: ignore.iter().cloned().collect() };
+    for wf in &mut wfs.list {
+        let wf = Arc::make_mut(wf);
+        for (rule, level) in &config.severity {
+            wf.severity.insert(rule.clone(), *level);
         }
     }
-    Ok((config, wf, selection))
+    Ok((config, wfs, selection))
+}
+
+/// The workflows in play: the bundled ones, the config's and `--rules` files,
+/// narrowed to `--workflow NAME`.
+fn workflows(common: &Settings, from_config: &[PathBuf]) -> miette::Result<Workflows> {
+    let mut wfs = Workflows::builtin();
+    for path in from_config.iter().chain(&common.rules) {
+        wfs.add(Workflow::load(path)?);
+    }
+    if let Some(name) = &common.workflow {
+        wfs.narrow(name).map_err(|help| miette::miette!(help = help, "--workflow {name}: no such workflow"))?;
+    }
+    Ok(wfs)
 }
 
 fn check_rule_ids(ids: &[String], flag: &str) -> miette::Result<()> {
@@ -389,7 +393,7 @@ fn parse_report(spec: &str) -> miette::Result<(Format, String)> {
 }
 
 fn run_check(args: CheckArgs) -> miette::Result<ExitCode> {
-    let (config, wf, selection) = setup(&args.common.settings, &args.select, &args.ignore)?;
+    let (config, wfs, selection) = setup(&args.common.settings, &args.select, &args.ignore)?;
     let reports = args.reports.iter().map(|r| parse_report(r)).collect::<miette::Result<Vec<_>>>()?;
     let to_stdout = usize::from(args.output.is_none()) + reports.iter().filter(|(_, f)| f == "-").count();
     if to_stdout > 1 {
@@ -413,10 +417,10 @@ fn run_check(args: CheckArgs) -> miette::Result<ExitCode> {
     };
     let (mut report, checked) = if formats.contains(&Format::Html) {
         let (report, checked) =
-            engine::check_collect(&args.common.paths, &wf, &opts).map_err(|e| miette::miette!("{e}"))?;
+            engine::check_collect(&args.common.paths, &wfs, &opts).map_err(|e| miette::miette!("{e}"))?;
         (report, Some(checked))
     } else {
-        (engine::check(&args.common.paths, &wf, &opts).map_err(|e| miette::miette!("{e}"))?, None)
+        (engine::check(&args.common.paths, &wfs, &opts).map_err(|e| miette::miette!("{e}"))?, None)
     };
     if report.summary.transcripts == 0 && report.diagnostics.is_empty() && report.summary.excluded > 0 {
         let config_file = config.path.as_deref().map_or_else(|| "orchlint.toml".into(), |p| p.display().to_string());
@@ -453,7 +457,7 @@ fn run_check(args: CheckArgs) -> miette::Result<ExitCode> {
         Color::Never => false,
         Color::Auto => args.output.is_none() && io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
     };
-    let doc = checked.map(|c| report::inspect::build(&c, &wf));
+    let doc = checked.map(|c| report::inspect::build(&c, &wfs));
     let main_target = args.output.as_ref().map(|p| p.display().to_string()).unwrap_or_else(|| "-".into());
     write_output(args.format, &main_target, &report, doc.as_ref(), color)?;
     for (format, file) in &reports {
@@ -503,7 +507,7 @@ fn write_output(
 }
 
 fn run_report(args: ReportArgs) -> miette::Result<ExitCode> {
-    let (config, wf, selection) = setup(&args.common.settings, &[], &[])?;
+    let (config, wfs, selection) = setup(&args.common.settings, &[], &[])?;
     let config = Arc::new(config);
     let opts = Options {
         selection,
@@ -514,19 +518,19 @@ fn run_report(args: ReportArgs) -> miette::Result<ExitCode> {
         progress: false,
     };
     let (mut report, checked) =
-        engine::check_collect(&args.common.paths, &wf, &opts).map_err(|e| miette::miette!("{e}"))?;
+        engine::check_collect(&args.common.paths, &wfs, &opts).map_err(|e| miette::miette!("{e}"))?;
     if checked.is_empty() && report.diagnostics.is_empty() {
         miette::bail!("no transcripts found");
     }
     config.suppress(&mut report, &opts.selection);
-    let doc = report::inspect::build(&checked, &wf);
+    let doc = report::inspect::build(&checked, &wfs);
     write_output(Format::Html, &args.output.display().to_string(), &report, Some(&doc), false)?;
     eprintln!("wrote {} ({} runs, {} errors)", args.output.display(), report.summary.runs, report.summary.errors);
     Ok(ExitCode::SUCCESS)
 }
 
 fn run_diff(args: DiffArgs) -> miette::Result<ExitCode> {
-    let (config, wf, selection) = setup(&args.settings, &[], &[])?;
+    let (config, wfs, selection) = setup(&args.settings, &[], &[])?;
     let config = Arc::new(config);
     let opts = Options {
         selection,
@@ -541,13 +545,13 @@ fn run_diff(args: DiffArgs) -> miette::Result<ExitCode> {
             if !p.is_dir() {
                 miette::bail!(help = "give two folders of runs", "--corpus: {} is not a folder", p.display());
             }
-            let mut report = engine::check(std::slice::from_ref(p), &wf, &opts).map_err(|e| miette::miette!("{e}"))?;
+            let mut report = engine::check(std::slice::from_ref(p), &wfs, &opts).map_err(|e| miette::miette!("{e}"))?;
             if report.summary.runs == 0 {
                 miette::bail!(
                     help = "--corpus compares folders of recorded runs",
-                    "{}: no {} workflow run found",
+                    "{}: no workflow run found ({})",
                     p.display(),
-                    wf.name
+                    wfs.names().join(", ")
                 );
             }
             config.suppress(&mut report, &opts.selection);
@@ -563,8 +567,8 @@ fn run_diff(args: DiffArgs) -> miette::Result<ExitCode> {
         .map_err(|e| miette::miette!("cannot write: {e}"))?;
         d.regressed()
     } else {
-        let a = orchlint::diff::load(&args.a, &wf, &opts).map_err(|e| miette::miette!("{e}"))?;
-        let b = orchlint::diff::load(&args.b, &wf, &opts).map_err(|e| miette::miette!("{e}"))?;
+        let a = orchlint::diff::load(&args.a, &wfs, &opts).map_err(|e| miette::miette!("{e}"))?;
+        let b = orchlint::diff::load(&args.b, &wfs, &opts).map_err(|e| miette::miette!("{e}"))?;
         let d = orchlint::diff::compare(a, b);
         match args.format {
             InspectFormat::Human => orchlint::diff::render_human(&d, &mut out),
@@ -580,12 +584,12 @@ fn run_diff(args: DiffArgs) -> miette::Result<ExitCode> {
 }
 
 fn run_replay(args: ReplayArgs) -> miette::Result<ExitCode> {
-    let (config, wf, selection) = setup(&args.common.settings, &[], &[])?;
+    let (config, wfs, selection) = setup(&args.common.settings, &[], &[])?;
     if let Some(n) = args.threads {
         let _ = rayon::ThreadPoolBuilder::new().num_threads(n.max(1)).build_global();
     }
     let answers = if let Some(path) = &args.cassette {
-        let cassette = orchlint::replay::load_cassette(path, &wf).map_err(|e| miette::miette!("--cassette {e}"))?;
+        let cassette = orchlint::replay::load_cassette(path, &wfs).map_err(|e| miette::miette!("--cassette {e}"))?;
         orchlint::replay::Answers::Cassette { cassette: Arc::new(cassette), name: path.display().to_string() }
     } else if let Some(path) = &args.script {
         let text = std::fs::read_to_string(path).map_err(|e| miette::miette!("cannot read {}: {e}", path.display()))?;
@@ -604,7 +608,7 @@ fn run_replay(args: ReplayArgs) -> miette::Result<ExitCode> {
         force_workflow,
     };
     let engine_opts = Options { selection, force_workflow, config: Some(Arc::new(config)), ..Options::default() };
-    let report = orchlint::replay::replay_paths(&args.common.paths, &wf, &engine_opts, &opts)
+    let report = orchlint::replay::replay_paths(&args.common.paths, &wfs, &engine_opts, &opts)
         .map_err(|e| miette::miette!("{e}"))?;
     if report.sessions.is_empty() && report.unreadable.is_empty() {
         miette::bail!(
@@ -686,13 +690,13 @@ fn write_traces(dir: &std::path::Path, report: &orchlint::replay::ReplayReport) 
 
 /// The recording `serve` and `record` answer from.
 fn serve_config(a: &Answering) -> miette::Result<orchlint::serve::Config> {
-    let wf = Workflow::builtin();
+    let wfs = workflows(&a.settings, &[])?;
     let recording = match (&a.replay, &a.agents) {
         (Some(t), _) => {
-            orchlint::serve::script::Recording::load(t, &wf).map_err(|e| miette::miette!("--replay {e}"))?
+            orchlint::serve::script::Recording::load(t, &wfs).map_err(|e| miette::miette!("--replay {e}"))?
         }
         (None, Some(c)) => {
-            let cassette = orchlint::replay::load_cassette(c, &wf).map_err(|e| miette::miette!("--agents {e}"))?;
+            let cassette = orchlint::replay::load_cassette(c, &wfs).map_err(|e| miette::miette!("--agents {e}"))?;
             orchlint::serve::script::Recording::of_cassette(&cassette)
         }
         (None, None) => miette::bail!("give --replay TRANSCRIPT, or --agents CASSETTE with --upstream URL"),
@@ -709,6 +713,7 @@ fn run_record(args: RecordArgs) -> miette::Result<ExitCode> {
         timeout: std::time::Duration::from_secs(args.timeout),
         rest: args.rest,
         replay: args.answering.replay.is_some(),
+        workflows: workflows(&args.answering.settings, &[])?,
     };
     orchlint::serve::record::run(&config, &opts).map_err(|e| miette::miette!("{e}"))
 }
@@ -730,10 +735,10 @@ fn run_serve(args: ServeArgs) -> miette::Result<ExitCode> {
     Ok(if errors > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
 }
 
-fn run_extract(transcript: &std::path::Path, output: &std::path::Path) -> miette::Result<ExitCode> {
-    let wf = Workflow::builtin();
+fn run_extract(transcript: &std::path::Path, output: &std::path::Path, settings: &Settings) -> miette::Result<ExitCode> {
+    let wfs = workflows(settings, &[])?;
     let opts = Options::default();
-    let checked = engine::sessions_at(transcript, &wf, &opts, |c| !c.session.launches.is_empty())
+    let checked = engine::sessions_at(transcript, &wfs, &opts, |c| !c.session.launches.is_empty())
         .map_err(|e| miette::miette!("{e}"))?;
     let c = match checked.len() {
         1 => &checked[0],
@@ -753,7 +758,7 @@ fn run_extract(transcript: &std::path::Path, output: &std::path::Path) -> miette
 }
 
 fn run_inspect(args: InspectArgs) -> miette::Result<ExitCode> {
-    let (config, wf, selection) = setup(&args.common.settings, &[], &[])?;
+    let (config, wfs, selection) = setup(&args.common.settings, &[], &[])?;
     let opts = Options {
         selection,
         force_workflow: args.common.settings.workflow.is_some(),
@@ -766,8 +771,8 @@ fn run_inspect(args: InspectArgs) -> miette::Result<ExitCode> {
         miette::bail!("no transcripts found");
     }
     let checked: Vec<_> =
-        discovery.jobs.iter().map(|job| engine::check_job(job, &wf, &opts)).filter(|c| !c.skipped).collect();
-    let doc = report::inspect::build(&checked, &wf);
+        discovery.jobs.iter().map(|job| engine::check_job(job, &wfs, &opts)).filter(|c| !c.skipped).collect();
+    let doc = report::inspect::build(&checked, &wfs);
     let stdout = io::stdout();
     let mut out = BufWriter::new(stdout.lock());
     let written = match args.format {

@@ -3,14 +3,19 @@
 use std::collections::BTreeMap;
 
 use super::{agents, describe_types, Ctx, Sink};
-use crate::diagnostic::Severity;
+use crate::workflow::Unlisted;
 
 pub fn check(ctx: &Ctx, sink: &mut Sink) {
     for (v, visit) in ctx.run.visits.iter().enumerate() {
         let Some(phase) = ctx.wf.phase(visit.phase) else { continue };
+        let counted: Vec<usize> =
+            visit.launches.iter().copied().filter(|&l| !ctx.wf.agents.anywhere.contains(&ctx.launch(l).agent_type)).collect();
         if phase.steps.is_empty() {
-            if let Some(&first) = visit.launches.first() {
-                let types = describe_types(visit.launches.iter().map(|&l| ctx.launch(l).agent_type.as_str()));
+            if phase.unlisted == Unlisted::Allow {
+                continue;
+            }
+            if let Some(&first) = counted.first() {
+                let types = describe_types(counted.iter().map(|&l| ctx.launch(l).agent_type.as_str()));
                 sink.report(
                     ctx.launch_place(first),
                     Some(visit.phase),
@@ -20,7 +25,7 @@ pub fn check(ctx: &Ctx, sink: &mut Sink) {
             continue;
         }
         let mut by_type: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
-        for &l in &visit.launches {
+        for &l in &counted {
             by_type.entry(ctx.launch(l).agent_type.as_str()).or_default().push(l);
         }
         for step in &phase.steps {
@@ -48,7 +53,7 @@ pub fn check(ctx: &Ctx, sink: &mut Sink) {
                     );
                 } else if n > count.max {
                     sink.report_as(
-                        Severity::Warning,
+                        ctx.wf.agents.over_max,
                         place,
                         Some(visit.phase),
                         format!(

@@ -4,13 +4,13 @@ use super::{Ctx, Sink};
 use crate::model::{EventKind, UserKind};
 
 pub fn check(ctx: &Ctx, sink: &mut Sink) {
-    let wf = ctx.wf;
+    let Some(approach) = ctx.wf.approach else { return };
     for (v, visit) in ctx.run.visits.iter().enumerate() {
-        if visit.phase != wf.approach_gated_phase || v == 0 {
+        if visit.phase != approach.gated_phase || v == 0 {
             continue;
         }
         let prev = ctx.visit(v - 1);
-        if prev.phase != wf.compare_phase {
+        if prev.phase != approach.ask_phase {
             continue;
         }
         // The comparison follows the last return of the compare phase's agents.
@@ -27,7 +27,7 @@ pub fn check(ctx: &Ctx, sink: &mut Sink) {
             sink.report(
                 ctx.visit_place(v),
                 Some(visit.phase),
-                format!("phase {} started without a user reply to the phase-{} comparison", visit.phase, prev.phase),
+                format!("phase {} started without a user reply to the choice offered in phase {}", visit.phase, prev.phase),
             );
         }
     }

@@ -4,34 +4,66 @@ use super::{Ctx, Sink};
 use crate::diagnostic::{Culprit, Severity};
 use crate::model::text::capsule_slug;
 use crate::model::EventKind;
+use crate::workflow::Argument;
 
 pub fn check(ctx: &Ctx, sink: &mut Sink) {
-    let wf = ctx.wf;
     let run = ctx.run;
+    if ctx.wf.arguments.is_empty() {
+        return;
+    }
     let Some(args) = run.args.as_deref() else {
+        let flags: Vec<&str> = ctx.wf.arguments.iter().map(|a| a.flag.as_str()).collect();
         sink.report_as(
             Severity::Note,
             ctx.place(run.start, Culprit::EntryType),
             run.phase_at(run.start),
-            "the transcript does not record the command's arguments; capsule use cannot be judged".into(),
+            format!(
+                "the transcript does not record the command's arguments; what `{}` requires cannot be judged",
+                flags.join("`, `")
+            ),
         );
         return;
     };
-    let Some(slug) = capsule_slug(args, &wf.capsule_arg) else { return };
-    let slug_shown = super::shown(slug);
-    let path = wf.capsule_path.replace("{slug}", slug);
-    let announce = wf.capsule_announce.replace("{slug}", slug);
+    for argument in &ctx.wf.arguments {
+        if let Some(value) = capsule_slug(args, &argument.flag) {
+            check_argument(ctx, sink, argument, value);
+        }
+    }
+}
+
+/// The files the run's arguments require the orchestrator to read.
+pub fn required_reads(ctx: &Ctx) -> Vec<String> {
+    let Some(args) = ctx.run.args.as_deref() else { return Vec::new() };
+    ctx.wf
+        .arguments
+        .iter()
+        .filter_map(|a| Some(a.read.as_ref()?.replace("{value}", capsule_slug(args, &a.flag)?)))
+        .collect()
+}
+
+fn check_argument(ctx: &Ctx, sink: &mut Sink, argument: &Argument, value: &str) {
+    let wf = ctx.wf;
+    let run = ctx.run;
+    let value_shown = super::shown(value);
+    let path = argument.read.as_ref().map(|p| p.replace("{value}", value));
+    let announce = argument.say.as_ref().map(|s| s.replace("{value}", value));
     let first_launch = ctx.launches().next().map(|(l, launch)| (l, launch.event));
     let until = first_launch.map_or(run.end, |(_, ev)| ev);
-    let mut read = false;
-    let mut said = false;
+    let mut read = path.is_none();
+    let mut said = announce.is_none();
     for ev in run.start..until {
         match &ctx.session.events[ev].kind {
-            EventKind::ToolCall { name, input, .. } if wf.tools.read.iter().any(|r| r == name) => {
-                let p = input.file_path.as_deref().unwrap_or("");
-                read |= p == path || p.ends_with(path.trim_start_matches('/'));
+            EventKind::ToolCall { name, input, .. } if wf.read.tools.iter().any(|r| r == name) => {
+                if let Some(path) = &path {
+                    let p = input.file_path.as_deref().unwrap_or("");
+                    read |= p == path || p.ends_with(path.trim_start_matches('/'));
+                }
             }
-            EventKind::Text { text, .. } => said |= announces(text, &announce),
+            EventKind::Text { text, .. } => {
+                if let Some(announce) = &announce {
+                    said |= announces(text, announce);
+                }
+            }
             _ => {}
         }
     }
@@ -42,10 +74,10 @@ pub fn check(ctx: &Ctx, sink: &mut Sink) {
     let phase = first_launch.and_then(|(_, ev)| run.phase_at(ev));
     let mut missing = Vec::new();
     if !read {
-        missing.push(format!("read `{path}`"));
+        missing.push(format!("read `{}`", path.unwrap_or_default()));
     }
     if !said {
-        missing.push(format!("said `{announce}`"));
+        missing.push(format!("said `{}`", announce.unwrap_or_default()));
     }
     if !missing.is_empty() {
         let when = if first_launch.is_some() { "before the first launch" } else { "at all" };
@@ -53,8 +85,8 @@ pub fn check(ctx: &Ctx, sink: &mut Sink) {
             place,
             phase,
             format!(
-                "the run was started with `{} {slug_shown}` but the orchestrator never {} {when}",
-                wf.capsule_arg,
+                "the run was started with `{} {value_shown}` but the orchestrator never {} {when}",
+                argument.flag,
                 missing.join(" nor ")
             ),
         );

@@ -250,7 +250,7 @@ pub fn check_run(wf: &Workflow, session: &Session, run: &Run, selection: &Select
     let ctx = Ctx::new(wf, session, run);
     for rule in RULES {
         let Some(check) = rule.check else { continue };
-        if !selection.enabled(rule.id) {
+        if !selection.enabled(rule.id) || !wf.uses(rule.id) {
             continue;
         }
         // A severity set for the rule is applied when findings are resolved.
@@ -280,9 +280,18 @@ pub fn shown(value: &str) -> String {
     }
 }
 
-/// `a ml-architect` → `an ml-architect`: the article for a word.
+/// `a code-explorer`, `an ml-architect`: the article for a word, by its sound
+/// (a leading abbreviation such as `ml-` or `mlops-` is read letter by letter).
 pub fn article(word: &str) -> &'static str {
-    if word.starts_with(['a', 'e', 'i', 'o', 'u', 'A', 'E', 'I', 'O', 'U']) || word.starts_with("ml-") {
+    let w = word.trim_start_matches(['`', '(']);
+    let head = w.split(['-', '_', ' ', ':']).next().unwrap_or("");
+    let abbreviation = head.len() > 1 && head.len() <= 5 && !head.contains(['a', 'e', 'i', 'o', 'u', 'y']);
+    let vowel_sound = if abbreviation {
+        head.starts_with(['a', 'e', 'f', 'h', 'i', 'l', 'm', 'n', 'o', 'r', 's', 'x'])
+    } else {
+        w.starts_with(['a', 'e', 'i', 'o', 'u', 'A', 'E', 'I', 'O', 'U'])
+    };
+    if vowel_sound {
         "an"
     } else {
         "a"

@@ -1,11 +1,15 @@
 #![doc = include_str!("../../docs/rules/parallel-launch.md")]
 
 use super::{agents, Ctx, Sink};
+use crate::workflow::LaunchStyle;
 
 pub fn check(ctx: &Ctx, sink: &mut Sink) {
     for visit in &ctx.run.visits {
         let Some(phase) = ctx.wf.phase(visit.phase) else { continue };
-        for (s, _) in phase.steps.iter().enumerate() {
+        for (s, step) in phase.steps.iter().enumerate() {
+            if step.launch == LaunchStyle::OneAtATime {
+                continue; // sequential-steps judges these
+            }
             let step: Vec<usize> = visit
                 .launches
                 .iter()

@@ -2,26 +2,24 @@
 
 use super::{agents, Ctx, Sink};
 use crate::diagnostic::Culprit;
-use crate::model::text::capsule_slug;
 use crate::model::EventKind;
+use crate::workflow::ReadRule;
 
 pub fn check(ctx: &Ctx, sink: &mut Sink) {
     let wf = ctx.wf;
-    let capsule = ctx
-        .run
-        .args
-        .as_deref()
-        .and_then(|a| capsule_slug(a, &wf.capsule_arg))
-        .map(|slug| wf.capsule_path.replace("{slug}", slug));
+    if wf.read.rule == ReadRule::Any {
+        return;
+    }
+    let required = super::capsule::required_reads(ctx);
     for ev in ctx.run.events() {
         let EventKind::ToolCall { id, name, input, .. } = &ctx.session.events[ev].kind else { continue };
-        if !wf.tools.read.iter().any(|r| r == name) {
+        if !wf.read.tools.iter().any(|r| r == name) {
             continue;
         }
         let path = input.file_path.as_deref().unwrap_or("");
         let phase = ctx.run.phase_at(ev);
         let place = ctx.place(ev, Culprit::ToolInput { tool_use_id: id.clone(), key: "file_path".into() });
-        if capsule.as_deref().is_some_and(|c| is_capsule(path, c)) {
+        if required.iter().any(|c| is_capsule(path, c)) {
             continue;
         }
         if let Some(v) = ctx.run.visit_at(ev) {

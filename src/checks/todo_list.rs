@@ -6,18 +6,19 @@ use crate::model::EventKind;
 
 pub fn check(ctx: &Ctx, sink: &mut Sink) {
     let wf = ctx.wf;
+    let Some(todo) = &wf.todo else { return };
     let run = ctx.run;
-    let Some(first_visit) = run.visits.iter().position(|v| v.phase == wf.todo_phase) else { return };
-    let end = run.visits.iter().find(|v| v.phase > wf.todo_phase).map_or(run.end, |v| v.first_event);
+    let Some(first_visit) = run.visits.iter().position(|v| v.phase == todo.phase) else { return };
+    let end = run.visits.iter().find(|v| v.phase > todo.phase).map_or(run.end, |v| v.first_event);
     let mut best: Option<(usize, usize, Vec<u8>)> = None; // (event, covered count, missing)
     let mut created: Vec<String> = Vec::new();
     for ev in run.start..end {
         let EventKind::ToolCall { name, input, .. } = &ctx.session.events[ev].kind else { continue };
-        if !wf.todo_tools.iter().any(|t| t == name) {
+        if !todo.tools.iter().any(|t| t == name) {
             continue;
         }
         // TodoWrite replaces the list; one-item tools add to it.
-        if input.todo_items.len() > 1 || name == "TodoWrite" {
+        if input.todo_items.len() > 1 || todo.replace.contains(name) {
             created = input.todo_items.clone();
         } else {
             created.extend(input.todo_items.iter().cloned());
@@ -31,8 +32,8 @@ pub fn check(ctx: &Ctx, sink: &mut Sink) {
     match best {
         None => sink.report(
             ctx.visit_place(first_visit),
-            Some(wf.todo_phase),
-            format!("phase {} created no todo list", wf.todo_phase),
+            Some(todo.phase),
+            format!("phase {} created no todo list", todo.phase),
         ),
         Some((ev, covered, missing)) if !missing.is_empty() => {
             let list: Vec<String> = missing.iter().map(u8::to_string).collect();
@@ -42,7 +43,7 @@ pub fn check(ctx: &Ctx, sink: &mut Sink) {
             };
             sink.report(
                 ctx.place(ev, Culprit::ToolName { tool_use_id: id }),
-                Some(wf.todo_phase),
+                Some(todo.phase),
                 format!(
                     "the todo list covers {covered} of {} phases; missing phase{} {}",
                     wf.phases.len(),

@@ -12,7 +12,7 @@ use crate::model::text::{classify_user_text, tag};
 use crate::model::{
     Event, EventKind, Format, Launch, ReturnStatus, Session, Source, SubagentTranscript, ToolInput, UserKind,
 };
-use crate::workflow::Workflow;
+use crate::workflow::{split_type, Workflows};
 
 /// Reads a transcript and builds its session; input problems become findings.
 /// With `format` unknown it is told from the first lines; `None` when the
@@ -21,7 +21,7 @@ pub fn parse<R: Read>(
     reader: R,
     file: Arc<str>,
     format: Option<Format>,
-    wf: &Workflow,
+    wf: &Workflows,
     findings: &mut Vec<Finding>,
 ) -> Option<Session> {
     let mut b = Builder::new(file, format.unwrap_or(Format::Session), wf);
@@ -70,7 +70,7 @@ pub fn parse<R: Read>(
 }
 
 struct Builder<'w> {
-    wf: &'w Workflow,
+    wf: &'w Workflows,
     session: Session,
     last_line: u32,
     /// tool_use id → launch index.
@@ -95,7 +95,7 @@ struct Builder<'w> {
 }
 
 impl<'w> Builder<'w> {
-    fn new(file: Arc<str>, format: Format, wf: &'w Workflow) -> Self {
+    fn new(file: Arc<str>, format: Format, wf: &'w Workflows) -> Self {
         Builder {
             wf,
             session: Session {
@@ -545,7 +545,7 @@ impl<'w> Builder<'w> {
         let ev = self.push(source, EventKind::ToolCall { message: key, id: id.clone(), name, input });
         if let Some((subagent_type, description, run_in_background)) = launch_input {
             let raw_type = subagent_type.unwrap_or_default();
-            let (namespace, agent_type) = self.wf.split_type(&raw_type);
+            let (namespace, agent_type) = split_type(&raw_type);
             let launch = Launch {
                 tool_use_id: id.clone(),
                 event: ev,
@@ -809,7 +809,7 @@ mod tests {
 
     fn parse_str(text: &str) -> (Session, Vec<Finding>) {
         let mut findings = Vec::new();
-        let session = parse(text.as_bytes(), Arc::from("t.jsonl"), None, &Workflow::builtin(), &mut findings)
+        let session = parse(text.as_bytes(), Arc::from("t.jsonl"), None, &Workflows::builtin(), &mut findings)
             .expect("a transcript");
         (session, findings)
     }
@@ -847,7 +847,7 @@ mod tests {
     fn a_history_file_is_not_a_transcript() {
         let mut findings = Vec::new();
         let text = r#"{"display":"/model","pastedContents":{},"timestamp":1,"project":"/x"}"#;
-        assert!(parse(text.as_bytes(), Arc::from("h.jsonl"), None, &Workflow::builtin(), &mut findings).is_none());
+        assert!(parse(text.as_bytes(), Arc::from("h.jsonl"), None, &Workflows::builtin(), &mut findings).is_none());
     }
 
     #[test]

@@ -2,7 +2,7 @@
 
 use crate::model::text::{announcements, Announcement};
 use crate::model::{EventKind, Format, Session};
-use crate::workflow::Workflow;
+use crate::workflow::{split_type, Workflow, Workflows};
 
 /// A phase start found in orchestrator text.
 #[derive(Debug, Clone)]
@@ -35,6 +35,8 @@ pub struct Visit {
 pub struct Run {
     /// 1-based position in the session.
     pub index: u32,
+    /// The workflow that judges the run (index into [`Workflows`]).
+    pub workflow: usize,
     /// Event range `[start, end)`.
     pub start: usize,
     pub end: usize,
@@ -76,65 +78,93 @@ impl Run {
 
 /// Finds the workflow runs of a session.
 ///
-/// A run starts at a command invocation of the workflow and ends at the next
-/// slash command or at the end. Where the transcript does not record the
-/// prompt (stream-json), or `force` is set, the run starts at the first sign
-/// of the workflow: a phase announcement or a launch in the workflow's namespace.
-pub fn find_runs(session: &Session, wf: &Workflow, force: bool) -> Vec<Run> {
-    let mut bounds: Vec<(usize, usize, Option<String>)> = Vec::new();
-    let mut open: Option<(usize, Option<String>)> = None;
+/// A run starts at an invocation of a workflow's command and ends at the next
+/// slash command or at the end; it is judged by the workflow whose command
+/// started it. Where the transcript does not record the prompt (stream-json),
+/// or `force` is set, the run starts at the first sign of a workflow: a phase
+/// announcement or a launch of one of its agents; with `force`, the first
+/// workflow judges the whole session.
+pub fn find_runs(session: &Session, wfs: &Workflows, force: bool) -> Vec<Run> {
+    let mut bounds: Vec<(usize, usize, usize, Option<String>)> = Vec::new();
+    let mut open: Option<(usize, usize, Option<String>)> = None;
     for (i, ev) in session.events.iter().enumerate() {
         if let EventKind::Command { name, args } = &ev.kind {
-            if let Some((s, a)) = open.take() {
-                bounds.push((s, i, a));
+            if let Some((w, s, a)) = open.take() {
+                bounds.push((w, s, i, a));
             }
-            if wf.commands.iter().any(|c| c == name) {
-                open = Some((i, Some(args.clone())));
+            if let Some(w) = wfs.for_command(name) {
+                open = Some((w, i, Some(args.clone())));
             }
         }
     }
-    if let Some((s, a)) = open.take() {
-        bounds.push((s, session.events.len(), a));
+    if let Some((w, s, a)) = open.take() {
+        bounds.push((w, s, session.events.len(), a));
     }
-    if bounds.is_empty() && (force || session.format == Format::StreamJson) {
+    if bounds.is_empty() && !wfs.list.is_empty() && (force || session.format == Format::StreamJson) {
         let first_sign = if force {
-            (!session.events.is_empty()).then_some(0)
+            (!session.events.is_empty()).then_some((0, 0))
         } else {
-            session.events.iter().position(|ev| match &ev.kind {
-                EventKind::Text { text, .. } => !announcements(text).is_empty(),
-                EventKind::ToolCall { name, input, .. } => {
-                    wf.is_launch_tool(name)
-                        && input
-                            .subagent_type
-                            .as_deref()
-                            .is_some_and(|t| wf.split_type(t).0 == Some(wf.namespace.as_str()))
-                }
-                _ => false,
+            let strict = wfs.iter().enumerate().filter_map(|(w, wf)| first_sign(session, wf, true).map(|at| (at, w)));
+            strict.min().or_else(|| {
+                wfs.iter().enumerate().filter_map(|(w, wf)| first_sign(session, wf, false).map(|at| (at, w))).min()
             })
         };
-        if let Some(s) = first_sign {
-            bounds.push((s, session.events.len(), None));
+        if let Some((at, w)) = first_sign {
+            bounds.push((w, at, session.events.len(), None));
         }
     }
     bounds
         .into_iter()
         .enumerate()
-        .map(|(i, (start, end, args))| build_run(session, i as u32 + 1, start, end, args))
+        .map(|(i, (w, start, end, args))| build_run(session, &wfs[w], w, i as u32 + 1, start, end, args))
         .collect()
 }
 
-fn build_run(session: &Session, index: u32, start: usize, end: usize, args: Option<String>) -> Run {
-    let mut run = Run { index, start, end, args, starts: Vec::new(), visits: Vec::new(), visit_of: Vec::new() };
+/// The first event that shows a workflow at work: one of its phase
+/// announcements naming one of its phases (`by_name`; else any announcement
+/// its detector finds), or a launch of one of its agents.
+fn first_sign(session: &Session, wf: &Workflow, by_name: bool) -> Option<usize> {
+    session.events.iter().position(|ev| match &ev.kind {
+        EventKind::Text { text, .. } => announcements(text, &wf.detector).iter().any(|a| {
+            !by_name || wf.phase(a.phase).is_some_and(|p| a.header.to_lowercase().contains(&p.name.to_lowercase()))
+        }),
+        EventKind::ToolCall { name, input, .. } => {
+            wf.is_launch_tool(name)
+                && input.subagent_type.as_deref().is_some_and(|t| {
+                    let (ns, ty) = split_type(t);
+                    match (&wf.agents.namespace, ns) {
+                        (Some(want), Some(ns)) => want == ns,
+                        (_, None) => wf.knows_type(ty),
+                        (None, Some(_)) => false,
+                    }
+                })
+        }
+        _ => false,
+    })
+}
+
+fn build_run(
+    session: &Session,
+    wf: &Workflow,
+    workflow: usize,
+    index: u32,
+    start: usize,
+    end: usize,
+    args: Option<String>,
+) -> Run {
+    let mut run =
+        Run { index, workflow, start, end, args, starts: Vec::new(), visits: Vec::new(), visit_of: Vec::new() };
+    let next_prefix = wf.next_prefix();
     let mut current: Option<usize> = None;
     let mut launch_cursor = session.launches.partition_point(|l| l.event < start);
     for ev in start..end {
         if let EventKind::Text { text, .. } = &session.events[ev].kind {
-            for announcement in announcements(text) {
+            for announcement in announcements(text, &wf.detector) {
                 let current_phase = current.map(|v| run.visits[v].phase);
                 // A mention of an earlier phase inside a block is a recap
                 // ("Phase 4 of 12 chose…"), unless it reads as an announcement.
                 let backward = current_phase.is_some_and(|p| announcement.phase < p);
-                if backward && !announcement.opens_block && !announcement.has_next_line() {
+                if backward && !announcement.opens_block && !announcement.has_next_line(next_prefix) {
                     continue;
                 }
                 let same = current_phase == Some(announcement.phase);

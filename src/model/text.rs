@@ -1,11 +1,7 @@
 //! Reading meaning out of text: phase announcements, user replies, tags.
 
-use std::sync::LazyLock;
-
-use regex::Regex;
-
 use crate::model::UserKind;
-use crate::workflow::Workflow;
+use crate::workflow::{Detector, Words};
 
 /// A phase start found in orchestrator text.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,38 +18,49 @@ pub struct Announcement {
 }
 
 impl Announcement {
-    /// Whether a `Next:` line follows the header, as in a real announcement.
-    pub fn has_next_line(&self) -> bool {
-        self.next.as_deref().is_some_and(|l| l.trim_start_matches(['*', '_', ' ']).starts_with("Next:"))
+    /// Whether the line after the header starts with the format's `next`
+    /// prefix (`Next:`), as in a real announcement.
+    pub fn has_next_line(&self, prefix: Option<&str>) -> bool {
+        let Some(prefix) = prefix else { return false };
+        self.next.as_deref().is_some_and(|l| l.trim_start_matches(['*', '_', ' ']).starts_with(prefix))
     }
 }
 
-/// `Phase N of M` (also `N/M`, `N (of M)`), anywhere on a line.
-static PHASE_OF: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?i)\bphase\s+(\d{1,3})\s*(?:of\s*|/\s*|\(\s*of\s*)\d{1,3}").unwrap());
+/// Whether a line is a heading: markdown `#`, or emphasized as a whole (`**…**`).
+fn is_heading(line: &str) -> bool {
+    let t = line.trim();
+    t.starts_with('#')
+        || ["**", "__"].iter().any(|m| t.len() > 4 && t.starts_with(m) && t.ends_with(m))
+}
 
-/// `Phase N: Name`, `## Phase N - Name`: a phase start only as the first line of a block.
-static PHASE_NAMED: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?i)^[\s#>*_`]*phase\s+(\d{1,3})\s*[:\-–—.]\s*\S").unwrap());
-
-/// Finds the phase starts in a text block, in order. Detection is lenient, so
-/// that a badly formatted announcement is still a phase start (and judged by
-/// `phase-announcement`); whether a mention is a start or a recap is decided
-/// by the run, which knows the current phase.
-pub fn announcements(text: &str) -> Vec<Announcement> {
+/// Finds the phase starts in a text block, in order, with the workflow's
+/// detector. Detection is lenient, so that a badly formatted announcement is
+/// still a phase start (and judged by `phase-announcement`):
+/// - `Phase N of M` (also `N/M`, `N (of M)`) anywhere on a line;
+/// - `Phase N: Name` as the first line of the block, or as a heading line
+///   anywhere in it (models write a lead-in sentence first), unless the block
+///   has headings of several phases: then it is a list or a plan, not a start.
+///
+/// Whether a mention is a start or a recap is decided by the run, which knows
+/// the current phase.
+pub fn announcements(text: &str, detector: &Detector) -> Vec<Announcement> {
     let lines: Vec<&str> = text.lines().collect();
     let first = lines.iter().position(|l| !l.trim().is_empty());
     let mut out = Vec::new();
+    let mut headings: Vec<(usize, u8)> = Vec::new();
     for (i, line) in lines.iter().enumerate() {
-        let caps = match PHASE_OF.captures(line) {
-            Some(c) => c,
-            None if Some(i) == first => match PHASE_NAMED.captures(line) {
-                Some(c) => c,
-                None => continue,
+        let (caps, heading) = match detector.of_total.captures(line) {
+            Some(c) => (c, false),
+            None => match detector.named.captures(line) {
+                Some(c) if Some(i) == first => (c, false),
+                Some(c) if is_heading(line) => (c, true),
+                _ => continue,
             },
-            None => continue,
         };
         let Ok(phase) = caps[1].parse::<u8>() else { continue };
+        if heading {
+            headings.push((out.len(), phase));
+        }
         let rest: Vec<&str> = lines[i + 1..].iter().copied().filter(|l| !l.trim().is_empty()).take(2).collect();
         out.push(Announcement {
             phase,
@@ -62,6 +69,10 @@ pub fn announcements(text: &str) -> Vec<Announcement> {
             agents: rest.get(1).map(|l| l.trim().to_string()),
             opens_block: Some(i) == first,
         });
+    }
+    if headings.windows(2).any(|w| w[0].1 != w[1].1) {
+        let listed: Vec<usize> = headings.iter().map(|(at, _)| *at).collect();
+        out = out.into_iter().enumerate().filter(|(i, _)| !listed.contains(i)).map(|(_, a)| a).collect();
     }
     out
 }
@@ -119,8 +130,7 @@ pub enum Reply {
 /// in its clause, not in a question, no hold phrase), a change request (a
 /// change word not negated in its clause: "no changes needed" is none), or
 /// neither.
-pub fn judge_reply(wf: &Workflow, text: &str) -> Reply {
-    let a = &wf.approval;
+pub fn judge_reply(a: &Words, text: &str) -> Reply {
     let negated = |at: usize| a.negate.is_match(clause_before(text, at));
     if a.changes.find_iter(text).any(|m| !negated(m.start())) {
         return Reply::AsksForChanges;
@@ -324,9 +334,12 @@ pub fn capsule_slug<'a>(args: &'a str, flag: &str) -> Option<&'a str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::workflow::Workflow;
 
     #[test]
     fn finds_strict_and_lenient_announcements() {
+        let wf = Workflow::builtin();
+        let announcements = |t: &str| super::announcements(t, &wf.detector);
         let a = announcements(
             "**Phase 1 of 12: Problem Analysis**\nNext: Phase 2 - Data Architecture\nAgents: ml-explorer",
         );
@@ -351,7 +364,30 @@ mod tests {
             announcements("Here is the design.\n**Phase 4: Model Architecture** — pragmatic.\nPhase 5: tracking.");
         assert!(recap.is_empty());
         let a = &announcements("You asked for changes.\n\n**Phase 4 of 12: Model Architecture**\nNext: Phase 5 - X")[0];
-        assert!(!a.opens_block && a.has_next_line());
+        assert!(!a.opens_block && a.has_next_line(wf.next_prefix()));
+    }
+
+    #[test]
+    fn finds_headings_after_a_lead_in() {
+        let wfs = crate::workflow::Workflows::builtin();
+        let fd = wfs.get("feature-dev").unwrap();
+        let announcements = |t: &str| super::announcements(t, &fd.detector);
+        let a = announcements("The explorers are back; I read the files.\n\n## Phase 3: Clarifying Questions\n1. Which DB?");
+        assert_eq!(a.iter().map(|a| a.phase).collect::<Vec<_>>(), vec![3]);
+        assert!(!a[0].opens_block);
+        assert_eq!(announcements("Thanks.\n**Phase 2: Codebase Exploration**\nLaunching.")[0].phase, 2);
+        // Headings of several phases in one block are a plan, not a start.
+        assert!(announcements("The plan:\n### Phase 5: Implementation\nwrite it\n### Phase 6: Quality Review\nreview").is_empty());
+        // A phase named inside a sentence is not a start.
+        assert!(announcements("Next I will do the work of phase 5: implementation.").is_empty());
+        // Another workflow's word is not this workflow's phase.
+        let stage = crate::workflow::Workflow::parse(
+            &crate::workflow::DEFAULT_RULES.replace("headers = [\"**Phase {n} of {total}: {name}**\"]", "headers = [\"### Stage {n}/{total} — {name}\"]"),
+            "t.toml",
+        )
+        .unwrap();
+        assert_eq!(super::announcements("Done.\n### Stage 2/4 — Data", &stage.detector)[0].phase, 2);
+        assert!(super::announcements("## Phase 2: Data", &stage.detector).is_empty());
     }
 
     #[test]
@@ -369,6 +405,7 @@ mod tests {
     #[test]
     fn judges_replies() {
         let wf = Workflow::builtin();
+        let wf = &wf.gates[0].words;
         for approve in [
             "Approved, no changes needed.",
             "LGTM - I wouldn't change anything.",
@@ -376,16 +413,16 @@ mod tests {
             "Yes, but make sure tests run on CPU too.",
             "Looks good to me. Proceed.",
         ] {
-            assert_eq!(judge_reply(&wf, approve), Reply::Approves, "{approve}");
+            assert_eq!(judge_reply(wf, approve), Reply::Approves, "{approve}");
         }
         for other in ["ok, not yet", "Proceed? No, wait — hold off.", "Should I approve this?", "Don't proceed."] {
-            assert_eq!(judge_reply(&wf, other), Reply::Other, "{other}");
+            assert_eq!(judge_reply(wf, other), Reply::Other, "{other}");
         }
-        assert_eq!(judge_reply(&wf, "Yes, I approve this design. Proceed with implementation."), Reply::Approves);
-        assert_eq!(judge_reply(&wf, "lgtm"), Reply::Approves);
-        assert_eq!(judge_reply(&wf, "No, I don't approve yet."), Reply::Other);
-        assert_eq!(judge_reply(&wf, "Please change the tracking tool to W&B instead."), Reply::AsksForChanges);
-        assert_eq!(judge_reply(&wf, "What about the tokenizer?"), Reply::Other);
+        assert_eq!(judge_reply(wf, "Yes, I approve this design. Proceed with implementation."), Reply::Approves);
+        assert_eq!(judge_reply(wf, "lgtm"), Reply::Approves);
+        assert_eq!(judge_reply(wf, "No, I don't approve yet."), Reply::Other);
+        assert_eq!(judge_reply(wf, "Please change the tracking tool to W&B instead."), Reply::AsksForChanges);
+        assert_eq!(judge_reply(wf, "What about the tokenizer?"), Reply::Other);
     }
 
     fn texts(line: &str) -> Vec<String> {

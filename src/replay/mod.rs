@@ -32,7 +32,7 @@ use crate::checks::{self, Selection};
 use crate::diagnostic::{Finding, Severity};
 use crate::model::run::find_runs;
 use crate::model::{ReturnStatus, Session};
-use crate::workflow::Workflow;
+use crate::workflow::Workflows;
 use backend::{Answer, Backend, Match, Outcome, Request};
 use trace::{Step, StepKind, Trace};
 
@@ -391,10 +391,11 @@ impl Verdict {
 }
 
 /// The checks' verdicts on a session, placed at the steps of its trace.
-pub fn verdicts(session: &Session, t: &Trace, wf: &Workflow, selection: &Selection, force: bool) -> Vec<Verdict> {
+pub fn verdicts(session: &Session, t: &Trace, wfs: &Workflows, selection: &Selection, force: bool) -> Vec<Verdict> {
     let mut findings: Vec<Finding> = Vec::new();
-    for r in find_runs(session, wf, force).iter() {
-        checks::check_run(wf, session, r, selection, &mut findings);
+    let runs = find_runs(session, wfs, force);
+    for r in runs.iter() {
+        checks::check_run(&wfs[r.workflow], session, r, selection, &mut findings);
     }
     let mut step_at: HashMap<(u32, u64), usize> = HashMap::new();
     for s in &t.steps {
@@ -411,10 +412,14 @@ pub fn verdicts(session: &Session, t: &Trace, wf: &Workflow, selection: &Selecti
     }
     let mut out: Vec<Verdict> = findings
         .into_iter()
-        .map(|f| Verdict {
+        .filter_map(|f| {
+            let wf = f.run.and_then(|r| runs.get(r as usize - 1)).map_or(&wfs[0], |r| &wfs[r.workflow]);
+            Some((wf.severity_of(f.rule, f.severity)?, f))
+        })
+        .map(|(severity, f)| Verdict {
             step: step_at.get(&(f.place.line, f.place.offset)).copied().unwrap_or(0),
             rule: f.rule,
-            severity: wf.severity.get(f.rule).copied().unwrap_or(f.severity),
+            severity,
             phase: f.phase,
             line: f.place.line,
             message: f.message,
@@ -517,7 +522,7 @@ pub fn replay(
     recorded: &Trace,
     recorded_verdicts: &[Verdict],
     input_problems: usize,
-    wf: &Workflow,
+    wfs: &Workflows,
     opts: &Options,
 ) -> SessionReplay {
     let matching = opts.plan.matching;
@@ -556,8 +561,8 @@ pub fn replay(
             d.diff = unified(&upto(&expected), &upto(&result.trace), "recorded", "replayed");
         }
     }
-    let session = result.trace.to_session(&file, wf);
-    let verdicts = verdicts(&session, &result.trace, wf, &opts.selection, opts.force_workflow);
+    let session = result.trace.to_session(&file);
+    let verdicts = verdicts(&session, &result.trace, wfs, &opts.selection, opts.force_workflow);
     // A replay cut short by a divergence lacks the rest of the run: its
     // verdicts are not compared with the recording's.
     let verdict_changes = if result.divergence.is_some() {
@@ -613,7 +618,7 @@ pub struct Summary {
 /// Replays every session of the inputs (bulk: every divergence is reported).
 pub fn replay_paths(
     paths: &[std::path::PathBuf],
-    wf: &Workflow,
+    wfs: &Workflows,
     engine_opts: &crate::engine::Options,
     opts: &Options,
 ) -> Result<ReplayReport, crate::ingest::discover::InputError> {
@@ -647,19 +652,19 @@ pub fn replay_paths(
     }
     let mut sessions: Vec<SessionReplay> = Vec::new();
     if !transcripts.is_empty() {
-        let (_, checked) = crate::engine::check_collect(&transcripts, wf, engine_opts)?;
+        let (_, checked) = crate::engine::check_collect(&transcripts, wfs, engine_opts)?;
         sessions.par_extend(checked.par_iter().filter(|c| !c.skipped && c.session.has_conversation()).map(|c| {
             let recorded = Trace::of(&c.session, &c.runs);
-            let recorded_verdicts = verdicts(&c.session, &recorded, wf, &opts.selection, opts.force_workflow);
+            let recorded_verdicts = verdicts(&c.session, &recorded, wfs, &opts.selection, opts.force_workflow);
             let problems =
                 c.diagnostics.iter().filter(|d| d.rule == "transcript" && d.severity != Severity::Note).count();
-            replay(c.session.file.clone(), c.session.id.clone(), &recorded, &recorded_verdicts, problems, wf, opts)
+            replay(c.session.file.clone(), c.session.id.clone(), &recorded, &recorded_verdicts, problems, wfs, opts)
         }));
     }
     sessions.par_extend(traces.par_iter().map(|(name, t)| {
-        let session = t.to_session(name, wf);
-        let recorded_verdicts = verdicts(&session, t, wf, &opts.selection, opts.force_workflow);
-        replay(name.clone(), None, t, &recorded_verdicts, 0, wf, opts)
+        let session = t.to_session(name);
+        let recorded_verdicts = verdicts(&session, t, wfs, &opts.selection, opts.force_workflow);
+        replay(name.clone(), None, t, &recorded_verdicts, 0, wfs, opts)
     }));
     sessions.sort_by(|a, b| (&a.file, &a.session).cmp(&(&b.file, &b.session)));
     unreadable.sort();
@@ -716,7 +721,7 @@ pub fn read_trace(path: &std::path::Path) -> Option<Result<(Arc<str>, Trace), St
 }
 
 /// Reads `--cassette FILE`: a cassette file, a trace, or a transcript.
-pub fn load_cassette(path: &std::path::Path, wf: &Workflow) -> Result<Cassette, String> {
+pub fn load_cassette(path: &std::path::Path, wfs: &Workflows) -> Result<Cassette, String> {
     let name = path.display().to_string();
     if let Some(t) = read_trace(path) {
         return t.map(|(_, t)| own_cassette(&t));
@@ -730,7 +735,7 @@ pub fn load_cassette(path: &std::path::Path, wf: &Workflow) -> Result<Cassette, 
         }
     }
     let checked =
-        crate::engine::sessions_at(path, wf, &crate::engine::Options::default(), |c| !c.session.launches.is_empty())
+        crate::engine::sessions_at(path, wfs, &crate::engine::Options::default(), |c| !c.session.launches.is_empty())
             .map_err(|e| e.to_string())?;
     match checked.len() {
         1 => Ok(cassette::extract(&checked[0])),

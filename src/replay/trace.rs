@@ -22,7 +22,7 @@ use crate::cassette::agent_report;
 use crate::ingest::transcript::{normalize_type, short_error};
 use crate::model::run::Run;
 use crate::model::{Event, EventKind, Format, Launch, ReturnStatus, Session, Source, ToolInput, UserKind};
-use crate::workflow::Workflow;
+use crate::workflow::split_type;
 
 /// The version of the trace format.
 pub const VERSION: u32 = 1;
@@ -304,7 +304,7 @@ impl Trace {
 
     /// Rebuilds a session from the trace, for the checks: events carry the
     /// sources the steps were recorded at (or the trace's own lines).
-    pub fn to_session(&self, file: &Arc<str>, wf: &Workflow) -> Session {
+    pub fn to_session(&self, file: &Arc<str>) -> Session {
         let mut session = Session::empty(file.clone());
         session.format = self.header.format;
         let mut launch_of_number: HashMap<usize, usize> = HashMap::new();
@@ -336,7 +336,7 @@ impl Trace {
                         if let Some(number) = b.launch {
                             let input = b.input.as_deref();
                             let raw_type = input.and_then(|i| i.subagent_type.clone()).unwrap_or_default();
-                            let (namespace, agent_type) = wf.split_type(&raw_type);
+                            let (namespace, agent_type) = split_type(&raw_type);
                             session.launches.push(Launch {
                                 tool_use_id: id,
                                 event: ev,

@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use crate::engine::Checked;
 use crate::model::{EventKind, Format, ReturnStatus, SubagentTranscript, UserKind};
-use crate::workflow::Workflow;
+use crate::workflow::Workflows;
 
 #[derive(Serialize)]
 pub struct InspectDocument {
@@ -124,12 +124,12 @@ fn shorten(text: &str, max: usize) -> String {
     }
 }
 
-pub fn build(checked: &[Checked], wf: &Workflow) -> InspectDocument {
-    let sessions = checked.iter().map(|c| session_view(c, wf)).collect();
+pub fn build(checked: &[Checked], wfs: &Workflows) -> InspectDocument {
+    let sessions = checked.iter().map(|c| session_view(c, wfs)).collect();
     InspectDocument { version: 1, sessions }
 }
 
-fn session_view(c: &Checked, wf: &Workflow) -> SessionView {
+fn session_view(c: &Checked, wfs: &Workflows) -> SessionView {
     let s = &c.session;
     let phase_of = |ev: usize| c.runs.iter().find_map(|r| r.phase_at(ev));
     let mut per_message: std::collections::BTreeMap<u32, usize> = std::collections::BTreeMap::new();
@@ -187,7 +187,7 @@ fn session_view(c: &Checked, wf: &Workflow) -> SessionView {
                 }
                 match &event.kind {
                     EventKind::ToolCall { message, name, input, .. } => {
-                        let what = if wf.is_launch_tool(name) {
+                        let what = if wfs.is_launch_tool(name) {
                             StepKind::Launch {
                                 message: message + 1,
                                 subagent_type: input.subagent_type.clone().unwrap_or_default(),
@@ -240,7 +240,7 @@ fn session_view(c: &Checked, wf: &Workflow) -> SessionView {
                     .iter()
                     .map(|v| PhaseView {
                         phase: v.phase,
-                        name: wf.phase(v.phase).map(|p| p.name.clone()),
+                        name: wfs[run.workflow].phase(v.phase).map(|p| p.name.clone()),
                         line: s.events[v.first_event].source.line,
                         launches: v.launches.len(),
                     })

@@ -20,6 +20,8 @@ pub struct Options {
     /// With a replay: extra CLI arguments; otherwise the command to run.
     pub rest: Vec<String>,
     pub replay: bool,
+    /// The workflows the recorded run is checked with.
+    pub workflows: crate::workflow::Workflows,
 }
 
 /// Records a run; the exit code is 0 when every CLI invocation succeeded
@@ -107,8 +109,8 @@ pub fn run(config: &Config, opts: &Options) -> Result<ExitCode, String> {
         eprintln!("orchlint record: {f}");
     }
     if kept.is_dir() {
-        let wf = crate::workflow::Workflow::builtin();
-        if let Ok(report) = crate::engine::check(std::slice::from_ref(&kept), &wf, &crate::engine::Options::default()) {
+        let options = crate::engine::Options::default();
+        if let Ok(report) = crate::engine::check(std::slice::from_ref(&kept), &opts.workflows, &options) {
             let s = &report.summary;
             println!(
                 "{}: {} transcripts, {} runs; check: {} errors, {} warnings, {} notes",

@@ -50,7 +50,7 @@ impl Recording {
     /// transcript's own lines, so tool inputs are whole. The workflow's
     /// command is typed by its first name (`/ml-flow:ml-flow`), as plugin
     /// commands are named today, even where an older client recorded another.
-    pub fn of(c: &Checked, wf: &crate::workflow::Workflow) -> Recording {
+    pub fn of(c: &Checked, wfs: &crate::workflow::Workflows) -> Recording {
         let s = &c.session;
         let mut order: Vec<u32> = Vec::new();
         let mut blocks: std::collections::HashMap<u32, Vec<Value>> = std::collections::HashMap::new();
@@ -76,7 +76,10 @@ impl Recording {
                     blocks.entry(*message).or_default().push(raw);
                 }
                 EventKind::Command { name, args } => {
-                    let name = if wf.commands.contains(name) { &wf.commands[0] } else { name };
+                    let name = match wfs.for_command(name) {
+                        Some(w) => &wfs[w].commands[0],
+                        None => name,
+                    };
                     prompts.push(if args.is_empty() { name.clone() } else { format!("{name} {args}") })
                 }
                 EventKind::User { kind: crate::model::UserKind::Genuine, text } => prompts.push(text.clone()),
@@ -109,16 +112,16 @@ impl Recording {
     }
 
     /// The recording of the one session of a transcript (file or folder).
-    pub fn load(path: &std::path::Path, wf: &crate::workflow::Workflow) -> Result<Recording, String> {
+    pub fn load(path: &std::path::Path, wfs: &crate::workflow::Workflows) -> Result<Recording, String> {
         let checked =
-            crate::engine::sessions_at(path, wf, &crate::engine::Options::default(), |c| c.session.has_conversation())
+            crate::engine::sessions_at(path, wfs, &crate::engine::Options::default(), |c| c.session.has_conversation())
                 .map_err(|e| e.to_string())?;
         match checked.as_slice() {
             [one] if one.session.format == crate::model::Format::StreamJson => Err(format!(
                 "{}: stream-json output does not record the user's prompts; give the session file",
                 path.display()
             )),
-            [one] => Ok(Recording::of(one, wf)),
+            [one] => Ok(Recording::of(one, wfs)),
             [] => Err(format!("{}: no session found", path.display())),
             many => Err(format!("{}: {} sessions; name one session file", path.display(), many.len())),
         }
