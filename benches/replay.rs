@@ -20,7 +20,7 @@ use orchlint::engine::{self, Options};
 use orchlint::replay::backend::{Match, Recorded};
 use orchlint::replay::trace::Trace;
 use orchlint::replay::{self, Answers, Order, Plan};
-use orchlint::workflow::Workflow;
+use orchlint::workflow::Workflows;
 
 fn per_second(mut f: impl FnMut()) -> f64 {
     let mut best = 0.0f64;
@@ -38,7 +38,7 @@ fn per_second(mut f: impl FnMut()) -> f64 {
     best
 }
 
-fn bench(path: &Path, wf: &Workflow) {
+fn bench(path: &Path, wf: &Workflows) {
     let job_paths = [path.to_path_buf()];
     let (_, checked) = engine::check_collect(&job_paths, wf, &Options::default()).expect("the sample is there");
     let c = checked.into_iter().find(|c| !c.skipped && c.session.has_conversation()).expect("a session");
@@ -75,9 +75,9 @@ fn bench(path: &Path, wf: &Workflow) {
         full,
         read
     );
-    let session = trace.to_session(&c.session.file, wf);
+    let session = trace.to_session(&c.session.file);
     let parts = [
-        ("  to_session", per_second(|| drop(black_box(trace.to_session(&c.session.file, wf))))),
+        ("  to_session", per_second(|| drop(black_box(trace.to_session(&c.session.file))))),
         (
             "  verdicts",
             per_second(|| drop(black_box(replay::verdicts(&session, &trace, wf, &Selection::default(), false)))),
@@ -93,7 +93,7 @@ fn bench(path: &Path, wf: &Workflow) {
 fn main() {
     let _ = rayon::ThreadPoolBuilder::new().num_threads(1).build_global();
     let repo = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let wf = Workflow::builtin();
+    let wf = Workflows::builtin();
     bench(&repo.join("fixtures/samples/2.0.77-clean"), &wf);
     bench(&repo.join("fixtures/transcripts/phase-order/valid-v2.1-clean.jsonl"), &wf);
 }

@@ -425,7 +425,8 @@ pub fn resolve(
         // A severity set for the rule (rules file, config) applies to every
         // finding of it, input findings (`transcript`) included.
         // The workflow of the finding's run; input findings outside runs take the first.
-        let wf = f.run.and_then(|r| runs.get(r as usize - 1)).map(|r| &wfs[r.workflow]).or(wfs.list.first().map(|w| &**w));
+        let wf =
+            f.run.and_then(|r| runs.get(r as usize - 1)).map(|r| &wfs[r.workflow]).or(wfs.list.first().map(|w| &**w));
         let Some(severity) = wf.map_or(Some(f.severity), |wf| wf.severity_of(f.rule, f.severity)) else { continue };
         out.push(Diagnostic {
             rule: f.rule,

@@ -231,14 +231,14 @@ struct Answering {
     /// Serve recorded tool calls with side effects (Bash, Write, Edit, …) instead of withholding them.
     #[arg(long)]
     allow_side_effects: bool,
-    #[command(flatten)]
-    settings: Settings,
 }
 
 #[derive(clap::Args)]
 struct ServeArgs {
     #[command(flatten)]
     answering: Answering,
+    #[command(flatten)]
+    settings: Settings,
     /// The port on 127.0.0.1 (0: any free port; the address is printed).
     #[arg(long, default_value_t = 0)]
     port: u16,
@@ -251,6 +251,8 @@ struct ServeArgs {
 struct RecordArgs {
     #[command(flatten)]
     answering: Answering,
+    #[command(flatten)]
+    settings: Settings,
     /// The folder to write: projects/ (the session as the CLI wrote it), the CLI's output, the server's log.
     #[arg(long, value_name = "DIR")]
     out: PathBuf,
@@ -689,8 +691,8 @@ fn write_traces(dir: &std::path::Path, report: &orchlint::replay::ReplayReport) 
 }
 
 /// The recording `serve` and `record` answer from.
-fn serve_config(a: &Answering) -> miette::Result<orchlint::serve::Config> {
-    let wfs = workflows(&a.settings, &[])?;
+fn serve_config(a: &Answering, settings: &Settings) -> miette::Result<orchlint::serve::Config> {
+    let wfs = workflows(settings, &[])?;
     let recording = match (&a.replay, &a.agents) {
         (Some(t), _) => {
             orchlint::serve::script::Recording::load(t, &wfs).map_err(|e| miette::miette!("--replay {e}"))?
@@ -705,7 +707,7 @@ fn serve_config(a: &Answering) -> miette::Result<orchlint::serve::Config> {
 }
 
 fn run_record(args: RecordArgs) -> miette::Result<ExitCode> {
-    let config = serve_config(&args.answering)?;
+    let config = serve_config(&args.answering, &args.settings)?;
     let opts = orchlint::serve::record::Options {
         out: args.out,
         claude: args.claude,
@@ -713,13 +715,13 @@ fn run_record(args: RecordArgs) -> miette::Result<ExitCode> {
         timeout: std::time::Duration::from_secs(args.timeout),
         rest: args.rest,
         replay: args.answering.replay.is_some(),
-        workflows: workflows(&args.answering.settings, &[])?,
+        workflows: workflows(&args.settings, &[])?,
     };
     orchlint::serve::record::run(&config, &opts).map_err(|e| miette::miette!("{e}"))
 }
 
 fn run_serve(args: ServeArgs) -> miette::Result<ExitCode> {
-    let config = serve_config(&args.answering)?;
+    let config = serve_config(&args.answering, &args.settings)?;
     let (turns, agents) = (config.recording.turns.len(), config.recording.agents.len());
     let server = orchlint::serve::Server::start(config, args.port, args.log.as_deref())
         .map_err(|e| miette::miette!("cannot listen on 127.0.0.1:{}: {e}", args.port))?;
@@ -735,7 +737,11 @@ fn run_serve(args: ServeArgs) -> miette::Result<ExitCode> {
     Ok(if errors > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
 }
 
-fn run_extract(transcript: &std::path::Path, output: &std::path::Path, settings: &Settings) -> miette::Result<ExitCode> {
+fn run_extract(
+    transcript: &std::path::Path,
+    output: &std::path::Path,
+    settings: &Settings,
+) -> miette::Result<ExitCode> {
     let wfs = workflows(settings, &[])?;
     let opts = Options::default();
     let checked = engine::sessions_at(transcript, &wfs, &opts, |c| !c.session.launches.is_empty())

@@ -680,9 +680,10 @@ impl Workflow {
         match rule {
             "phase-announcement" => self.announcement.is_some(),
             "agent-namespace" => self.agents.namespace.is_some(),
-            "sequential-steps" => self.phases.iter().any(|p| {
-                p.steps.len() > 1 || p.steps.iter().any(|s| s.launch == LaunchStyle::OneAtATime)
-            }),
+            "sequential-steps" => self
+                .phases
+                .iter()
+                .any(|p| p.steps.len() > 1 || p.steps.iter().any(|s| s.launch == LaunchStyle::OneAtATime)),
             "parallel-launch" => self.phases.iter().flat_map(|p| &p.steps).any(|s| s.launch == LaunchStyle::Parallel),
             "read-policy" => self.read.rule != ReadRule::Any,
             "approval-gate" => !self.gates.is_empty(),
@@ -696,7 +697,8 @@ impl Workflow {
 
     /// Whether an agent type appears in any phase of the workflow.
     pub fn knows_type(&self, agent_type: &str) -> bool {
-        self.phases.iter().any(|p| p.step_of(agent_type).is_some()) || self.agents.anywhere.iter().any(|t| t == agent_type)
+        self.phases.iter().any(|p| p.step_of(agent_type).is_some())
+            || self.agents.anywhere.iter().any(|t| t == agent_type)
     }
 
     /// The phase announcement header the workflow expects for a phase.
@@ -764,12 +766,21 @@ impl Compiler<'_> {
         })
     }
 
-    fn severity(&self, value: &Spanned<String>, what: &str, allow_off: bool) -> Result<Option<Severity>, WorkflowError> {
+    fn severity(
+        &self,
+        value: &Spanned<String>,
+        what: &str,
+        allow_off: bool,
+    ) -> Result<Option<Severity>, WorkflowError> {
         match value.get_ref().as_str() {
             "off" if allow_off => Ok(None),
             "allow" if !allow_off => Ok(None),
             other => Severity::parse(other).map(Some).ok_or_else(|| {
-                let levels = if allow_off { "\"error\", \"warning\", \"note\" or \"off\"" } else { "\"error\", \"warning\", \"note\" or \"allow\"" };
+                let levels = if allow_off {
+                    "\"error\", \"warning\", \"note\" or \"off\""
+                } else {
+                    "\"error\", \"warning\", \"note\" or \"allow\""
+                };
                 self.err(value.span(), format!("unknown severity {other:?} for {what}"), format!("use {levels}"))
             }),
         }
@@ -797,7 +808,11 @@ impl Compiler<'_> {
             }
         }
         let names: Vec<&str> = phases.iter().map(|p| p.name.as_str()).collect();
-        Err(self.err(span, format!("{key} names phase {name:?}, which the workflow does not have"), suggest(name, &names, "phase")))
+        Err(self.err(
+            span,
+            format!("{key} names phase {name:?}, which the workflow does not have"),
+            suggest(name, &names, "phase"),
+        ))
     }
 
     fn phase_set(&self, phases: &[Phase], set: &Spanned<RawPhaseSet>, key: &str) -> Result<Vec<u8>, WorkflowError> {
@@ -825,9 +840,9 @@ impl Compiler<'_> {
                 } else if let Some(from) = t.strip_suffix('+') {
                     let from = self.phase_named(phases, from.trim(), set.span(), key)?;
                     (from..=total).collect()
-                } else if let Some((a, b)) = t.split_once('-').filter(|(a, b)| {
-                    a.trim().parse::<u8>().is_ok() && b.trim().parse::<u8>().is_ok()
-                }) {
+                } else if let Some((a, b)) =
+                    t.split_once('-').filter(|(a, b)| a.trim().parse::<u8>().is_ok() && b.trim().parse::<u8>().is_ok())
+                {
                     let a = self.phase_named(phases, a.trim(), set.span(), key)?;
                     let b = self.phase_named(phases, b.trim(), set.span(), key)?;
                     if a > b {
@@ -871,7 +886,9 @@ impl Compiler<'_> {
         match raw.get_ref().as_str() {
             "error" => Ok(Unlisted::Error),
             "allow" => Ok(Unlisted::Allow),
-            other => Err(self.err(raw.span(), format!("unknown value {other:?} for unlisted"), "use \"error\" or \"allow\"")),
+            other => {
+                Err(self.err(raw.span(), format!("unknown value {other:?} for unlisted"), "use \"error\" or \"allow\""))
+            }
         }
     }
 
@@ -884,13 +901,11 @@ impl Compiler<'_> {
             let launch = match launch.map(|l| (l.get_ref().as_str(), l)) {
                 None | Some(("parallel", _)) => LaunchStyle::Parallel,
                 Some(("one-at-a-time", _)) => LaunchStyle::OneAtATime,
-                Some((other, l)) => {
-                    return Err(self.err(
-                        l.span(),
-                        format!("unknown launch {other:?}"),
-                        "use \"parallel\" (all in one message) or \"one-at-a-time\" (each after the one before returned)",
-                    ))
-                }
+                Some((other, l)) => return Err(self.err(
+                    l.span(),
+                    format!("unknown launch {other:?}"),
+                    "use \"parallel\" (all in one message) or \"one-at-a-time\" (each after the one before returned)",
+                )),
             };
             Ok(Step { agents: counts, launch })
         };
@@ -964,7 +979,11 @@ impl Compiler<'_> {
                 ));
             }
             if i >= 250 {
-                return Err(self.err(p.name.span(), "more than 250 phases".into(), "a workflow has at most 250 phases"));
+                return Err(self.err(
+                    p.name.span(),
+                    "more than 250 phases".into(),
+                    "a workflow has at most 250 phases",
+                ));
             }
             let unlisted = match &p.unlisted {
                 Some(u) => self.unlisted(u)?,
@@ -973,7 +992,12 @@ impl Compiler<'_> {
                     None => Unlisted::Error,
                 },
             };
-            phases.push(Phase { number: i as u8 + 1, name: p.name.get_ref().clone(), steps: self.steps(p, i)?, unlisted });
+            phases.push(Phase {
+                number: i as u8 + 1,
+                name: p.name.get_ref().clone(),
+                steps: self.steps(p, i)?,
+                unlisted,
+            });
         }
         // Agents.
         let a = &raw.agents;
@@ -983,7 +1007,11 @@ impl Compiler<'_> {
             Some(("bare", _)) => Names::Bare,
             Some(("either", _)) => Names::Either,
             Some((other, n)) => {
-                return Err(self.err(n.span(), format!("unknown value {other:?} for names"), "use \"namespaced\", \"bare\" or \"either\""))
+                return Err(self.err(
+                    n.span(),
+                    format!("unknown value {other:?} for names"),
+                    "use \"namespaced\", \"bare\" or \"either\"",
+                ))
             }
         };
         if names == Names::Namespaced && a.namespace.is_none() {
@@ -1076,26 +1104,56 @@ impl Compiler<'_> {
                 }
             }
             if opens == Opens::default() {
-                return Err(self.err(g.opens.span(), format!("gate {:?} has nothing that opens it", g.name), "give opens = [\"approval\"], [\"reply\"] or [\"choice\"]"));
+                return Err(self.err(
+                    g.opens.span(),
+                    format!("gate {:?} has nothing that opens it", g.name),
+                    "give opens = [\"approval\"], [\"reply\"] or [\"choice\"]",
+                ));
             }
             if opens.approval && g.approve.is_empty() {
-                return Err(self.err(g.opens.span(), format!("gate {:?} opens on approval but lists no approve words", g.name), "add approve = [\"yes\", \"approve\", …] to the gate"));
+                return Err(self.err(
+                    g.opens.span(),
+                    format!("gate {:?} opens on approval but lists no approve words", g.name),
+                    "add approve = [\"yes\", \"approve\", …] to the gate",
+                ));
             }
             if opens.choice && g.choice.is_empty() {
-                return Err(self.err(g.opens.span(), format!("gate {:?} opens on a choice but lists no choice patterns", g.name), "add choice = ['(?i)\\boption\\s*\\d'] to the gate"));
+                return Err(self.err(
+                    g.opens.span(),
+                    format!("gate {:?} opens on a choice but lists no choice patterns", g.name),
+                    "add choice = ['(?i)\\boption\\s*\\d'] to the gate",
+                ));
             }
             let mut holds_agents = Vec::new();
             for t in &g.holds.agents {
                 if !phases.iter().any(|p| p.step_of(t.get_ref()).is_some()) && !agents.anywhere.contains(t.get_ref()) {
-                    let types: Vec<&str> = phases.iter().flat_map(|p| p.steps.iter().flat_map(|s| s.agents.keys())).map(String::as_str).collect();
-                    return Err(self.err(t.span(), format!("gate {:?} holds agent type {:?}, which no phase launches", g.name, t.get_ref()), suggest(t.get_ref(), &types, "agent type")));
+                    let types: Vec<&str> = phases
+                        .iter()
+                        .flat_map(|p| p.steps.iter().flat_map(|s| s.agents.keys()))
+                        .map(String::as_str)
+                        .collect();
+                    return Err(self.err(
+                        t.span(),
+                        format!("gate {:?} holds agent type {:?}, which no phase launches", g.name, t.get_ref()),
+                        suggest(t.get_ref(), &types, "agent type"),
+                    ));
                 }
                 holds_agents.push(t.get_ref().clone());
             }
-            let holds_phases = g.holds.phases.iter().map(|r| self.phase_ref(&phases, r, "holds.phases")).collect::<Result<Vec<_>, _>>()?;
-            let back_to = g.back_to.iter().map(|r| self.phase_ref(&phases, r, "back_to")).collect::<Result<Vec<_>, _>>()?;
+            let holds_phases = g
+                .holds
+                .phases
+                .iter()
+                .map(|r| self.phase_ref(&phases, r, "holds.phases"))
+                .collect::<Result<Vec<_>, _>>()?;
+            let back_to =
+                g.back_to.iter().map(|r| self.phase_ref(&phases, r, "back_to")).collect::<Result<Vec<_>, _>>()?;
             if let Some(&b) = back_to.iter().find(|&&b| b > ask_phase) {
-                return Err(self.err(g.back_to[0].span(), format!("back_to names phase {b}, which comes after the ask phase {ask_phase}"), "back_to names earlier phases the run may go back to"));
+                return Err(self.err(
+                    g.back_to[0].span(),
+                    format!("back_to names phase {b}, which comes after the ask phase {ask_phase}"),
+                    "back_to names earlier phases the run may go back to",
+                ));
             }
             gates.push(Gate {
                 name: g.name.clone(),
@@ -1127,15 +1185,27 @@ impl Compiler<'_> {
             None => None,
             Some(t) => {
                 if t.tools.is_empty() {
-                    return Err(self.err(t.phase.span(), "[todo] lists no tools".into(), "name the tools that make a todo list: tools = [\"TodoWrite\"]"));
+                    return Err(self.err(
+                        t.phase.span(),
+                        "[todo] lists no tools".into(),
+                        "name the tools that make a todo list: tools = [\"TodoWrite\"]",
+                    ));
                 }
-                Some(Todo { phase: self.phase_ref(&phases, &t.phase, "[todo] phase")?, tools: t.tools.clone(), replace: t.replace.clone() })
+                Some(Todo {
+                    phase: self.phase_ref(&phases, &t.phase, "[todo] phase")?,
+                    tools: t.tools.clone(),
+                    replace: t.replace.clone(),
+                })
             }
         };
         let mut arguments = Vec::new();
         for arg in &raw.argument {
             if arg.read.is_none() && arg.say.is_none() {
-                return Err(self.err(arg.flag.span(), format!("argument {:?} requires nothing", arg.flag.get_ref()), "give `read` (a file, with {value}) or `say` (a line, with {value})"));
+                return Err(self.err(
+                    arg.flag.span(),
+                    format!("argument {:?} requires nothing", arg.flag.get_ref()),
+                    "give `read` (a file, with {value}) or `say` (a line, with {value})",
+                ));
             }
             arguments.push(Argument { flag: arg.flag.get_ref().clone(), read: arg.read.clone(), say: arg.say.clone() });
         }
@@ -1146,7 +1216,13 @@ impl Compiler<'_> {
                 rule: match r.policy.get_ref().as_str() {
                     "any" => ReadRule::Any,
                     "named-by-agents" => ReadRule::NamedByAgents,
-                    other => return Err(self.err(r.policy.span(), format!("unknown read policy {other:?}"), "use \"any\" or \"named-by-agents\"")),
+                    other => {
+                        return Err(self.err(
+                            r.policy.span(),
+                            format!("unknown read policy {other:?}"),
+                            "use \"any\" or \"named-by-agents\"",
+                        ))
+                    }
                 },
             },
         };
@@ -1165,7 +1241,11 @@ impl Compiler<'_> {
                     if class_names.contains(&c.get_ref().as_str()) {
                         Ok(c.get_ref().clone())
                     } else {
-                        Err(self.err(c.span(), format!("unknown shell class {:?}", c.get_ref()), suggest(c.get_ref(), &class_names, "class in [orchestrator.shell_classes]")))
+                        Err(self.err(
+                            c.span(),
+                            format!("unknown shell class {:?}", c.get_ref()),
+                            suggest(c.get_ref(), &class_names, "class in [orchestrator.shell_classes]"),
+                        ))
                     }
                 };
                 let mut entries = Vec::new();
@@ -1191,14 +1271,22 @@ impl Compiler<'_> {
         let mut severity = BTreeMap::new();
         for (rule, level) in &raw.severity {
             if crate::checks::rule(rule.get_ref()).is_none() {
-                return Err(self.err(rule.span(), format!("unknown rule {:?} in [severity]", rule.get_ref()), suggest(rule.get_ref(), &rule_ids, "rule")));
+                return Err(self.err(
+                    rule.span(),
+                    format!("unknown rule {:?} in [severity]", rule.get_ref()),
+                    suggest(rule.get_ref(), &rule_ids, "rule"),
+                ));
             }
             severity.insert(rule.get_ref().clone(), self.severity(level, rule.get_ref(), true)?);
         }
         let mut help = BTreeMap::new();
         for (rule, text) in &raw.help {
             if crate::checks::rule(rule.get_ref()).is_none() {
-                return Err(self.err(rule.span(), format!("unknown rule {:?} in [help]", rule.get_ref()), suggest(rule.get_ref(), &rule_ids, "rule")));
+                return Err(self.err(
+                    rule.span(),
+                    format!("unknown rule {:?} in [help]", rule.get_ref()),
+                    suggest(rule.get_ref(), &rule_ids, "rule"),
+                ));
             }
             help.insert(rule.get_ref().clone(), Arc::from(text.as_str()));
         }
@@ -1227,7 +1315,12 @@ impl Compiler<'_> {
 }
 
 fn first_line(s: &str) -> String {
-    s.lines().rev().find(|l| l.trim_start().starts_with("error:")).unwrap_or(s.lines().next().unwrap_or("")).trim().to_string()
+    s.lines()
+        .rev()
+        .find(|l| l.trim_start().starts_with("error:"))
+        .unwrap_or(s.lines().next().unwrap_or(""))
+        .trim()
+        .to_string()
 }
 
 /// "did you mean" for a name, or the list of what is known.
@@ -1297,7 +1390,9 @@ impl Workflows {
             BUNDLED
                 .iter()
                 .map(|(name, text)| {
-                    Arc::new(Workflow::parse(text, &format!("{name} (bundled)")).expect("the bundled rules files are valid"))
+                    Arc::new(
+                        Workflow::parse(text, &format!("{name} (bundled)")).expect("the bundled rules files are valid"),
+                    )
                 })
                 .collect()
         });
@@ -1332,10 +1427,18 @@ impl Workflows {
                 self.list = vec![wf.clone()];
                 Ok(())
             }
-            None => Err(match self.names().iter().map(|n| (strsim::jaro_winkler(name, n), *n)).filter(|(s, _)| *s > 0.8).max_by(|a, b| a.0.total_cmp(&b.0)) {
-                Some((_, n)) => format!("did you mean `{n}`? the workflows are: {}", self.names().join(", ")),
-                None => format!("the workflows are: {}", self.names().join(", ")),
-            }),
+            None => Err(
+                match self
+                    .names()
+                    .iter()
+                    .map(|n| (strsim::jaro_winkler(name, n), *n))
+                    .filter(|(s, _)| *s > 0.8)
+                    .max_by(|a, b| a.0.total_cmp(&b.0))
+                {
+                    Some((_, n)) => format!("did you mean `{n}`? the workflows are: {}", self.names().join(", ")),
+                    None => format!("the workflows are: {}", self.names().join(", ")),
+                },
+            ),
         }
     }
 

@@ -9,7 +9,7 @@ use std::process::Command;
 use common::shared;
 use orchlint::engine::{self, Options};
 use orchlint::ingest::discover;
-use orchlint::workflow::Workflow;
+use orchlint::workflow::Workflows;
 
 #[test]
 fn score_corpus_finds_every_expected_violation_without_false_errors() {
@@ -63,7 +63,7 @@ fn external_sessions_are_read_and_every_launch_is_attributed() {
         && d["message"].as_str().unwrap().contains("orphan")));
 
     // Every file, one by one, and every launch attributed with its return.
-    let wf = Workflow::builtin();
+    let wf = Workflows::builtin();
     let opts = Options { detail: true, ..Options::default() };
     let discovery = discover::discover(std::slice::from_ref(&external), true).unwrap();
     let mut launches = 0;

@@ -95,5 +95,5 @@ fn a_corpus_without_runs_cannot_be_compared() {
     let (code, _, err) =
         run(&["diff", "--corpus", "fixtures/transcripts/agent-count", empty.path().to_str().unwrap(), "--isolated"]);
     assert_eq!(code, 2);
-    assert!(err.contains("no ml-flow workflow run found"), "{err}");
+    assert!(err.contains("no workflow run found (ml-flow, feature-dev)"), "{err}");
 }

@@ -16,16 +16,16 @@ use orchlint::diagnostic::{self, Diagnostic, Excerpt, Severity};
 use orchlint::engine::{self, Options};
 use orchlint::ingest::discover;
 use orchlint::report::{html, inspect};
-use orchlint::workflow::Workflow;
+use orchlint::workflow::Workflows;
 use regex::Regex;
 
 /// The inspect document and every diagnostic of the paths, as `report` builds them.
 fn build(paths: &[PathBuf]) -> (inspect::InspectDocument, Vec<Diagnostic>) {
-    let wf = Workflow::builtin();
+    let wf = Workflows::builtin();
     let opts = Options { detail: true, excerpts: true, ..Options::default() };
     let discovery = discover::discover(paths, true).expect("inputs exist");
     let checked: Vec<_> = discovery.jobs.iter().map(|job| engine::check_job(job, &wf, &opts)).collect();
-    let mut diagnostics = engine::resolve(discovery.findings, None, &wf, true);
+    let mut diagnostics = engine::resolve(discovery.findings, None, &wf, &[], true);
     diagnostics.extend(checked.iter().flat_map(|c| c.diagnostics.iter().cloned()));
     diagnostic::sort(&mut diagnostics);
     let checked: Vec<_> = checked.into_iter().filter(|c| !c.skipped).collect();

@@ -7,7 +7,7 @@ mod common;
 use std::path::PathBuf;
 
 use orchlint::engine::{self, Options, Report};
-use orchlint::workflow::Workflow;
+use orchlint::workflow::Workflows;
 use proptest::prelude::*;
 
 fn json(report: &Report) -> String {
@@ -17,7 +17,7 @@ fn json(report: &Report) -> String {
 }
 
 fn check_bytes(bytes: &[u8]) -> Report {
-    engine::check_bytes(bytes.to_vec(), "<input>", &Workflow::builtin(), &Options::default())
+    engine::check_bytes(bytes.to_vec(), "<input>", &Workflows::builtin(), &Options::default())
 }
 
 /// Every diagnostic points at a line of the input, and its span lies inside that line.
@@ -166,11 +166,16 @@ proptest! {
         Just("yes"), Just("no"), Just("—"), Just(","), Just("?"), Just("don't"), Just("approve"),
         Just("change"), Just("Phase 3 of 12:"), Just("**"), Just("\n"), Just("é"), Just("不"),
     ], 0..12)) {
-        let wf = Workflow::builtin();
+        let wfs = Workflows::builtin();
         let text = format!("{text}{}", words.concat());
-        let reply = orchlint::model::text::judge_reply(&wf, &text);
-        prop_assert_eq!(reply, orchlint::model::text::judge_reply(&wf, &text));
-        let _ = orchlint::model::text::announcements(&text);
+        for wf in wfs.iter() {
+            for gate in &wf.gates {
+                let reply = orchlint::model::text::judge_reply(&gate.words, &text);
+                prop_assert_eq!(reply, orchlint::model::text::judge_reply(&gate.words, &text));
+            }
+            let found = orchlint::model::text::announcements(&text, &wf.detector);
+            prop_assert_eq!(found, orchlint::model::text::announcements(&text, &wf.detector));
+        }
         let _ = orchlint::model::text::simple_commands(&text);
         let _ = orchlint::model::text::classify_user_text(&text);
     }
@@ -184,7 +189,7 @@ fn file_order_does_not_change_results() {
         .flat_map(|r| std::fs::read_dir(dir.join(r)).unwrap().map(|e| e.unwrap().path()))
         .collect();
     paths.sort();
-    let wf = Workflow::builtin();
+    let wf = Workflows::builtin();
     let forward = json(&engine::check(&paths, &wf, &Options::default()).unwrap());
     paths.reverse();
     let backward = json(&engine::check(&paths, &wf, &Options::default()).unwrap());
@@ -198,7 +203,7 @@ fn file_order_does_not_change_results() {
 #[test]
 fn thread_count_does_not_change_results() {
     let dir = common::fixtures();
-    let wf = Workflow::builtin();
+    let wf = Workflows::builtin();
     let serial = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap();
     let one = serial.install(|| json(&engine::check(std::slice::from_ref(&dir), &wf, &Options::default()).unwrap()));
     let many = json(&engine::check(&[dir], &wf, &Options::default()).unwrap());

@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use common::{fixtures, manifest, repo};
 use orchlint::checks::RULES;
-use orchlint::workflow::{Workflow, DEFAULT_RULES};
+use orchlint::workflow::{Workflows, DEFAULT_RULES};
 
 #[test]
 fn rule_ids_are_unique_and_kebab_case() {
@@ -60,11 +60,13 @@ fn every_rule_has_its_documentation_file_as_explain_text() {
 }
 
 #[test]
-fn every_rule_has_help_in_the_rules_file() {
-    let wf = Workflow::builtin();
-    for rule in RULES {
-        let help = wf.help_for(rule.id).unwrap_or_else(|| panic!("[help] has no entry for {}", rule.id));
-        assert!(!help.trim().is_empty());
+fn every_rule_a_bundled_workflow_uses_has_help_in_its_rules_file() {
+    for wf in Workflows::builtin().iter() {
+        for rule in RULES.iter().filter(|r| wf.uses(r.id)) {
+            let help =
+                wf.help_for(rule.id).unwrap_or_else(|| panic!("[help] of {} has no entry for {}", wf.name, rule.id));
+            assert!(!help.trim().is_empty());
+        }
     }
     assert!(DEFAULT_RULES.contains("[help]"));
 }

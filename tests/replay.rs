@@ -14,12 +14,12 @@ use orchlint::engine::{self, Options};
 use orchlint::replay::backend::{Fault, Match, Recorded};
 use orchlint::replay::trace::Trace;
 use orchlint::replay::{self, Answers, Order, Plan};
-use orchlint::workflow::Workflow;
+use orchlint::workflow::Workflows;
 
 /// The recorded trace and `check`'s verdicts (rule, line, message) of the
 /// single session of a path.
 fn recorded(path: &Path) -> (Arc<str>, Trace, Vec<replay::Verdict>) {
-    let wf = Workflow::builtin();
+    let wf = Workflows::builtin();
     let (_, checked) = engine::check_collect(&[path.to_path_buf()], &wf, &Options::default()).unwrap();
     let c = checked.into_iter().find(|c| !c.skipped && c.session.has_conversation()).expect("a session");
     let trace = Trace::of(&c.session, &c.runs);
@@ -60,7 +60,7 @@ fn every_fixture() -> Vec<PathBuf> {
 
 #[test]
 fn an_unperturbed_replay_gives_the_recording_and_checks_verdicts_in_every_order() {
-    let wf = Workflow::builtin();
+    let wf = Workflows::builtin();
     for path in every_fixture() {
         let (file, trace, recorded_verdicts) = recorded(&path);
         let expected: BTreeSet<(String, u32, String)> = check_verdicts(&path);
@@ -95,7 +95,7 @@ fn an_unperturbed_replay_gives_the_recording_and_checks_verdicts_in_every_order(
 
 #[test]
 fn a_written_trace_replays_to_itself() {
-    let wf = Workflow::builtin();
+    let wf = Workflows::builtin();
     let dir = tempfile::tempdir().unwrap();
     for path in every_fixture() {
         let (_, trace, _) = recorded(&path);
@@ -104,7 +104,7 @@ fn a_written_trace_replays_to_itself() {
         std::fs::write(&file, &text).unwrap();
         let name: Arc<str> = Arc::from(file.display().to_string());
         let parsed = Trace::parse(&text, &name).unwrap();
-        let session = parsed.to_session(&name, &wf);
+        let session = parsed.to_session(&name);
         let verdicts = replay::verdicts(&session, &parsed, &wf, &Selection::default(), false);
         let r = replay::replay(name.clone(), None, &parsed, &verdicts, 0, &wf, &options(Order::Recorded, 0));
         assert_eq!(r.trace.to_jsonl(), text, "{}", path.display());
@@ -357,7 +357,7 @@ fn the_shared_corpus_replays_in_every_generation() {
         return;
     };
     let corpus = shared.join("corpus");
-    let wf = Workflow::builtin();
+    let wf = Workflows::builtin();
     let mut generations = BTreeSet::new();
     for version in std::fs::read_dir(&corpus).unwrap() {
         let version = version.unwrap().path();

@@ -14,7 +14,7 @@ use orchlint::engine::{self, Options};
 use orchlint::replay::backend::{Fault, Match};
 use orchlint::replay::trace::Trace;
 use orchlint::replay::{self, Answers, Order, Plan, Verdict};
-use orchlint::workflow::Workflow;
+use orchlint::workflow::Workflows;
 use proptest::prelude::*;
 
 struct Recorded {
@@ -23,7 +23,7 @@ struct Recorded {
     verdicts: Vec<Verdict>,
 }
 
-static WF: LazyLock<Workflow> = LazyLock::new(Workflow::builtin);
+static WF: LazyLock<Workflows> = LazyLock::new(Workflows::builtin);
 
 static RECORDINGS: LazyLock<Vec<Recorded>> = LazyLock::new(|| {
     let mut paths: Vec<_> = manifest().iter().map(|f| fixtures().join(&f.file)).collect();
@@ -114,7 +114,7 @@ proptest! {
         let first = replay::replay(r.file.clone(), None, &r.trace, &r.verdicts, 0, &WF, &opts(order, seed, Match::Exact, vec![]));
         let name: Arc<str> = Arc::from("replayed.trace.jsonl");
         let parsed = Trace::parse(&first.trace.to_jsonl(), &name).expect("a replayed trace parses");
-        let session = parsed.to_session(&name, &WF);
+        let session = parsed.to_session(&name);
         let verdicts = replay::verdicts(&session, &parsed, &WF, &Selection::default(), false);
         let again = replay::replay(name, None, &parsed, &verdicts, 0, &WF, &opts(Order::Recorded, 0, Match::Exact, vec![]));
         prop_assert_eq!(again.trace.to_jsonl(), first.trace.to_jsonl());
@@ -176,7 +176,7 @@ proptest! {
         let name: Arc<str> = Arc::from("damaged.trace.jsonl");
         match Trace::parse(&text, &name) {
             Ok(t) => {
-                let session = t.to_session(&name, &WF);
+                let session = t.to_session(&name);
                 let verdicts = replay::verdicts(&session, &t, &WF, &Selection::default(), false);
                 let _ = replay::replay(name, None, &t, &verdicts, 0, &WF, &opts(Order::Random, 1, Match::Exact, vec![]));
             }

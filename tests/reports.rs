@@ -12,7 +12,7 @@ use orchlint::checks::RULES;
 use orchlint::diagnostic::{Diagnostic, Severity};
 use orchlint::engine::{self, Options, Report};
 use orchlint::report;
-use orchlint::workflow::Workflow;
+use orchlint::workflow::Workflows;
 use serde_json::Value;
 
 use common::{relative, repo};
@@ -24,7 +24,7 @@ type Renderer = fn(&Report, &mut dyn io::Write) -> io::Result<()>;
 /// orchlint in the repository would see).
 fn check(paths: &[&str]) -> Report {
     let paths: Vec<_> = paths.iter().map(|p| repo().join(p)).collect();
-    let mut report = engine::check(&paths, &Workflow::builtin(), &Options::default()).expect("inputs exist");
+    let mut report = engine::check(&paths, &Workflows::builtin(), &Options::default()).expect("inputs exist");
     for d in &mut report.diagnostics {
         d.file = Arc::from(relative(&d.file));
     }
@@ -328,7 +328,7 @@ fn junit_has_a_case_per_file_and_rule() {
     assert_eq!(count(root, "failures"), failures);
     // The samples have errors and notes, the todo-list fixture a warning.
     assert!(xml.contains(": warning: the todo list covers 3 of 12 phases"), "{xml}");
-    assert!(xml.contains("message=\"1 warning: phase 1 creates a todo list"), "{xml}");
+    assert!(xml.contains("message=\"1 warning: the todo phase creates a todo list"), "{xml}");
     assert!(xml.contains("<system-out>2:9: note: "), "{xml}");
 }
 

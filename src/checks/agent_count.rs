@@ -8,8 +8,12 @@ use crate::workflow::Unlisted;
 pub fn check(ctx: &Ctx, sink: &mut Sink) {
     for (v, visit) in ctx.run.visits.iter().enumerate() {
         let Some(phase) = ctx.wf.phase(visit.phase) else { continue };
-        let counted: Vec<usize> =
-            visit.launches.iter().copied().filter(|&l| !ctx.wf.agents.anywhere.contains(&ctx.launch(l).agent_type)).collect();
+        let counted: Vec<usize> = visit
+            .launches
+            .iter()
+            .copied()
+            .filter(|&l| !ctx.wf.agents.anywhere.contains(&ctx.launch(l).agent_type))
+            .collect();
         if phase.steps.is_empty() {
             if phase.unlisted == Unlisted::Allow {
                 continue;

@@ -30,7 +30,10 @@ pub fn check(ctx: &Ctx, sink: &mut Sink) {
             _ if launch.raw_type.is_empty() => format!("launch has no subagent_type; use `{ns}:<type>`"),
             None => format!("subagent_type `{raw}` has no namespace; {fix}"),
             Some(other) if names == Names::Bare => {
-                format!("subagent_type `{raw}` is in namespace `{}`; the workflow's agents are bare; {fix}", super::shown(other))
+                format!(
+                    "subagent_type `{raw}` is in namespace `{}`; the workflow's agents are bare; {fix}",
+                    super::shown(other)
+                )
             }
             Some(other) => format!("subagent_type `{raw}` is in namespace `{}`; {fix}", super::shown(other)),
         };

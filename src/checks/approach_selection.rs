@@ -27,7 +27,10 @@ pub fn check(ctx: &Ctx, sink: &mut Sink) {
             sink.report(
                 ctx.visit_place(v),
                 Some(visit.phase),
-                format!("phase {} started without a user reply to the choice offered in phase {}", visit.phase, prev.phase),
+                format!(
+                    "phase {} started without a user reply to the choice offered in phase {}",
+                    visit.phase, prev.phase
+                ),
             );
         }
     }

@@ -22,9 +22,11 @@ pub fn check(ctx: &Ctx, sink: &mut Sink) {
         // "After this phase's agents returned": vacuously true in a phase that launches none.
         let launches_agents = ctx.wf.phase(policy_phase).is_some_and(|p| !p.steps.is_empty());
         let agents_back = !launches_agents
-            || ctx.run.visit_at(ev).map(|v| ctx.visit(v)).is_some_and(|v| {
-                !v.launches.is_empty() && v.launches.iter().all(|&l| ctx.returned_before(l, ev))
-            });
+            || ctx
+                .run
+                .visit_at(ev)
+                .map(|v| ctx.visit(v))
+                .is_some_and(|v| !v.launches.is_empty() && v.launches.iter().all(|&l| ctx.returned_before(l, ev)));
         if !policy.shell_tools.iter().any(|s| s == name) {
             match policy.tool(policy_phase, agents_back, name) {
                 Verdict::Forbidden(reason) => {
@@ -80,10 +82,16 @@ pub fn check(ctx: &Ctx, sink: &mut Sink) {
 #[derive(Debug, PartialEq, Eq)]
 enum Judged<'p> {
     Fine,
-    Forbidden { command: String, class: String, reason: Option<&'p str> },
+    Forbidden {
+        command: String,
+        class: String,
+        reason: Option<&'p str>,
+    },
     /// Not allowed, not forbidden: judged by `other_shell`. `class` is set
     /// when every command of the line is of that one class.
-    Other { class: Option<String> },
+    Other {
+        class: Option<String>,
+    },
 }
 
 /// Judges a command line: each simple command by its class. A command that
@@ -94,9 +102,8 @@ fn judge_command<'p>(policy: &'p ToolPolicy, phase: u8, agents_back: bool, comma
     let mut classes: Vec<Option<&str>> = Vec::new();
     for c in simple_commands(command) {
         let own = policy.class_of(&c.text);
-        let inherited = previous.filter(|p| {
-            c.piped && !matches!(policy.shell_class(phase, agents_back, p), Verdict::Forbidden(_))
-        });
+        let inherited =
+            previous.filter(|p| c.piped && !matches!(policy.shell_class(phase, agents_back, p), Verdict::Forbidden(_)));
         let class = inherited.or(own);
         previous = class;
         if NEUTRAL.contains(&c.text.split_whitespace().next().unwrap_or("")) && inherited.is_none() {
@@ -109,9 +116,8 @@ fn judge_command<'p>(policy: &'p ToolPolicy, phase: u8, agents_back: bool, comma
         }
         classes.push(class);
     }
-    let all_allowed = classes
-        .iter()
-        .all(|c| c.is_some_and(|c| policy.shell_class(phase, agents_back, c) == Verdict::Allowed));
+    let all_allowed =
+        classes.iter().all(|c| c.is_some_and(|c| policy.shell_class(phase, agents_back, c) == Verdict::Allowed));
     if all_allowed {
         return Judged::Fine;
     }

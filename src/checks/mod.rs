@@ -84,7 +84,7 @@ pub static RULES: &[Rule] = &[
     rule!(
         "forbidden-tool",
         Error,
-        "the orchestrator does not explore or edit code itself",
+        "the orchestrator uses only the tools and shell commands its phase allows",
         Some(forbidden_tool::check)
     ),
     rule!(
@@ -96,17 +96,22 @@ pub static RULES: &[Rule] = &[
     rule!(
         "approval-gate",
         Error,
-        "implementation starts only after the user approved the design",
+        "what a user gate holds back waits for the user's answer",
         Some(approval_gate::check)
     ),
     rule!(
         "approach-selection",
         Warning,
-        "phase 5 starts only after the user chose an approach",
+        "a phase waits for the user's reply to the choice offered before it",
         Some(approach_selection::check)
     ),
-    rule!("todo-list", Warning, "phase 1 creates a todo list covering every phase", Some(todo_list::check)),
-    rule!("capsule", Error, "a --capsule run reads the capsule and says so before launching", Some(capsule::check)),
+    rule!("todo-list", Warning, "the todo phase creates a todo list covering every phase", Some(todo_list::check)),
+    rule!(
+        "capsule",
+        Error,
+        "command arguments that require actions get them before the first launch",
+        Some(capsule::check)
+    ),
     rule!("incomplete-run", Note, "the run stopped before the last phase", Some(incomplete_run::check)),
     rule!("transcript", Warning, "input problems: damaged lines, unmatched results and subagent files", None),
 ];

@@ -29,8 +29,7 @@ impl Announcement {
 /// Whether a line is a heading: markdown `#`, or emphasized as a whole (`**…**`).
 fn is_heading(line: &str) -> bool {
     let t = line.trim();
-    t.starts_with('#')
-        || ["**", "__"].iter().any(|m| t.len() > 4 && t.starts_with(m) && t.ends_with(m))
+    t.starts_with('#') || ["**", "__"].iter().any(|m| t.len() > 4 && t.starts_with(m) && t.ends_with(m))
 }
 
 /// Finds the phase starts in a text block, in order, with the workflow's
@@ -372,17 +371,23 @@ mod tests {
         let wfs = crate::workflow::Workflows::builtin();
         let fd = wfs.get("feature-dev").unwrap();
         let announcements = |t: &str| super::announcements(t, &fd.detector);
-        let a = announcements("The explorers are back; I read the files.\n\n## Phase 3: Clarifying Questions\n1. Which DB?");
+        let a = announcements(
+            "The explorers are back; I read the files.\n\n## Phase 3: Clarifying Questions\n1. Which DB?",
+        );
         assert_eq!(a.iter().map(|a| a.phase).collect::<Vec<_>>(), vec![3]);
         assert!(!a[0].opens_block);
         assert_eq!(announcements("Thanks.\n**Phase 2: Codebase Exploration**\nLaunching.")[0].phase, 2);
         // Headings of several phases in one block are a plan, not a start.
-        assert!(announcements("The plan:\n### Phase 5: Implementation\nwrite it\n### Phase 6: Quality Review\nreview").is_empty());
+        assert!(announcements("The plan:\n### Phase 5: Implementation\nwrite it\n### Phase 6: Quality Review\nreview")
+            .is_empty());
         // A phase named inside a sentence is not a start.
         assert!(announcements("Next I will do the work of phase 5: implementation.").is_empty());
         // Another workflow's word is not this workflow's phase.
         let stage = crate::workflow::Workflow::parse(
-            &crate::workflow::DEFAULT_RULES.replace("headers = [\"**Phase {n} of {total}: {name}**\"]", "headers = [\"### Stage {n}/{total} — {name}\"]"),
+            &crate::workflow::DEFAULT_RULES.replace(
+                "headers = [\"**Phase {n} of {total}: {name}**\"]",
+                "headers = [\"### Stage {n}/{total} — {name}\"]",
+            ),
             "t.toml",
         )
         .unwrap();

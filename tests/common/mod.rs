@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use orchlint::checks::Selection;
 use orchlint::engine::{self, Options, Report};
-use orchlint::workflow::Workflow;
+use orchlint::workflow::Workflows;
 
 pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -24,7 +24,7 @@ pub fn shared() -> Option<PathBuf> {
 
 /// Checks paths with only the given rules (all when empty).
 pub fn check(paths: &[&Path], rules: &[&str]) -> Report {
-    let wf = Workflow::builtin();
+    let wf = Workflows::builtin();
     let opts = Options {
         selection: Selection { only: rules.iter().map(|r| r.to_string()).collect(), ..Selection::default() },
         excerpts: true,
