@@ -49,13 +49,22 @@ enum Command {
     /// Agent answers of a run, for mocked agent backends.
     #[command(subcommand)]
     Cassette(CassetteCommand),
-    /// Print a rule's documentation.
+    /// Print a rule kind's documentation (with --workflow, also that workflow's instance of it).
     Explain {
         /// The rule id, e.g. agent-count.
         rule: String,
+        /// A rules file in play beside the bundled workflows (repeatable).
+        #[arg(long, value_name = "FILE")]
+        rules: Vec<PathBuf>,
+        /// Also show this workflow's instance: its phases, counts, gates or policy, in its own words.
+        #[arg(long, value_name = "NAME")]
+        workflow: Option<String>,
     },
-    /// List the rules.
-    Rules,
+    /// List the rule kinds and the workflows; check or show a rules file.
+    Rules {
+        #[command(subcommand)]
+        action: Option<RulesCommand>,
+    },
     /// Print a shell completion script.
     Completions {
         /// The shell.
@@ -63,6 +72,29 @@ enum Command {
     },
     /// Print the man page (roff).
     Man,
+}
+
+#[derive(Subcommand)]
+enum RulesCommand {
+    /// Validate a rules file and print what it declares, phase by phase (exit 2 on an error).
+    Check {
+        /// The rules file.
+        file: PathBuf,
+    },
+    /// Print the rules file of a workflow (bundled or given with --rules), to copy and adapt.
+    Show {
+        /// The workflow's name, e.g. feature-dev.
+        name: String,
+        /// A rules file in play beside the bundled workflows (repeatable).
+        #[arg(long, value_name = "FILE")]
+        rules: Vec<PathBuf>,
+    },
+    /// Print what every workflow in play declares.
+    Describe {
+        /// A rules file in play beside the bundled workflows (repeatable).
+        #[arg(long, value_name = "FILE")]
+        rules: Vec<PathBuf>,
+    },
 }
 
 #[derive(clap::Args)]
@@ -75,7 +107,7 @@ struct Common {
 }
 
 /// Which workflow and settings to use.
-#[derive(clap::Args, Clone)]
+#[derive(clap::Args, Clone, Default)]
 struct Settings {
     /// A rules file in play beside the bundled workflows (repeatable; one of the same name replaces it).
     #[arg(long, value_name = "FILE")]
@@ -89,6 +121,12 @@ struct Settings {
     /// Use no config file.
     #[arg(long, conflicts_with = "config")]
     isolated: bool,
+}
+
+impl Settings {
+    fn with_rules(rules: &[PathBuf]) -> Settings {
+        Settings { rules: rules.to_vec(), ..Settings::default() }
+    }
 }
 
 #[derive(clap::Args)]
@@ -312,8 +350,8 @@ fn main() -> ExitCode {
         Command::Cassette(CassetteCommand::Extract { transcript, output, settings }) => {
             run_extract(&transcript, &output, &settings)
         }
-        Command::Explain { rule } => explain(&rule),
-        Command::Rules => list_rules(),
+        Command::Explain { rule, rules, workflow } => explain(&rule, &rules, workflow.as_deref()),
+        Command::Rules { action } => run_rules(action),
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "orchlint", &mut io::stdout());
             Ok(ExitCode::SUCCESS)
@@ -369,7 +407,7 @@ fn workflows(common: &Settings, from_config: &[PathBuf]) -> miette::Result<Workf
 fn check_rule_ids(ids: &[String], flag: &str) -> miette::Result<()> {
     for id in ids {
         if checks::rule(id).is_none() {
-            miette::bail!(help = format!("rule ids: {}", checks::rule_ids().join(", ")), "{flag}: unknown rule `{id}`");
+            miette::bail!(help = suggest_rule(id), "{flag}: unknown rule `{id}`");
         }
     }
     Ok(())
@@ -793,18 +831,77 @@ fn run_inspect(args: InspectArgs) -> miette::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn explain(id: &str) -> miette::Result<ExitCode> {
+fn explain(id: &str, rules: &[PathBuf], workflow: Option<&str>) -> miette::Result<ExitCode> {
     let Some(rule) = checks::rule(id) else {
-        miette::bail!(help = format!("rule ids: {}", checks::rule_ids().join(", ")), "unknown rule `{id}`");
+        miette::bail!(help = suggest_rule(id), "unknown rule `{id}`");
     };
-    print!("{}", rule.doc);
+    let Some(name) = workflow else {
+        print!("{}", rule.doc);
+        return Ok(ExitCode::SUCCESS);
+    };
+    let wfs = workflows(&Settings::with_rules(rules), &[])?;
+    let wf = wfs.get(name).ok_or_else(|| {
+        miette::miette!(help = format!("the workflows are: {}", wfs.names().join(", ")), "no workflow `{name}`")
+    })?;
+    print!("{}", report::rules::explain_instance(rule, wf));
     Ok(ExitCode::SUCCESS)
 }
 
-fn list_rules() -> miette::Result<ExitCode> {
-    let width = checks::RULES.iter().map(|r| r.id.len()).max().unwrap_or(0);
-    for rule in checks::RULES {
-        println!("{:<width$}  {:<7}  {}", rule.id, rule.severity.as_str(), rule.summary);
+/// "did you mean" for a rule id, or the list of ids.
+fn suggest_rule(id: &str) -> String {
+    let best = checks::rule_ids()
+        .into_iter()
+        .map(|r| (strsim::jaro_winkler(id, r), r))
+        .filter(|(score, _)| *score > 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0));
+    match best {
+        Some((_, r)) => format!("did you mean `{r}`? (`orchlint rules` lists them)"),
+        None => format!("rule ids: {}", checks::rule_ids().join(", ")),
     }
-    Ok(ExitCode::SUCCESS)
+}
+
+fn run_rules(action: Option<RulesCommand>) -> miette::Result<ExitCode> {
+    let text = match action {
+        None => {
+            let wfs = Workflows::builtin();
+            format!(
+                "{}
+workflows:
+{}",
+                report::rules::kinds(),
+                report::rules::list(&wfs)
+            )
+        }
+        Some(RulesCommand::Check { file }) => {
+            let wf = Workflow::load(&file)?;
+            format!(
+                "{}: valid
+
+{}",
+                file.display(),
+                report::rules::describe(&wf)
+            )
+        }
+        Some(RulesCommand::Describe { rules }) => {
+            let wfs = workflows(&Settings::with_rules(&rules), &[])?;
+            wfs.iter().map(|wf| report::rules::describe(wf)).collect::<Vec<_>>().join("\n")
+        }
+        Some(RulesCommand::Show { name, rules }) => {
+            let wfs = workflows(&Settings::with_rules(&rules), &[])?;
+            let Some(wf) = wfs.get(&name) else {
+                miette::bail!(help = format!("the workflows are: {}", wfs.names().join(", ")), "no workflow `{name}`");
+            };
+            let bundled = orchlint::workflow::BUNDLED.iter().find(|(file, _)| wf.source_name.starts_with(file));
+            match bundled {
+                Some((_, text)) => text.to_string(),
+                None => std::fs::read_to_string(&wf.source_name)
+                    .map_err(|e| miette::miette!("cannot read {}: {e}", wf.source_name))?,
+            }
+        }
+    };
+    let mut out = io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
+        Err(e) if e.kind() != io::ErrorKind::BrokenPipe => miette::bail!("cannot write: {e}"),
+        _ => Ok(ExitCode::SUCCESS),
+    }
 }

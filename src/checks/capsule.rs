@@ -2,7 +2,7 @@
 
 use super::{Ctx, Sink};
 use crate::diagnostic::{Culprit, Severity};
-use crate::model::text::capsule_slug;
+use crate::model::text::argument_value;
 use crate::model::EventKind;
 use crate::workflow::Argument;
 
@@ -25,7 +25,7 @@ pub fn check(ctx: &Ctx, sink: &mut Sink) {
         return;
     };
     for argument in &ctx.wf.arguments {
-        if let Some(value) = capsule_slug(args, &argument.flag) {
+        if let Some(value) = argument_value(args, &argument.flag) {
             check_argument(ctx, sink, argument, value);
         }
     }
@@ -37,7 +37,7 @@ pub fn required_reads(ctx: &Ctx) -> Vec<String> {
     ctx.wf
         .arguments
         .iter()
-        .filter_map(|a| Some(a.read.as_ref()?.replace("{value}", capsule_slug(args, &a.flag)?)))
+        .filter_map(|a| Some(a.read.as_ref()?.replace("{value}", argument_value(args, &a.flag)?)))
         .collect()
 }
 

@@ -19,7 +19,7 @@ pub fn check(ctx: &Ctx, sink: &mut Sink) {
         let path = input.file_path.as_deref().unwrap_or("");
         let phase = ctx.run.phase_at(ev);
         let place = ctx.place(ev, Culprit::ToolInput { tool_use_id: id.clone(), key: "file_path".into() });
-        if required.iter().any(|c| is_capsule(path, c)) {
+        if required.iter().any(|c| is_required_read(path, c)) {
             continue;
         }
         if let Some(v) = ctx.run.visit_at(ev) {
@@ -54,8 +54,8 @@ pub fn check(ctx: &Ctx, sink: &mut Sink) {
     }
 }
 
-fn is_capsule(path: &str, capsule: &str) -> bool {
-    path == capsule || path.ends_with(capsule) || path.ends_with(capsule.trim_start_matches('/'))
+fn is_required_read(path: &str, required: &str) -> bool {
+    path == required || path.ends_with(required) || path.ends_with(required.trim_start_matches('/'))
 }
 
 /// Whether an agent's output names a file: its path, or its file name, as a

@@ -316,8 +316,8 @@ fn substitutions(text: &str) -> Vec<String> {
     found
 }
 
-/// The `--capsule SLUG` argument of a command invocation, if any.
-pub fn capsule_slug<'a>(args: &'a str, flag: &str) -> Option<&'a str> {
+/// The value of an argument (`--flag VALUE` or `--flag=VALUE`) of a command invocation, if any.
+pub fn argument_value<'a>(args: &'a str, flag: &str) -> Option<&'a str> {
     let mut words = args.split_whitespace();
     while let Some(w) = words.next() {
         if w == flag {
@@ -449,9 +449,9 @@ mod tests {
     }
 
     #[test]
-    fn reads_capsule_slug() {
-        assert_eq!(capsule_slug("--capsule churn-v2 build it", "--capsule"), Some("churn-v2"));
-        assert_eq!(capsule_slug("--capsule=churn", "--capsule"), Some("churn"));
-        assert_eq!(capsule_slug("build it", "--capsule"), None);
+    fn reads_argument_value() {
+        assert_eq!(argument_value("--capsule churn-v2 build it", "--capsule"), Some("churn-v2"));
+        assert_eq!(argument_value("--capsule=churn", "--capsule"), Some("churn"));
+        assert_eq!(argument_value("build it", "--capsule"), None);
     }
 }

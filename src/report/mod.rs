@@ -9,6 +9,7 @@ pub mod json;
 pub mod jsonl;
 pub mod junit;
 pub mod replay;
+pub mod rules;
 pub mod sarif;
 
 use clap::ValueEnum;

@@ -84,7 +84,7 @@ pub fn run(config: &Config, opts: &Options) -> Result<ExitCode, String> {
         }
     } else {
         let Some((program, args)) = rest.split_first() else {
-            return Err("give the command to run after --, e.g. -- claude -p \"/ml-flow:ml-flow …\"".into());
+            return Err("give the command to run after --, e.g. -- claude -p \"/my-plugin:my-flow …\"".into());
         };
         let output = out.join("cli-1.stream.jsonl");
         if let Err(e) = invoke(Path::new(program), args, &home, &cwd, &base, &output, opts.timeout, true) {
