@@ -354,10 +354,10 @@ fn without_reminders(text: &str) -> &str {
         let Some(start) = before.rfind(OPEN) else { break };
         rest = &before[..start];
     }
-    if rest.trim().is_empty() {
+    if rest.len() == text.len() || rest.trim().is_empty() {
         text
     } else {
-        rest
+        rest.trim()
     }
 }
 
