@@ -323,9 +323,12 @@ pub fn classify(headers: &HeaderMap, request: &Value) -> Kind {
     Kind::Auxiliary
 }
 
-/// The text of a user message's content (a string, or its text blocks).
+/// The text of a user message's content (a string, or its text blocks),
+/// without the `<system-reminder>` the client puts around it (2.1.328 puts
+/// one before a `general-purpose` agent's launch prompt; the transcript
+/// records the prompt alone).
 fn user_text(content: Option<&Value>) -> String {
-    match content {
+    let text = match content {
         Some(Value::String(s)) => s.clone(),
         Some(Value::Array(blocks)) => blocks
             .iter()
@@ -334,6 +337,27 @@ fn user_text(content: Option<&Value>) -> String {
             .collect::<Vec<_>>()
             .join("\n"),
         _ => String::new(),
+    };
+    without_reminders(&text).to_string()
+}
+
+/// The text without whole `<system-reminder>…</system-reminder>` parts at its start and end.
+fn without_reminders(text: &str) -> &str {
+    const OPEN: &str = "<system-reminder>";
+    const CLOSE: &str = "</system-reminder>";
+    let mut rest = text;
+    while let Some(after) = rest.trim_start().strip_prefix(OPEN) {
+        let Some(end) = after.find(CLOSE) else { break };
+        rest = &after[end + CLOSE.len()..];
+    }
+    while let Some(before) = rest.trim_end().strip_suffix(CLOSE) {
+        let Some(start) = before.rfind(OPEN) else { break };
+        rest = &before[..start];
+    }
+    if rest.len() == text.len() || rest.trim().is_empty() {
+        text
+    } else {
+        rest.trim()
     }
 }
 
@@ -681,5 +705,22 @@ async fn forward(shared: &Shared, n: usize, headers: &HeaderMap, uri: &Uri, body
             let what = format!("upstream {url} unreachable: {e}");
             shared.refuse(n, StatusCode::BAD_GATEWAY, "api_error", what)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::user_text;
+    use serde_json::json;
+
+    #[test]
+    fn a_launch_prompt_is_read_without_the_reminders_around_it() {
+        let blocks = json!([{"type": "text", "text": "<system-reminder>\nAttribution…\n</system-reminder>"}, {"type": "text", "text": "Find the tests."}]);
+        assert_eq!(user_text(Some(&blocks)), "Find the tests.");
+        let one = json!("<system-reminder>a</system-reminder>\nFind the tests.\n<system-reminder>b</system-reminder>");
+        assert_eq!(user_text(Some(&one)), "Find the tests.");
+        assert_eq!(user_text(Some(&json!("Find <system-reminder> the tests."))), "Find <system-reminder> the tests.");
+        let only = json!("<system-reminder>a</system-reminder>");
+        assert_eq!(user_text(Some(&only)), "<system-reminder>a</system-reminder>");
     }
 }
