@@ -392,8 +392,8 @@ pub enum Names {
 pub struct Agents {
     pub namespace: Option<String>,
     pub names: Names,
-    /// Severity of a count above the maximum.
-    pub over_max: Severity,
+    /// Severity of a count above the maximum; `None`: allowed.
+    pub over_max: Option<Severity>,
     /// Types that may be launched in any phase, uncounted.
     pub anywhere: Vec<String>,
 }
@@ -679,7 +679,7 @@ impl Workflow {
         }
         match rule {
             "phase-announcement" => self.announcement.is_some(),
-            "agent-namespace" => self.agents.namespace.is_some(),
+            "agent-namespace" => self.agents.namespace.is_some() || self.agents.names == Names::Bare,
             "sequential-steps" => self
                 .phases
                 .iter()
@@ -896,7 +896,8 @@ impl Compiler<'_> {
         let agents_step = |agents: &BTreeMap<String, Spanned<String>>, launch: Option<&Spanned<String>>| {
             let mut counts = BTreeMap::new();
             for (ty, count) in agents {
-                counts.insert(ty.clone(), self.count(count)?);
+                // As launches are read: case and separators do not matter.
+                counts.insert(crate::ingest::transcript::normalize_type(ty), self.count(count)?);
             }
             let launch = match launch.map(|l| (l.get_ref().as_str(), l)) {
                 None | Some(("parallel", _)) => LaunchStyle::Parallel,
@@ -917,7 +918,20 @@ impl Compiler<'_> {
             )),
             (Some(agents), None) if agents.is_empty() => Ok(Vec::new()),
             (Some(agents), None) => Ok(vec![agents_step(agents, None)?]),
-            (None, Some(steps)) => steps.iter().map(|s| agents_step(&s.agents, s.launch.as_ref())).collect(),
+            (None, Some(steps)) => {
+                let steps: Vec<Step> =
+                    steps.iter().map(|s| agents_step(&s.agents, s.launch.as_ref())).collect::<Result<_, _>>()?;
+                for (i, s) in steps.iter().enumerate() {
+                    if let Some(ty) = s.agents.keys().find(|t| steps[..i].iter().any(|e| e.agents.contains_key(*t))) {
+                        return Err(self.err(
+                            p.name.span(),
+                            format!("phase {} ({}) lists {ty} in two steps", index + 1, p.name.get_ref()),
+                            "list each agent type in one step of a phase; counts are per phase visit",
+                        ));
+                    }
+                }
+                Ok(steps)
+            }
             (None, None) => Ok(Vec::new()),
         }
     }
@@ -1022,10 +1036,11 @@ impl Compiler<'_> {
             ));
         }
         let over_max = match &a.over_max {
-            Some(s) => self.severity(s, "over_max", false)?.unwrap_or(Severity::Note),
-            None => Severity::Warning,
+            Some(s) => self.severity(s, "over_max", false)?,
+            None => Some(Severity::Warning),
         };
-        let agents = Agents { namespace: a.namespace.clone(), names, over_max, anywhere: a.anywhere.clone() };
+        let anywhere = a.anywhere.iter().map(|t| crate::ingest::transcript::normalize_type(t)).collect();
+        let agents = Agents { namespace: a.namespace.clone(), names, over_max, anywhere };
         // Detection.
         let headers = raw.phases.headers.get_ref();
         if headers.is_empty() {
@@ -1061,8 +1076,10 @@ impl Compiler<'_> {
                     "put the word that names a phase before the number, e.g. \"Phase {n}\" or \"Stage {n}\"",
                 ));
             }
-            if !keywords.contains(&keyword) {
-                keywords.push(keyword);
+            // `Phase {n}` needs a space in the text too; `P{n}` or `Step-{n}` none.
+            let spaced = before.ends_with(char::is_whitespace);
+            if !keywords.contains(&(keyword.clone(), spaced)) {
+                keywords.push((keyword, spaced));
             }
         }
         let detector = detector(&keywords);
@@ -1126,6 +1143,7 @@ impl Compiler<'_> {
             }
             let mut holds_agents = Vec::new();
             for t in &g.holds.agents {
+                let t = &Spanned::new(t.span(), crate::ingest::transcript::normalize_type(t.get_ref()));
                 if !phases.iter().any(|p| p.step_of(t.get_ref()).is_some()) && !agents.anywhere.contains(t.get_ref()) {
                     let types: Vec<&str> = phases
                         .iter()
@@ -1148,11 +1166,11 @@ impl Compiler<'_> {
                 .collect::<Result<Vec<_>, _>>()?;
             let back_to =
                 g.back_to.iter().map(|r| self.phase_ref(&phases, r, "back_to")).collect::<Result<Vec<_>, _>>()?;
-            if let Some(&b) = back_to.iter().find(|&&b| b > ask_phase) {
+            if let Some(i) = back_to.iter().position(|&b| b >= ask_phase) {
                 return Err(self.err(
-                    g.back_to[0].span(),
-                    format!("back_to names phase {b}, which comes after the ask phase {ask_phase}"),
-                    "back_to names earlier phases the run may go back to",
+                    g.back_to[i].span(),
+                    format!("back_to names phase {}, which does not come before the ask phase {ask_phase}", back_to[i]),
+                    "back_to names earlier phases the run may go back to after a change request",
                 ));
             }
             gates.push(Gate {
@@ -1208,6 +1226,13 @@ impl Compiler<'_> {
                 ));
             }
             arguments.push(Argument { flag: arg.flag.get_ref().clone(), read: arg.read.clone(), say: arg.say.clone() });
+        }
+        if let (Some(arg), true) = (raw.argument.iter().find(|a| a.read.is_some()), raw.read.is_none()) {
+            return Err(self.err(
+                arg.flag.span(),
+                format!("argument {:?} requires a read, but the file has no [read] table", arg.flag.get_ref()),
+                "add [read] with tools = [\"Read\"] (and policy = \"any\" if reading is not restricted)",
+            ));
         }
         let read = match &raw.read {
             None => ReadPolicy { tools: Vec::new(), rule: ReadRule::Any },
@@ -1350,13 +1375,16 @@ fn toml_fix_hint(message: &str) -> String {
 }
 
 /// The lenient detector of phase starts, from the words that name a phase.
-fn detector(keywords: &[String]) -> Detector {
-    let alternation: Vec<String> = keywords.iter().map(|k| regex::escape(k)).collect();
+fn detector(keywords: &[(String, bool)]) -> Detector {
+    let alternation: Vec<String> = keywords
+        .iter()
+        .map(|(k, spaced)| format!("{}{}", regex::escape(k), if *spaced { r"\s+" } else { r"\s*" }))
+        .collect();
     let words = alternation.join("|");
     Detector {
-        of_total: Regex::new(&format!(r"(?i)\b(?:{words})\s+(\d{{1,3}})\s*(?:of\s*|/\s*|\(\s*of\s*)\d{{1,3}}"))
+        of_total: Regex::new(&format!(r"(?i)\b(?:{words})(\d{{1,3}})\s*(?:of\s*|/\s*|\(\s*of\s*)\d{{1,3}}"))
             .expect("escaped keywords form a valid regex"),
-        named: Regex::new(&format!(r"(?i)^[\s#>*_`]*(?:{words})\s+(\d{{1,3}})\s*[:\-–—.]\s*\S"))
+        named: Regex::new(&format!(r"(?i)^[\s#>*_`]*(?:{words})(\d{{1,3}})\s*[:\-–—.]\s*\S"))
             .expect("escaped keywords form a valid regex"),
     }
 }

@@ -472,3 +472,58 @@ fn rules_file_mistakes_name_line_key_and_fix() {
     }
     insta::assert_snapshot!("rules_file_errors", all);
 }
+
+#[test]
+fn going_back_for_the_fixes_the_user_asked_for_is_no_breach() {
+    let mut ids = Vec::new();
+    let mut s = feature_dev("clean");
+    // After "Fix both now." in phase 6 (the last lines of the clean run), back to phase 5.
+    s.lines.truncate(s.lines.len() - 2);
+    let s = s
+        .say(&[Text("Back to the code for the fixes.\n\n## Phase 5: Implementation")], &mut ids)
+        .say(&[Tool("Edit", json!({"file_path": "src/limit.py", "old_string": "x", "new_string": "y"}))], &mut ids);
+    let edit = ids.clone();
+    let s = s
+        .results(&edit)
+        .say(&[Text("## Phase 6: Quality Review")], &mut ids)
+        .say(&[Launch(REVIEWER), Launch(REVIEWER), Launch(REVIEWER)], &mut ids);
+    let reviewers = ids.clone();
+    let s = s
+        .results(&reviewers)
+        .say(&[Text("No issues left. Anything else?")], &mut ids)
+        .user("No, that's all.")
+        .say(&[Text("## Phase 7: Summary\nDone.")], &mut ids);
+    assert_eq!(check(&s, &[], &[]), "");
+}
+
+#[test]
+fn rules_file_details_that_are_easy_to_get_wrong() {
+    // Over the maximum allowed outright.
+    let capped = AUDIT.replace("scanner = \"2+\"", "scanner = \"2-3\"");
+    let lenient = capped.replace("names = \"bare\"", "names = \"bare\"\nover_max = \"allow\"");
+    let many = audit(&[Launch("scanner"), Launch("scanner"), Launch("scanner"), Launch("scanner")], false, false);
+    assert_eq!(fired(&check(&many, &[&capped], &["agent-count"])), vec!["agent-count@3"]);
+    assert_eq!(fired(&check(&many, &[&lenient], &["agent-count"])), Vec::<String>::new());
+    // A template with no space before {n} finds a header with none.
+    let tight = AUDIT.replace("### Stage {n}/{total} — {name}", "Stage-{n}: {name}");
+    let wf = Workflow::parse(&tight, "t.toml").unwrap();
+    assert_eq!(orchlint::model::text::announcements("Stage-2: Fix\nnow", &wf.detector)[0].phase, 2);
+    // Agent types are compared as Claude Code compares them.
+    let cased = AUDIT.replace("scanner = \"2+\"", "Scanner_Agent = \"1\"");
+    let wf = Workflow::parse(&cased, "t.toml").unwrap();
+    assert!(wf.knows_type("scanner-agent"));
+    // A type in two steps of a phase, and an argument that needs a read without [read].
+    let twice = AUDIT.replace(
+        "steps = [{ agents = { fixer = \"2\" }, launch = \"one-at-a-time\" }]",
+        "steps = [{ agents = { fixer = \"1\" } }, { agents = { fixer = \"1\" } }]",
+    );
+    let err = Workflow::parse(&twice, "t.toml").unwrap_err();
+    assert!(err.message.contains("lists fixer in two steps"), "{}", err.message);
+    let argument = format!("{AUDIT}\n[[argument]]\nflag = \"--scope\"\nread = \"/scopes/{{value}}.md\"\n");
+    let err = Workflow::parse(&argument, "t.toml").unwrap_err();
+    assert!(err.message.contains("requires a read"), "{}", err.message);
+    let back =
+        AUDIT.replace("negate = [\"no\", \"not\"]", "negate = [\"no\", \"not\"]\nback_to = [\"Survey\", \"Report\"]");
+    let err = Workflow::parse(&back, "t.toml").unwrap_err();
+    assert!(err.message.contains("names phase 1, which does not come before"), "{}", err.message);
+}

@@ -55,9 +55,9 @@ pub fn check(ctx: &Ctx, sink: &mut Sink) {
                             count.describe()
                         ),
                     );
-                } else if n > count.max {
+                } else if let (true, Some(severity)) = (n > count.max, ctx.wf.agents.over_max) {
                     sink.report_as(
-                        ctx.wf.agents.over_max,
+                        severity,
                         place,
                         Some(visit.phase),
                         format!(

@@ -24,13 +24,14 @@ fn check_gate(ctx: &Ctx, sink: &mut Sink, g: usize) {
     for ev in run.events() {
         for start in run.starts_at(ev).filter(|s| s.opens_visit) {
             let phase = start.announcement.phase;
-            if phase == gate.ask_phase
-                || gate.back_to.contains(&phase) && super::phase_order::back_edge_gate(ctx, start.visit) == Some(g)
-            {
+            let back_edge =
+                gate.back_to.contains(&phase) && super::phase_order::back_edge_gate(ctx, start.visit) == Some(g);
+            if phase == gate.ask_phase || back_edge {
                 asked = false;
                 open = false;
             }
-            ask_started |= phase == gate.ask_phase;
+            // Gone back before the ask phase: the gate holds tools again only once it asks again.
+            ask_started = phase == gate.ask_phase || ask_started && !back_edge;
             if gate.holds_phases.contains(&phase) && !open {
                 let place = ctx.place(ev, Culprit::Text(start.announcement.header.trim().to_string()));
                 sink.report(place, Some(phase), breach(gate, asked, format!("phase {phase} started")));

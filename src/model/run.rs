@@ -164,7 +164,11 @@ fn build_run(
                 // A mention of an earlier phase inside a block is a recap
                 // ("Phase 4 of 12 chose…"), unless it reads as an announcement.
                 let backward = current_phase.is_some_and(|p| announcement.phase < p);
-                if backward && !announcement.opens_block && !announcement.has_next_line(next_prefix) {
+                if backward
+                    && !announcement.opens_block
+                    && !announcement.heading
+                    && !announcement.has_next_line(next_prefix)
+                {
                     continue;
                 }
                 let same = current_phase == Some(announcement.phase);

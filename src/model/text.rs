@@ -15,6 +15,8 @@ pub struct Announcement {
     pub agents: Option<String>,
     /// Whether the header is the first non-empty line of its text block.
     pub opens_block: bool,
+    /// Whether the header is a heading line (`## …`, `**…**`) inside the block.
+    pub heading: bool,
 }
 
 impl Announcement {
@@ -67,6 +69,7 @@ pub fn announcements(text: &str, detector: &Detector) -> Vec<Announcement> {
             next: rest.first().map(|l| l.trim().to_string()),
             agents: rest.get(1).map(|l| l.trim().to_string()),
             opens_block: Some(i) == first,
+            heading,
         });
     }
     if headings.windows(2).any(|w| w[0].1 != w[1].1) {

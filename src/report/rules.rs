@@ -60,7 +60,7 @@ pub fn describe(wf: &Workflow) -> String {
     let _ = writeln!(
         out,
         "  agents: {names}; above the maximum: {}{}",
-        wf.agents.over_max.as_str(),
+        wf.agents.over_max.map_or("allowed", Severity::as_str),
         if wf.agents.anywhere.is_empty() {
             String::new()
         } else {
