@@ -29,6 +29,21 @@ pub fn check(ctx: &Ctx, sink: &mut Sink) {
             best = Some((ev, covered, missing));
         }
     }
+    let offered = todo.tools.iter().filter_map(|t| ctx.session.offered(t)).collect::<Vec<bool>>();
+    if best.is_none() && !offered.is_empty() && offered.iter().all(|o| !o) {
+        // A rule that needs a tool the session was not offered cannot be met.
+        sink.report_as(
+            crate::diagnostic::Severity::Note,
+            ctx.visit_place(first_visit),
+            Some(todo.phase),
+            format!(
+                "phase {} created no todo list, but the session offered none of {}; it could not",
+                todo.phase,
+                todo.tools.join(", ")
+            ),
+        );
+        return;
+    }
     match best {
         None => sink.report(
             ctx.visit_place(first_visit),

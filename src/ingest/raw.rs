@@ -73,6 +73,59 @@ impl<'de: 'a, 'a> Deserialize<'de> for LStr<'a> {
     }
 }
 
+/// A list of strings that is absent when the value is of another type;
+/// elements of another type are skipped.
+#[derive(Debug, Default)]
+pub struct LList<'a>(pub Option<Vec<Cow<'a, str>>>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for LList<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> Visitor<'de> for V<'a> {
+            type Value = LList<'a>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("any JSON value")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<LList<'a>, A::Error> {
+                let mut out = Vec::new();
+                while let Some(item) = seq.next_element::<LStr<'a>>()? {
+                    out.extend(item.0);
+                }
+                Ok(LList(Some(out)))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<LList<'a>, A::Error> {
+                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                Ok(LList(None))
+            }
+            fn visit_str<E: de::Error>(self, _: &str) -> Result<LList<'a>, E> {
+                Ok(LList(None))
+            }
+            fn visit_bool<E: de::Error>(self, _: bool) -> Result<LList<'a>, E> {
+                Ok(LList(None))
+            }
+            fn visit_i64<E: de::Error>(self, _: i64) -> Result<LList<'a>, E> {
+                Ok(LList(None))
+            }
+            fn visit_u64<E: de::Error>(self, _: u64) -> Result<LList<'a>, E> {
+                Ok(LList(None))
+            }
+            fn visit_f64<E: de::Error>(self, _: f64) -> Result<LList<'a>, E> {
+                Ok(LList(None))
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<LList<'a>, E> {
+                Ok(LList(None))
+            }
+            fn visit_none<E: de::Error>(self) -> Result<LList<'a>, E> {
+                Ok(LList(None))
+            }
+            fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<LList<'a>, D::Error> {
+                d.deserialize_any(V(std::marker::PhantomData))
+            }
+        }
+        d.deserialize_any(V(std::marker::PhantomData))
+    }
+}
+
 /// A boolean field that is false when absent or of another type
 /// (`"true"` as a string counts as true).
 #[derive(Debug, Default, Clone, Copy)]
@@ -371,6 +424,9 @@ pub struct Entry<'a> {
     pub kind: LStr<'a>,
     #[serde(borrow)]
     pub subtype: LStr<'a>,
+    /// The tools offered to the model (stream-json `system`/`init`).
+    #[serde(borrow)]
+    pub tools: LList<'a>,
     #[serde(borrow)]
     pub uuid: LStr<'a>,
     #[serde(rename = "parentUuid")]

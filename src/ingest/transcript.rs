@@ -106,6 +106,7 @@ impl<'w> Builder<'w> {
                 events: Vec::new(),
                 launches: Vec::new(),
                 entries: 0,
+                offered_tools: None,
             },
             last_line: 0,
             launch_by_id: HashMap::new(),
@@ -352,6 +353,11 @@ impl<'w> Builder<'w> {
                 }
             }
             "system" => match e.subtype.0.as_deref() {
+                Some("init") => {
+                    if let Some(tools) = &e.tools.0 {
+                        self.session.offered_tools = Some(tools.iter().map(|t| t.to_string()).collect());
+                    }
+                }
                 Some("task_notification") => {
                     let ev = self.push(
                         source,

@@ -169,6 +169,9 @@ pub struct Session {
     pub launches: Vec<Launch>,
     /// Entries (user/assistant lines) read, orchestrator and subagent.
     pub entries: u32,
+    /// The tools the orchestrator was offered, where the transcript says
+    /// (stream-json `init`); session files do not.
+    pub offered_tools: Option<Vec<String>>,
 }
 
 impl Session {
@@ -182,7 +185,13 @@ impl Session {
             events: Vec::new(),
             launches: Vec::new(),
             entries: 0,
+            offered_tools: None,
         }
+    }
+
+    /// Whether the orchestrator was offered a tool: `None` when the transcript does not say.
+    pub fn offered(&self, tool: &str) -> Option<bool> {
+        self.offered_tools.as_ref().map(|t| t.iter().any(|o| o == tool))
     }
 
     pub fn launch_by_event(&self, event: usize) -> Option<usize> {
