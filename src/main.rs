@@ -19,7 +19,7 @@ use orchlint::engine::{self, Options, Report};
 use orchlint::ingest::discover;
 use orchlint::replay::backend::{Fault, Match};
 use orchlint::replay::Order;
-use orchlint::report::{self, Format};
+use orchlint::report::{self, plural, Format};
 use orchlint::workflow::{Workflow, Workflows};
 
 /// Check recorded Claude Code orchestrator transcripts against delegation rules.
@@ -255,7 +255,8 @@ struct ReplayArgs {
 
 /// Where `serve` and `record` take their answers from.
 #[derive(clap::Args, Clone)]
-#[group(required = true, multiple = true)]
+#[group(skip)]
+#[command(group(clap::ArgGroup::new("answering").required(true).args(["replay", "agents"])))]
 struct Answering {
     /// Answer the orchestrator and its agents from this recorded session.
     #[arg(long, value_name = "TRANSCRIPT", conflicts_with_all = ["agents", "upstream"])]
@@ -486,7 +487,7 @@ fn run_check(args: CheckArgs) -> miette::Result<ExitCode> {
     }
     if let Some(path) = &args.write_baseline {
         let n = baseline::write(&report, path).map_err(|e| miette::miette!("cannot write {}: {e}", path.display()))?;
-        eprintln!("wrote {n} finding{} to the baseline {}", if n == 1 { "" } else { "s" }, path.display());
+        eprintln!("wrote {} to the baseline {}", plural(n, "finding"), path.display());
     } else if let Some(path) = args.baseline.as_ref().or(config.baseline.as_ref()) {
         let baseline = Baseline::load(path).map_err(|e| miette::miette!("{e}"))?;
         baseline.apply(&mut report);
@@ -565,7 +566,12 @@ fn run_report(args: ReportArgs) -> miette::Result<ExitCode> {
     config.suppress(&mut report, &opts.selection);
     let doc = report::inspect::build(&checked, &wfs);
     write_output(Format::Html, &args.output.display().to_string(), &report, Some(&doc), false)?;
-    eprintln!("wrote {} ({} runs, {} errors)", args.output.display(), report.summary.runs, report.summary.errors);
+    eprintln!(
+        "wrote {} ({}, {})",
+        args.output.display(),
+        plural(report.summary.runs, "workflow run"),
+        plural(report.summary.errors, "error")
+    );
     Ok(ExitCode::SUCCESS)
 }
 
@@ -719,12 +725,7 @@ fn write_traces(dir: &std::path::Path, report: &orchlint::replay::ReplayReport) 
         std::fs::write(&path, s.trace.to_jsonl())
             .map_err(|e| miette::miette!("cannot write {}: {e}", path.display()))?;
     }
-    eprintln!(
-        "wrote {} trace{} to {}",
-        report.sessions.len(),
-        if report.sessions.len() == 1 { "" } else { "s" },
-        dir.display()
-    );
+    eprintln!("wrote {} to {}", plural(report.sessions.len(), "trace"), dir.display());
     Ok(())
 }
 
@@ -766,12 +767,14 @@ fn run_serve(args: ServeArgs) -> miette::Result<ExitCode> {
     println!("ANTHROPIC_BASE_URL=http://{}", server.addr);
     let _ = io::stdout().flush();
     eprintln!(
-        "orchlint serve: listening on http://{} ({turns} orchestrator turns, {agents} agent reports); Ctrl-C stops",
-        server.addr
+        "orchlint serve: listening on http://{} ({}, {}); Ctrl-C stops",
+        server.addr,
+        plural(turns, "orchestrator turn"),
+        plural(agents, "agent report")
     );
     let log = server.wait();
     let errors = log.iter().filter(|l| l.status >= 400).count();
-    eprintln!("orchlint serve: {} requests, {errors} not answered", log.len());
+    eprintln!("orchlint serve: {}, {errors} not answered", plural(log.len(), "request"));
     Ok(if errors > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
 }
 
@@ -796,7 +799,7 @@ fn run_extract(
         print!("{text}");
     } else {
         std::fs::write(output, text).map_err(|e| miette::miette!("cannot write {}: {e}", output.display()))?;
-        eprintln!("wrote {} entries to {}", cassette.entries.len(), output.display());
+        eprintln!("wrote {} to {}", plural(cassette.entries.len(), "entry"), output.display());
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -171,6 +171,9 @@ fn suppressions_leave_findings_out_and_unused_ones_are_reported() {
     assert_eq!(json["summary"]["suppressed"], 1);
     assert!(json["diagnostics"].as_array().unwrap().iter().all(|d| d["rule"] != "agent-count"));
     assert!(out.stderr.contains("orchlint.toml:7: the suppression of capsule"), "{}", out.stderr);
+    // Without a baseline, the concise summary names only what was suppressed.
+    let concise = run_in(d, &["check", &file, "--format", "concise"]);
+    assert!(concise.stdout.ends_with("Left out 1 finding suppressed.\n"), "{}", concise.stdout);
     // A suppression of another phase does not match.
     std::fs::write(
         d.join("orchlint.toml"),

@@ -156,3 +156,23 @@ fn no_arguments_is_usage_error() {
     let out = run(&[], None);
     assert!(out.starts_with("exit: 2"), "{out}");
 }
+
+#[test]
+fn serve_and_record_usage_shows_the_two_ways_of_answering() {
+    // --allow-side-effects and --upstream are not alternatives to --replay.
+    insta::assert_snapshot!(run(&["serve"], None));
+    let out = run(&["record", "--out", "x"], None);
+    assert!(out.contains("Usage: orchlint record --out <DIR> <--replay <TRANSCRIPT>|--agents <CASSETTE>>"), "{out}");
+}
+
+#[test]
+fn counts_of_one_are_singular() {
+    let dir = tempfile::tempdir().unwrap();
+    let html = dir.path().join("r.html");
+    let out = run(&["report", TWO_ARCHITECTS, "--isolated", "-o", html.to_str().unwrap()], None);
+    assert!(out.contains("(1 workflow run, 1 error)"), "{out}");
+    let cassette = dir.path().join("c.json");
+    let one = "fixtures/transcripts/agent-count/invalid-v2.1-phase4-two-architects.jsonl";
+    let out = run(&["cassette", "extract", one, "-o", cassette.to_str().unwrap()], None);
+    assert!(!out.contains(" 1 entries"), "{out}");
+}

@@ -19,8 +19,15 @@ pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         plural(s.notes, "note"),
         plural(s.runs, "workflow run")
     )?;
-    if s.baselined > 0 || s.suppressed > 0 {
-        writeln!(out, "Left out {} in the baseline and {} suppressed.", s.baselined, s.suppressed)?;
+    let mut left_out = Vec::new();
+    if s.baselined > 0 {
+        left_out.push(format!("{} in the baseline", plural(s.baselined, "finding")));
+    }
+    if s.suppressed > 0 {
+        left_out.push(format!("{} suppressed", plural(s.suppressed, "finding")));
+    }
+    if !left_out.is_empty() {
+        writeln!(out, "Left out {}.", left_out.join(" and "))?;
     }
     Ok(())
 }

@@ -53,10 +53,21 @@ impl fmt::Debug for Rendered<'_> {
 impl fmt::Display for Rendered<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.d.phase {
-            Some(p) => write!(f, "{} (phase {p})", self.d.message),
-            None => write!(f, "{}", self.d.message),
+            Some(p) if !names_phase(&self.d.message, p) => write!(f, "{} (phase {p})", self.d.message),
+            _ => write!(f, "{}", self.d.message),
         }
     }
+}
+
+/// Whether a message already says `phase N` (then a `(phase N)` after it
+/// would only repeat it).
+fn names_phase(message: &str, phase: u8) -> bool {
+    let needle = format!("phase {phase}");
+    message.match_indices(&needle).any(|(at, _)| {
+        let before = message[..at].chars().next_back();
+        let after = message[at + needle.len()..].chars().next();
+        !before.is_some_and(char::is_alphanumeric) && !after.is_some_and(|c| c.is_ascii_digit())
+    })
 }
 
 impl std::error::Error for Rendered<'_> {}

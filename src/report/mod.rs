@@ -14,12 +14,31 @@ pub mod sarif;
 
 use clap::ValueEnum;
 
-/// `1 error`, `2 errors`, `3 launches`.
-pub(crate) fn plural(n: usize, word: &str) -> String {
-    match (n, word.ends_with("ch")) {
-        (1, _) => format!("1 {word}"),
-        (_, true) => format!("{n} {word}es"),
+/// `1 error`, `2 errors`, `3 launches`, `4 entries`: every count printed
+/// goes through it.
+pub fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        return format!("1 {word}");
+    }
+    let before_y = word.strip_suffix('y').and_then(|w| w.chars().next_back());
+    match before_y {
+        Some(c) if !"aeiou".contains(c) => format!("{n} {}ies", &word[..word.len() - 1]),
+        _ if word.ends_with("ch") || word.ends_with('s') => format!("{n} {word}es"),
         _ => format!("{n} {word}s"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::plural;
+
+    #[test]
+    fn plurals() {
+        assert_eq!(plural(1, "entry"), "1 entry");
+        assert_eq!(plural(2, "entry"), "2 entries");
+        assert_eq!(plural(0, "error"), "0 errors");
+        assert_eq!(plural(3, "launch"), "3 launches");
+        assert_eq!(plural(2, "day"), "2 days");
     }
 }
 

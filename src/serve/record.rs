@@ -10,6 +10,7 @@ use std::process::{Command, ExitCode, Stdio};
 use std::time::{Duration, Instant};
 
 use super::{Config, Server};
+use crate::report::plural;
 
 /// How to drive the CLI.
 pub struct Options {
@@ -101,7 +102,7 @@ pub fn run(config: &Config, opts: &Options) -> Result<ExitCode, String> {
     } else {
         failures.push("the CLI wrote no project folder".into());
     }
-    eprintln!("orchlint record: {} requests served, {} not answered", log.len(), unanswered.len());
+    eprintln!("orchlint record: {} served, {} not answered", plural(log.len(), "request"), unanswered.len());
     for u in &unanswered {
         eprintln!("  request {}: {} {}", u.request, u.status, u.what);
     }
@@ -113,13 +114,13 @@ pub fn run(config: &Config, opts: &Options) -> Result<ExitCode, String> {
         if let Ok(report) = crate::engine::check(std::slice::from_ref(&kept), &opts.workflows, &options) {
             let s = &report.summary;
             println!(
-                "{}: {} transcripts, {} runs; check: {} errors, {} warnings, {} notes",
+                "{}: {}, {}; check: {}, {}, {}",
                 kept.display(),
-                s.transcripts,
-                s.runs,
-                s.errors,
-                s.warnings,
-                s.notes
+                plural(s.transcripts, "transcript"),
+                plural(s.runs, "workflow run"),
+                plural(s.errors, "error"),
+                plural(s.warnings, "warning"),
+                plural(s.notes, "note")
             );
         }
     }
