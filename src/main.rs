@@ -169,6 +169,10 @@ struct CheckArgs {
     /// Do not show a progress bar (it shows only on a terminal, never in CI).
     #[arg(long)]
     no_progress: bool,
+    /// Make a session without a workflow run, and a run that never reached its first phase, errors
+    /// (default: notes; or the config's `require-run`).
+    #[arg(long)]
+    require_run: bool,
 }
 
 #[derive(clap::Args)]
@@ -455,6 +459,7 @@ fn run_check(args: CheckArgs) -> miette::Result<ExitCode> {
         excerpts: formats.iter().any(|f| matches!(f, Format::Human | Format::Html)),
         config: Some(config.clone()),
         progress: !args.no_progress,
+        require_run: args.require_run || config.require_run,
     };
     let (mut report, checked) = if formats.contains(&Format::Html) {
         let (report, checked) =
@@ -475,6 +480,9 @@ fn run_check(args: CheckArgs) -> miette::Result<ExitCode> {
             args.common.paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
         );
     }
+    // Inputs were read, but none holds a conversation to judge: say why
+    // (the diagnostics), then exit 2: a check of nothing is no pass.
+    let nothing_checked = report.summary.transcripts == 0;
 
     // Suppressions, then the baseline; a new baseline records what is left.
     let unused = config.suppress(&mut report, &opts.selection);
@@ -505,6 +513,10 @@ fn run_check(args: CheckArgs) -> miette::Result<ExitCode> {
         write_output(*format, file, &report, doc.as_ref(), false)?;
     }
 
+    if nothing_checked {
+        eprintln!("error: nothing checked: no input holds a Claude Code conversation");
+        return Ok(ExitCode::from(2));
+    }
     let fail_level = if args.exit_zero || args.write_baseline.is_some() {
         FailLevel::Never
     } else {
@@ -557,6 +569,7 @@ fn run_report(args: ReportArgs) -> miette::Result<ExitCode> {
         excerpts: true,
         config: Some(config.clone()),
         progress: false,
+        require_run: false,
     };
     let (mut report, checked) =
         engine::check_collect(&args.common.paths, &wfs, &opts).map_err(|e| miette::miette!("{e}"))?;

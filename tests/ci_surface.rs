@@ -301,10 +301,29 @@ fn everything_excluded_is_not_an_error() {
 fn transcript_severity_applies_to_input_findings() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    std::fs::write(d.join("s.jsonl"), "{\"type\":\"user\",\"sessionId\":\"s\"\n").unwrap();
+    // A conversation, then a damaged line.
+    let text = std::fs::read_to_string(repo().join("fixtures/transcripts").join(TWO_ARCHITECTS)).unwrap();
+    let first = text.lines().find(|l| l.contains("\"type\":\"user\"")).unwrap();
+    std::fs::write(d.join("s.jsonl"), format!("{first}\n{{\"type\":\"user\",\"sessionId\":\"s\"\n")).unwrap();
     assert_eq!(run_in(d, &["check", "s.jsonl", "--isolated"]).code, 0);
     std::fs::write(d.join("orchlint.toml"), "[severity]\ntranscript = \"error\"\n").unwrap();
     let out = run_in(d, &["check", "s.jsonl", "--format", "concise"]);
     assert_eq!(out.code, 1, "{}", out.stdout);
     assert!(out.stdout.contains("error[transcript]"), "{}", out.stdout);
+}
+
+#[test]
+fn require_run_in_the_config() {
+    // A session with conversation but no invocation of a workflow.
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let text = std::fs::read_to_string(repo().join("fixtures/transcripts").join(TWO_ARCHITECTS)).unwrap();
+    let first = text.lines().find(|l| l.contains("\"type\":\"user\"")).unwrap();
+    let plain = first.replace("/ml-flow:ml-flow", "/other").replace("ml-flow", "other");
+    std::fs::write(d.join("s.jsonl"), format!("{plain}\n")).unwrap();
+    assert_eq!(run_in(d, &["check", "s.jsonl", "--isolated"]).code, 0);
+    std::fs::write(d.join("orchlint.toml"), "require-run = true\n").unwrap();
+    let out = run_in(d, &["check", "s.jsonl", "--format", "concise"]);
+    assert_eq!(out.code, 1, "{}", out.stdout);
+    assert!(out.stdout.contains("error[transcript] no workflow run in this session"), "{}", out.stdout);
 }

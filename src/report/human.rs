@@ -52,22 +52,8 @@ impl fmt::Debug for Rendered<'_> {
 
 impl fmt::Display for Rendered<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.d.phase {
-            Some(p) if !names_phase(&self.d.message, p) => write!(f, "{} (phase {p})", self.d.message),
-            _ => write!(f, "{}", self.d.message),
-        }
+        write!(f, "{}{}", self.d.message, super::phase_suffix(self.d))
     }
-}
-
-/// Whether a message already says `phase N` (then a `(phase N)` after it
-/// would only repeat it).
-fn names_phase(message: &str, phase: u8) -> bool {
-    let needle = format!("phase {phase}");
-    message.match_indices(&needle).any(|(at, _)| {
-        let before = message[..at].chars().next_back();
-        let after = message[at + needle.len()..].chars().next();
-        !before.is_some_and(char::is_alphanumeric) && !after.is_some_and(|c| c.is_ascii_digit())
-    })
 }
 
 impl std::error::Error for Rendered<'_> {}
@@ -153,7 +139,11 @@ pub fn summary(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         writeln!(out, "left out: {}", left_out.join(", "))?;
     }
     if s.skipped_files > 0 {
-        writeln!(out, "skipped {} that are not transcripts", plural(s.skipped_files, "file", "files"))?;
+        writeln!(
+            out,
+            "skipped {} with nothing to check (not transcripts, empty, or summaries only)",
+            plural(s.skipped_files, "file", "files")
+        )?;
     }
     Ok(())
 }

@@ -42,6 +42,24 @@ mod tests {
     }
 }
 
+/// ` (phase N)` after a message, naming the phase in force where it is
+/// reported; nothing when the message already says `phase N`.
+pub(crate) fn phase_suffix(d: &crate::diagnostic::Diagnostic) -> String {
+    match d.phase {
+        Some(p) if !names_phase(&d.message, p) => format!(" (phase {p})"),
+        _ => String::new(),
+    }
+}
+
+fn names_phase(message: &str, phase: u8) -> bool {
+    let needle = format!("phase {phase}");
+    message.match_indices(&needle).any(|(at, _)| {
+        let before = message[..at].chars().next_back();
+        let after = message[at + needle.len()..].chars().next();
+        !before.is_some_and(char::is_alphanumeric) && !after.is_some_and(|c| c.is_ascii_digit())
+    })
+}
+
 /// Output formats of `check`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
