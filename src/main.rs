@@ -704,7 +704,10 @@ fn run_replay(args: ReplayArgs) -> miette::Result<ExitCode> {
         eprintln!("error: {u}");
     }
     for f in &report.unused_faults {
-        eprintln!("error: --fault {f} hit no launch in any session: no session has that launch, or that many launches of that type");
+        eprintln!(
+            "error: --fault {f} hit no launch in any session: no session has that launch, or that many launches of that type{}",
+            suggest_agent_type(f, &wfs)
+        );
     }
     Ok(if !report.unreadable.is_empty() || !report.unused_faults.is_empty() {
         ExitCode::from(2)
@@ -861,6 +864,34 @@ fn explain(id: &str, rules: &[PathBuf], workflow: Option<&str>) -> miette::Resul
     })?;
     print!("{}", report::rules::explain_instance(rule, wf));
     Ok(ExitCode::SUCCESS)
+}
+
+/// "; did you mean `TYPE`?" for the agent type of a `--fault` that hit
+/// nothing, when a workflow's agent type is close to it.
+fn suggest_agent_type(spec: &str, wfs: &Workflows) -> String {
+    let target = spec.rsplit_once(':').map_or(spec, |(t, _)| t);
+    let (ty, nth) = target.split_once('#').map_or((target, None), |(t, n)| (t, Some(n)));
+    let ty = ty.rsplit(':').next().unwrap_or(ty);
+    if ty.parse::<usize>().is_ok() {
+        return String::new();
+    }
+    let known: std::collections::BTreeSet<&str> = wfs
+        .iter()
+        .flat_map(|wf| {
+            let listed = wf.phases.iter().flat_map(|p| p.steps.iter().flat_map(|s| s.agents.keys()));
+            listed.chain(&wf.agents.anywhere).map(String::as_str)
+        })
+        .collect();
+    if known.contains(ty) {
+        return String::new();
+    }
+    let best = known.iter().map(|k| (strsim::jaro_winkler(ty, k), *k)).max_by(|a, b| a.0.total_cmp(&b.0));
+    match best {
+        Some((score, k)) if score > 0.8 => {
+            format!("; did you mean `{k}{}`?", nth.map(|n| format!("#{n}")).unwrap_or_default())
+        }
+        _ => String::new(),
+    }
 }
 
 /// "did you mean" for a rule id, or the list of ids.

@@ -265,3 +265,25 @@ fn empty_files_are_not_sessions() {
     let out = run(&["check", "fixtures/samples/2.0.77-clean", "--isolated"], None);
     assert!(out.contains("checked 1 transcript (") && out.contains("skipped 2 files with nothing to check"), "{out}");
 }
+
+#[test]
+fn did_you_mean_for_explain_select_and_fault() {
+    let out = run(&["explain", "agent-cuont"], None);
+    assert!(out.starts_with("exit: 2") && out.contains("did you mean `agent-count`?"), "{out}");
+    let out = run(&["check", CLEAN, "--select", "agent-cuont"], None);
+    assert!(out.starts_with("exit: 2") && out.contains("did you mean `agent-count`?"), "{out}");
+    let out = run(&["replay", CLEAN, "--fault", "ml-architect:timout"], None);
+    assert!(out.starts_with("exit: 2") && out.contains("did you mean `timeout`?"), "{out}");
+    let out = run(&["replay", CLEAN, "--isolated", "--fault", "ml-archtect#2:timeout"], None);
+    assert!(out.starts_with("exit: 2") && out.contains("did you mean `ml-architect#2`?"), "{out}");
+}
+
+#[test]
+fn record_without_a_claude_cli_is_one_error_and_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let out_dir = dir.path().join("out");
+    let out =
+        run(&["record", "--replay", CLEAN, "--out", out_dir.to_str().unwrap(), "--claude", "/no/such/claude"], None);
+    insta::assert_snapshot!(out.replace(out_dir.to_str().unwrap(), "OUT"));
+    assert!(!out_dir.exists(), "nothing is written");
+}

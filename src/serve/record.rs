@@ -28,6 +28,12 @@ pub struct Options {
 /// Records a run; the exit code is 0 when every CLI invocation succeeded
 /// and every request was answered.
 pub fn run(config: &Config, opts: &Options) -> Result<ExitCode, String> {
+    if opts.replay && !runnable(&opts.claude) {
+        return Err(format!(
+            "cannot find the Claude Code CLI `{}`: install it (npm install -g @anthropic-ai/claude-code) or name it with --claude PATH",
+            opts.claude.display()
+        ));
+    }
     std::fs::create_dir_all(&opts.out).map_err(|e| format!("cannot create {}: {e}", opts.out.display()))?;
     let out = opts.out.canonicalize().map_err(|e| format!("{}: {e}", opts.out.display()))?;
     let temp = tempfile::Builder::new().prefix("orchlint-record-").tempdir().map_err(|e| e.to_string())?;
@@ -218,6 +224,14 @@ fn absolute_path_args(args: &[String]) -> Vec<String> {
 }
 
 /// A relative path that exists, made absolute; anything else as it is.
+/// Whether a program given as a path exists, or as a bare name is on `PATH`.
+fn runnable(program: &Path) -> bool {
+    if program.components().count() > 1 {
+        return program.is_file();
+    }
+    std::env::var_os("PATH").is_some_and(|paths| std::env::split_paths(&paths).any(|dir| dir.join(program).is_file()))
+}
+
 fn absolute_if_path(value: &str) -> String {
     let p = Path::new(value);
     if p.is_relative() && value.contains('/') || p.is_relative() && p.exists() {
