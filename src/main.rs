@@ -216,6 +216,9 @@ struct DiffArgs {
     /// Compare two corpora: per rule, how many runs broke it in each, the rates and the change.
     #[arg(long)]
     corpus: bool,
+    /// With --corpus: exit 1 only when a rule's share of broken runs grew by more than PP percentage points.
+    #[arg(long, value_name = "PP", default_value_t = 0.0, requires = "corpus")]
+    max_regression: f64,
     /// Output format.
     #[arg(long, value_enum, default_value_t = InspectFormat::Human)]
     format: InspectFormat,
@@ -624,7 +627,24 @@ fn run_diff(args: DiffArgs) -> miette::Result<ExitCode> {
             }
         }
         .map_err(|e| miette::miette!("cannot write: {e}"))?;
-        d.regressed()
+        let regressions = d.regressions(args.max_regression);
+        for r in &regressions {
+            eprintln!(
+                "error: {} regressed: broken in {} of a ({:.1}%), {} of b ({:.1}%): {:+.1} percentage points{}",
+                r.rule,
+                plural(r.broken_a, "run"),
+                r.rate_a * 100.0,
+                plural(r.broken_b, "run"),
+                r.rate_b * 100.0,
+                r.change,
+                if args.max_regression > 0.0 {
+                    format!(", more than --max-regression {}", args.max_regression)
+                } else {
+                    String::new()
+                }
+            );
+        }
+        !regressions.is_empty()
     } else {
         let a = orchlint::diff::load(&args.a, &wfs, &opts).map_err(|e| miette::miette!("{e}"))?;
         let b = orchlint::diff::load(&args.b, &wfs, &opts).map_err(|e| miette::miette!("{e}"))?;
