@@ -24,11 +24,22 @@ use orchlint::workflow::{Workflow, Workflows};
 
 /// Check recorded Claude Code orchestrator transcripts against delegation rules.
 #[derive(Parser)]
-#[command(name = "orchlint", version, about, long_about = None)]
+#[command(name = "orchlint", version, about, long_about = None, after_help = EXAMPLES)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
 }
+
+const EXAMPLES: &str = "Examples:
+  orchlint check ~/.claude/projects                      check every recorded session
+  orchlint check run.jsonl --require-run --format github  in CI: fail when the workflow did not run
+  orchlint check runs/ --statistics                       count the findings per rule
+  orchlint explain agent-count                           what a rule checks, and why
+  orchlint explain --all                                 every rule's documentation
+  orchlint diff --corpus before/ after/                  per-rule rates of two corpora of runs
+  orchlint inspect session.jsonl                         the session as the model saw it
+
+Exit status: 0 clean, 1 findings at or above the fail level, 2 could not run.";
 
 #[derive(Subcommand)]
 enum Command {
@@ -52,7 +63,11 @@ enum Command {
     /// Print a rule kind's documentation (with --workflow, also that workflow's instance of it).
     Explain {
         /// The rule id, e.g. agent-count.
-        rule: String,
+        #[arg(required_unless_present = "all")]
+        rule: Option<String>,
+        /// Print every rule's documentation, one after the other.
+        #[arg(long, conflicts_with_all = ["rule", "workflow"])]
+        all: bool,
         /// A rules file in play beside the bundled workflows (repeatable).
         #[arg(long, value_name = "FILE")]
         rules: Vec<PathBuf>,
@@ -160,7 +175,7 @@ struct CheckArgs {
     /// Record the current errors and warnings in this baseline file (and exit 0).
     #[arg(long, value_name = "FILE", conflicts_with = "baseline")]
     write_baseline: Option<PathBuf>,
-    /// When to color human output.
+    /// When to color human and concise output.
     #[arg(long, value_enum, default_value_t = Color::Auto)]
     color: Color,
     /// Worker threads (default: one per core).
@@ -169,6 +184,9 @@ struct CheckArgs {
     /// Do not show a progress bar (it shows only on a terminal, never in CI).
     #[arg(long)]
     no_progress: bool,
+    /// After the findings, print how many each rule has, most first (like ruff --statistics).
+    #[arg(long)]
+    statistics: bool,
     /// Make a session without a workflow run, and a run that never reached its first phase, errors
     /// (default: notes; or the config's `require-run`).
     #[arg(long)]
@@ -358,7 +376,14 @@ fn main() -> ExitCode {
         Command::Cassette(CassetteCommand::Extract { transcript, output, settings }) => {
             run_extract(&transcript, &output, &settings)
         }
-        Command::Explain { rule, rules, workflow } => explain(&rule, &rules, workflow.as_deref()),
+        Command::Explain { all: true, .. } => {
+            let docs: Vec<&str> = checks::RULES.iter().map(|r| r.doc).collect();
+            print!("{}", docs.join("\n"));
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Explain { rule, rules, workflow, .. } => {
+            explain(rule.as_deref().unwrap_or_default(), &rules, workflow.as_deref())
+        }
         Command::Rules { action } => run_rules(action),
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "orchlint", &mut io::stdout());
@@ -515,6 +540,15 @@ fn run_check(args: CheckArgs) -> miette::Result<ExitCode> {
     for (format, file) in &reports {
         write_output(*format, file, &report, doc.as_ref(), false)?;
     }
+    if args.statistics {
+        let mut out = io::stdout().lock();
+        let written = report::statistics(&report, &mut out).and_then(|_| out.flush());
+        if let Err(e) = written {
+            if e.kind() != io::ErrorKind::BrokenPipe {
+                miette::bail!("cannot write: {e}");
+            }
+        }
+    }
 
     if nothing_checked {
         eprintln!("error: nothing checked: no input holds a Claude Code conversation");
@@ -545,7 +579,7 @@ fn write_output(
     };
     let written = match format {
         Format::Human => report::human::render(report, color, &mut out),
-        Format::Concise => report::concise::render(report, &mut out),
+        Format::Concise => report::concise::render(report, color, &mut out),
         Format::Json => report::json::render(report, &mut out),
         Format::Jsonl => report::jsonl::render(report, &mut out),
         Format::Sarif => report::sarif::render(report, &mut out),

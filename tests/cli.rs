@@ -287,3 +287,35 @@ fn record_without_a_claude_cli_is_one_error_and_exit_2() {
     insta::assert_snapshot!(out.replace(out_dir.to_str().unwrap(), "OUT"));
     assert!(!out_dir.exists(), "nothing is written");
 }
+
+#[test]
+fn top_level_help_has_examples_and_exit_statuses() {
+    let out = run(&["--help"], None);
+    assert!(out.contains("Examples:\n  orchlint check ~/.claude/projects"), "{out}");
+    assert!(out.contains("Exit status: 0 clean, 1 findings"), "{out}");
+}
+
+#[test]
+fn explain_all_prints_every_rule() {
+    let out = run(&["explain", "--all"], None);
+    assert!(out.starts_with("exit: 0"), "{out}");
+    for rule in orchlint::checks::RULES {
+        assert!(out.contains(rule.doc), "{} missing", rule.id);
+    }
+}
+
+#[test]
+fn statistics_count_findings_per_rule() {
+    insta::assert_snapshot!(run(
+        &["check", "fixtures/transcripts/approval-gate", "--isolated", "--format", "concise", "--statistics"],
+        None
+    ));
+}
+
+#[test]
+fn concise_output_is_coloured_on_request() {
+    let out = run(&["check", TWO_ARCHITECTS, "--isolated", "--format", "concise", "--color", "always"], None);
+    assert!(out.contains("\x1b[1;31merror\x1b[0m[agent-count]"), "{out}");
+    let out = run(&["check", TWO_ARCHITECTS, "--isolated", "--format", "concise", "--color", "never"], None);
+    assert!(!out.contains('\x1b'), "{out}");
+}

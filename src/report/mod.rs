@@ -60,6 +60,22 @@ fn names_phase(message: &str, phase: u8) -> bool {
     })
 }
 
+/// `check --statistics`: per rule and severity, how many findings, most
+/// first (ties by rule id), then the total.
+pub fn statistics(report: &crate::engine::Report, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+    let mut counts: std::collections::BTreeMap<(&str, &str), usize> = std::collections::BTreeMap::new();
+    for d in &report.diagnostics {
+        *counts.entry((d.rule, d.severity.as_str())).or_default() += 1;
+    }
+    let mut rows: Vec<_> = counts.into_iter().collect();
+    rows.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    for ((rule, severity), n) in &rows {
+        writeln!(out, "{n:>5}  {rule:<20} {severity}")?;
+    }
+    let rules: std::collections::BTreeSet<&str> = rows.iter().map(|((rule, _), _)| *rule).collect();
+    writeln!(out, "{} of {}", plural(report.diagnostics.len(), "finding"), plural(rules.len(), "rule"))
+}
+
 /// Output formats of `check`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
