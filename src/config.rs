@@ -6,6 +6,7 @@
 //! exclude = ["archive/**"]           # paths not to check (globs)
 //! fail-level = "error"               # error | warning | never
 //! baseline = "orchlint-baseline.json"
+//! require-run = true                 # a session without a workflow run is an error (like --require-run)
 //!
 //! [severity]                         # per rule: error | warning | note | off
 //! todo-list = "off"
@@ -41,6 +42,8 @@ struct RawConfig {
     exclude: Vec<String>,
     fail_level: Option<String>,
     baseline: Option<String>,
+    #[serde(default)]
+    require_run: bool,
     #[serde(default)]
     severity: BTreeMap<String, toml::Spanned<String>>,
     #[serde(default)]
@@ -107,6 +110,9 @@ pub struct Config {
     pub exclude_patterns: Vec<String>,
     pub fail_level: Option<FailLevel>,
     pub baseline: Option<PathBuf>,
+    /// A session without a workflow run, or a run that never reached its
+    /// first phase, is an error (`require-run = true`, like `--require-run`).
+    pub require_run: bool,
     /// Per-rule severity; `None` switches the rule off.
     pub severity: BTreeMap<String, Option<Severity>>,
     pub suppressions: Vec<Suppression>,
@@ -147,7 +153,7 @@ impl Config {
         let raw: RawConfig = toml::from_str(text).map_err(|e| {
             let message = e.message().trim().to_string();
             let help = if message.contains("unknown field") {
-                "the keys are rules, workflows, exclude, fail-level, baseline, [severity] and [[suppress]] (session, rule, phase, reason)"
+                "the keys are rules, workflows, exclude, fail-level, baseline, require-run, [severity] and [[suppress]] (session, rule, phase, reason)"
                     .to_string()
             } else if message.contains("missing field `reason`") {
                 "every suppression needs a reason: say why the finding is accepted".to_string()
@@ -162,6 +168,7 @@ impl Config {
         let mut config = Config { path: Some(path.to_path_buf()), ..Config::default() };
         config.rules = raw.rules.iter().chain(&raw.workflows).map(|r| base.join(r)).collect();
         config.baseline = raw.baseline.map(|b| base.join(b));
+        config.require_run = raw.require_run;
         if let Some(level) = raw.fail_level {
             config.fail_level = Some(match level.as_str() {
                 "error" => FailLevel::Error,

@@ -230,7 +230,13 @@ pub struct RuleRates {
 impl CorpusDiff {
     /// Whether some rule is broken by a larger share of the runs in B.
     pub fn regressed(&self) -> bool {
-        self.rules.iter().any(|r| r.rate_b > r.rate_a)
+        !self.regressions(0.0).is_empty()
+    }
+
+    /// The rules broken by a larger share of the runs in B than in A, by
+    /// more than `max_points` percentage points.
+    pub fn regressions(&self, max_points: f64) -> Vec<&RuleRates> {
+        self.rules.iter().filter(|r| r.rate_b > r.rate_a && r.change > max_points).collect()
     }
 }
 

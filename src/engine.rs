@@ -31,6 +31,10 @@ pub struct Options {
     pub config: Option<Arc<crate::config::Config>>,
     /// Show a progress bar on standard error (only where it is a terminal).
     pub progress: bool,
+    /// A session without a workflow run, and a run that never reached its
+    /// first phase, are errors (`--require-run`): CI that expects the
+    /// workflow to have run fails when it did not.
+    pub require_run: bool,
 }
 
 impl Options {
@@ -42,7 +46,7 @@ impl Options {
 /// Totals of a check.
 #[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
 pub struct Summary {
-    /// Session and stream-json files read.
+    /// Session and stream-json files read that hold a conversation.
     pub transcripts: usize,
     /// Subagent transcript files attached to their sessions.
     pub subagent_files: usize,
@@ -50,7 +54,8 @@ pub struct Summary {
     pub runs: usize,
     /// Sessions with conversation but no workflow run.
     pub sessions_without_run: usize,
-    /// JSONL files skipped as not being transcripts.
+    /// Files with nothing to check, skipped: not transcripts, empty, or
+    /// without conversation (summaries only). Not counted as transcripts.
     pub skipped_files: usize,
     pub errors: usize,
     pub warnings: usize,
@@ -145,7 +150,9 @@ impl Report {
         let diagnostics = if keep { c.diagnostics.clone() } else { std::mem::take(&mut c.diagnostics) };
         let mut report = Report { diagnostics, ..Report::default() };
         let s = &mut report.summary;
-        if c.skipped {
+        // Empty and summary-only files are no sessions: they do not count
+        // as transcripts, nor show as test suites of their own.
+        if c.skipped || !c.session.has_conversation() {
             s.skipped_files = 1;
             return report;
         }
@@ -284,8 +291,31 @@ pub fn check_job(job: &Job, wfs: &Workflows, opts: &Options) -> Checked {
         diagnostic::fingerprint(&mut diagnostics);
         return Checked { session, runs: Vec::new(), diagnostics, subagent_files: 0, skipped: true };
     };
-    if job.explicit && session.entries == 0 && session.events.is_empty() && findings.is_empty() {
-        findings.push(Finding::input(source(), "the transcript is empty: no entries to check".into()));
+    if session.entries == 0 && session.events.is_empty() {
+        // Nothing to judge: empty, or no line of it is a transcript entry
+        // (a file that is no transcript at all). One diagnostic says so,
+        // rather than one a line.
+        let damaged = findings.iter().filter(|f| f.place.file == job.display).count();
+        let message = if damaged == 0 {
+            Some("the transcript is empty: no entries to check; skipped".to_string())
+        } else if !starts_a_json_object(&job.origin) {
+            // No line even starts a JSON object: not JSON lines at all.
+            findings.retain(|f| f.place.file != job.display);
+            Some(format!(
+                "not a Claude Code transcript: none of its {} is a transcript entry; skipped",
+                crate::report::plural(damaged, "line")
+            ))
+        } else {
+            // A damaged transcript: its lines say what is wrong with them.
+            None
+        };
+        if let Some(message) = message.filter(|_| job.explicit) {
+            findings.push(Finding::input(source(), message));
+        }
+        let mut diagnostics = resolve(findings, None, wfs, &[], opts.excerpts);
+        diagnostic::sort(&mut diagnostics);
+        diagnostic::fingerprint(&mut diagnostics);
+        return Checked { session, runs: Vec::new(), diagnostics, subagent_files: 0, skipped: true };
     }
     let subagent_files = attach_subagents(&mut session, job, opts.detail, &mut findings);
     let runs = find_runs(&session, wfs, opts.force_workflow);
@@ -304,11 +334,45 @@ pub fn check_job(job: &Job, wfs: &Workflows, opts: &Options) -> Checked {
     for run in &runs {
         checks::check_run(&wfs[run.workflow], &session, run, &opts.selection, &mut findings);
     }
+    // --require-run: what did not run is an error, whatever the selection.
+    let mut required = Vec::new();
+    if opts.require_run {
+        if runs.is_empty() && session.has_conversation() {
+            findings.retain(|f| !(f.rule == "transcript" && f.run.is_none() && f.message == no_run_message(wfs)));
+            required.push(no_run_message(wfs));
+            findings.push(Finding {
+                rule: "transcript",
+                severity: Severity::Error,
+                message: no_run_message(wfs),
+                phase: None,
+                place: session.events[0].source.place(Culprit::Line),
+                run: None,
+            });
+        }
+        for run in runs.iter().filter(|r| r.visits.is_empty()) {
+            let wf = &wfs[run.workflow];
+            let message = format!("the {} workflow never reached its first phase: no phase was announced", wf.name);
+            // It says more than incomplete-run's note on the same run.
+            findings.retain(|f| !(f.rule == "incomplete-run" && f.run == Some(run.index) && f.phase.is_none()));
+            required.push(message.clone());
+            findings.push(Finding {
+                rule: "transcript",
+                severity: Severity::Error,
+                message,
+                phase: None,
+                place: session.events[run.start].source.place(Culprit::Line),
+                run: Some(run.index),
+            });
+        }
+    }
     let memory = match &job.origin {
         Origin::Memory(bytes) => Some(bytes.clone()),
         Origin::File(_) => None,
     };
     let mut diagnostics = resolve(findings, memory, wfs, &runs, opts.excerpts);
+    for d in diagnostics.iter_mut().filter(|d| d.rule == "transcript" && required.contains(&d.message)) {
+        d.severity = Severity::Error;
+    }
     let session_id: Option<Arc<str>> = session.id.as_deref().map(Arc::from);
     for d in &mut diagnostics {
         d.session = session_id.clone();
@@ -316,6 +380,22 @@ pub fn check_job(job: &Job, wfs: &Workflows, opts: &Options) -> Checked {
     diagnostic::sort(&mut diagnostics);
     diagnostic::fingerprint(&mut diagnostics);
     Checked { session, runs, diagnostics, subagent_files, skipped: false }
+}
+
+/// Whether one of the first lines of an input starts a JSON object (a
+/// damaged transcript rather than a file of another kind).
+fn starts_a_json_object(origin: &Origin) -> bool {
+    let reader: Box<dyn Read + '_> = match origin {
+        Origin::Memory(bytes) => Box::new(&bytes[..]),
+        Origin::File(path) => match File::open(path) {
+            Ok(f) => Box::new(f),
+            Err(_) => return false,
+        },
+    };
+    BufReader::new(reader).split(b'\n').take(discover::SNIFF_LINES as usize).map_while(Result::ok).any(|line| {
+        let line = line.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&line);
+        line.trim_ascii_start().starts_with(b"{")
+    })
 }
 
 /// The note for a session with conversation but no workflow run.

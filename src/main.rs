@@ -19,16 +19,27 @@ use orchlint::engine::{self, Options, Report};
 use orchlint::ingest::discover;
 use orchlint::replay::backend::{Fault, Match};
 use orchlint::replay::Order;
-use orchlint::report::{self, Format};
+use orchlint::report::{self, plural, Format};
 use orchlint::workflow::{Workflow, Workflows};
 
 /// Check recorded Claude Code orchestrator transcripts against delegation rules.
 #[derive(Parser)]
-#[command(name = "orchlint", version, about, long_about = None)]
+#[command(name = "orchlint", version, about, long_about = None, after_help = EXAMPLES)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
 }
+
+const EXAMPLES: &str = "Examples:
+  orchlint check ~/.claude/projects                      check every recorded session
+  orchlint check run.jsonl --require-run --format github  in CI: fail when the workflow did not run
+  orchlint check runs/ --statistics                       count the findings per rule
+  orchlint explain agent-count                           what a rule checks, and why
+  orchlint explain --all                                 every rule's documentation
+  orchlint diff --corpus before/ after/                  per-rule rates of two corpora of runs
+  orchlint inspect session.jsonl                         the session as the model saw it
+
+Exit status: 0 clean, 1 findings at or above the fail level, 2 could not run.";
 
 #[derive(Subcommand)]
 enum Command {
@@ -52,7 +63,11 @@ enum Command {
     /// Print a rule kind's documentation (with --workflow, also that workflow's instance of it).
     Explain {
         /// The rule id, e.g. agent-count.
-        rule: String,
+        #[arg(required_unless_present = "all")]
+        rule: Option<String>,
+        /// Print every rule's documentation, one after the other.
+        #[arg(long, conflicts_with_all = ["rule", "workflow"])]
+        all: bool,
         /// A rules file in play beside the bundled workflows (repeatable).
         #[arg(long, value_name = "FILE")]
         rules: Vec<PathBuf>,
@@ -160,7 +175,7 @@ struct CheckArgs {
     /// Record the current errors and warnings in this baseline file (and exit 0).
     #[arg(long, value_name = "FILE", conflicts_with = "baseline")]
     write_baseline: Option<PathBuf>,
-    /// When to color human output.
+    /// When to color human and concise output.
     #[arg(long, value_enum, default_value_t = Color::Auto)]
     color: Color,
     /// Worker threads (default: one per core).
@@ -169,6 +184,13 @@ struct CheckArgs {
     /// Do not show a progress bar (it shows only on a terminal, never in CI).
     #[arg(long)]
     no_progress: bool,
+    /// After the findings, print how many each rule has, most first (like ruff --statistics).
+    #[arg(long)]
+    statistics: bool,
+    /// Make a session without a workflow run, and a run that never reached its first phase, errors
+    /// (default: notes; or the config's `require-run`).
+    #[arg(long)]
+    require_run: bool,
 }
 
 #[derive(clap::Args)]
@@ -212,6 +234,9 @@ struct DiffArgs {
     /// Compare two corpora: per rule, how many runs broke it in each, the rates and the change.
     #[arg(long)]
     corpus: bool,
+    /// With --corpus: exit 1 only when a rule's share of broken runs grew by more than PP percentage points.
+    #[arg(long, value_name = "PP", default_value_t = 0.0, requires = "corpus")]
+    max_regression: f64,
     /// Output format.
     #[arg(long, value_enum, default_value_t = InspectFormat::Human)]
     format: InspectFormat,
@@ -255,7 +280,8 @@ struct ReplayArgs {
 
 /// Where `serve` and `record` take their answers from.
 #[derive(clap::Args, Clone)]
-#[group(required = true, multiple = true)]
+#[group(skip)]
+#[command(group(clap::ArgGroup::new("answering").required(true).args(["replay", "agents"])))]
 struct Answering {
     /// Answer the orchestrator and its agents from this recorded session.
     #[arg(long, value_name = "TRANSCRIPT", conflicts_with_all = ["agents", "upstream"])]
@@ -350,7 +376,14 @@ fn main() -> ExitCode {
         Command::Cassette(CassetteCommand::Extract { transcript, output, settings }) => {
             run_extract(&transcript, &output, &settings)
         }
-        Command::Explain { rule, rules, workflow } => explain(&rule, &rules, workflow.as_deref()),
+        Command::Explain { all: true, .. } => {
+            let docs: Vec<&str> = checks::RULES.iter().map(|r| r.doc).collect();
+            print!("{}", docs.join("\n"));
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Explain { rule, rules, workflow, .. } => {
+            explain(rule.as_deref().unwrap_or_default(), &rules, workflow.as_deref())
+        }
         Command::Rules { action } => run_rules(action),
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "orchlint", &mut io::stdout());
@@ -454,6 +487,7 @@ fn run_check(args: CheckArgs) -> miette::Result<ExitCode> {
         excerpts: formats.iter().any(|f| matches!(f, Format::Human | Format::Html)),
         config: Some(config.clone()),
         progress: !args.no_progress,
+        require_run: args.require_run || config.require_run,
     };
     let (mut report, checked) = if formats.contains(&Format::Html) {
         let (report, checked) =
@@ -474,6 +508,9 @@ fn run_check(args: CheckArgs) -> miette::Result<ExitCode> {
             args.common.paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
         );
     }
+    // Inputs were read, but none holds a conversation to judge: say why
+    // (the diagnostics), then exit 2: a check of nothing is no pass.
+    let nothing_checked = report.summary.transcripts == 0;
 
     // Suppressions, then the baseline; a new baseline records what is left.
     let unused = config.suppress(&mut report, &opts.selection);
@@ -486,7 +523,7 @@ fn run_check(args: CheckArgs) -> miette::Result<ExitCode> {
     }
     if let Some(path) = &args.write_baseline {
         let n = baseline::write(&report, path).map_err(|e| miette::miette!("cannot write {}: {e}", path.display()))?;
-        eprintln!("wrote {n} finding{} to the baseline {}", if n == 1 { "" } else { "s" }, path.display());
+        eprintln!("wrote {} to the baseline {}", plural(n, "finding"), path.display());
     } else if let Some(path) = args.baseline.as_ref().or(config.baseline.as_ref()) {
         let baseline = Baseline::load(path).map_err(|e| miette::miette!("{e}"))?;
         baseline.apply(&mut report);
@@ -503,7 +540,20 @@ fn run_check(args: CheckArgs) -> miette::Result<ExitCode> {
     for (format, file) in &reports {
         write_output(*format, file, &report, doc.as_ref(), false)?;
     }
+    if args.statistics {
+        let mut out = io::stdout().lock();
+        let written = report::statistics(&report, &mut out).and_then(|_| out.flush());
+        if let Err(e) = written {
+            if e.kind() != io::ErrorKind::BrokenPipe {
+                miette::bail!("cannot write: {e}");
+            }
+        }
+    }
 
+    if nothing_checked {
+        eprintln!("error: nothing checked: no input holds a Claude Code conversation");
+        return Ok(ExitCode::from(2));
+    }
     let fail_level = if args.exit_zero || args.write_baseline.is_some() {
         FailLevel::Never
     } else {
@@ -529,7 +579,7 @@ fn write_output(
     };
     let written = match format {
         Format::Human => report::human::render(report, color, &mut out),
-        Format::Concise => report::concise::render(report, &mut out),
+        Format::Concise => report::concise::render(report, color, &mut out),
         Format::Json => report::json::render(report, &mut out),
         Format::Jsonl => report::jsonl::render(report, &mut out),
         Format::Sarif => report::sarif::render(report, &mut out),
@@ -556,6 +606,7 @@ fn run_report(args: ReportArgs) -> miette::Result<ExitCode> {
         excerpts: true,
         config: Some(config.clone()),
         progress: false,
+        require_run: false,
     };
     let (mut report, checked) =
         engine::check_collect(&args.common.paths, &wfs, &opts).map_err(|e| miette::miette!("{e}"))?;
@@ -565,7 +616,12 @@ fn run_report(args: ReportArgs) -> miette::Result<ExitCode> {
     config.suppress(&mut report, &opts.selection);
     let doc = report::inspect::build(&checked, &wfs);
     write_output(Format::Html, &args.output.display().to_string(), &report, Some(&doc), false)?;
-    eprintln!("wrote {} ({} runs, {} errors)", args.output.display(), report.summary.runs, report.summary.errors);
+    eprintln!(
+        "wrote {} ({}, {})",
+        args.output.display(),
+        plural(report.summary.runs, "workflow run"),
+        plural(report.summary.errors, "error")
+    );
     Ok(ExitCode::SUCCESS)
 }
 
@@ -605,7 +661,24 @@ fn run_diff(args: DiffArgs) -> miette::Result<ExitCode> {
             }
         }
         .map_err(|e| miette::miette!("cannot write: {e}"))?;
-        d.regressed()
+        let regressions = d.regressions(args.max_regression);
+        for r in &regressions {
+            eprintln!(
+                "error: {} regressed: broken in {} of a ({:.1}%), {} of b ({:.1}%): {:+.1} percentage points{}",
+                r.rule,
+                plural(r.broken_a, "run"),
+                r.rate_a * 100.0,
+                plural(r.broken_b, "run"),
+                r.rate_b * 100.0,
+                r.change,
+                if args.max_regression > 0.0 {
+                    format!(", more than --max-regression {}", args.max_regression)
+                } else {
+                    String::new()
+                }
+            );
+        }
+        !regressions.is_empty()
     } else {
         let a = orchlint::diff::load(&args.a, &wfs, &opts).map_err(|e| miette::miette!("{e}"))?;
         let b = orchlint::diff::load(&args.b, &wfs, &opts).map_err(|e| miette::miette!("{e}"))?;
@@ -685,7 +758,10 @@ fn run_replay(args: ReplayArgs) -> miette::Result<ExitCode> {
         eprintln!("error: {u}");
     }
     for f in &report.unused_faults {
-        eprintln!("error: --fault {f} hit no launch in any session: no session has that launch, or that many launches of that type");
+        eprintln!(
+            "error: --fault {f} hit no launch in any session: no session has that launch, or that many launches of that type{}",
+            suggest_agent_type(f, &wfs)
+        );
     }
     Ok(if !report.unreadable.is_empty() || !report.unused_faults.is_empty() {
         ExitCode::from(2)
@@ -719,12 +795,7 @@ fn write_traces(dir: &std::path::Path, report: &orchlint::replay::ReplayReport) 
         std::fs::write(&path, s.trace.to_jsonl())
             .map_err(|e| miette::miette!("cannot write {}: {e}", path.display()))?;
     }
-    eprintln!(
-        "wrote {} trace{} to {}",
-        report.sessions.len(),
-        if report.sessions.len() == 1 { "" } else { "s" },
-        dir.display()
-    );
+    eprintln!("wrote {} to {}", plural(report.sessions.len(), "trace"), dir.display());
     Ok(())
 }
 
@@ -766,12 +837,14 @@ fn run_serve(args: ServeArgs) -> miette::Result<ExitCode> {
     println!("ANTHROPIC_BASE_URL=http://{}", server.addr);
     let _ = io::stdout().flush();
     eprintln!(
-        "orchlint serve: listening on http://{} ({turns} orchestrator turns, {agents} agent reports); Ctrl-C stops",
-        server.addr
+        "orchlint serve: listening on http://{} ({}, {}); Ctrl-C stops",
+        server.addr,
+        plural(turns, "orchestrator turn"),
+        plural(agents, "agent report")
     );
     let log = server.wait();
     let errors = log.iter().filter(|l| l.status >= 400).count();
-    eprintln!("orchlint serve: {} requests, {errors} not answered", log.len());
+    eprintln!("orchlint serve: {}, {errors} not answered", plural(log.len(), "request"));
     Ok(if errors > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
 }
 
@@ -796,7 +869,7 @@ fn run_extract(
         print!("{text}");
     } else {
         std::fs::write(output, text).map_err(|e| miette::miette!("cannot write {}: {e}", output.display()))?;
-        eprintln!("wrote {} entries to {}", cassette.entries.len(), output.display());
+        eprintln!("wrote {} to {}", plural(cassette.entries.len(), "entry"), output.display());
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -845,6 +918,34 @@ fn explain(id: &str, rules: &[PathBuf], workflow: Option<&str>) -> miette::Resul
     })?;
     print!("{}", report::rules::explain_instance(rule, wf));
     Ok(ExitCode::SUCCESS)
+}
+
+/// "; did you mean `TYPE`?" for the agent type of a `--fault` that hit
+/// nothing, when a workflow's agent type is close to it.
+fn suggest_agent_type(spec: &str, wfs: &Workflows) -> String {
+    let target = spec.rsplit_once(':').map_or(spec, |(t, _)| t);
+    let (ty, nth) = target.split_once('#').map_or((target, None), |(t, n)| (t, Some(n)));
+    let ty = ty.rsplit(':').next().unwrap_or(ty);
+    if ty.parse::<usize>().is_ok() {
+        return String::new();
+    }
+    let known: std::collections::BTreeSet<&str> = wfs
+        .iter()
+        .flat_map(|wf| {
+            let listed = wf.phases.iter().flat_map(|p| p.steps.iter().flat_map(|s| s.agents.keys()));
+            listed.chain(&wf.agents.anywhere).map(String::as_str)
+        })
+        .collect();
+    if known.contains(ty) {
+        return String::new();
+    }
+    let best = known.iter().map(|k| (strsim::jaro_winkler(ty, k), *k)).max_by(|a, b| a.0.total_cmp(&b.0));
+    match best {
+        Some((score, k)) if score > 0.8 => {
+            format!("; did you mean `{k}{}`?", nth.map(|n| format!("#{n}")).unwrap_or_default())
+        }
+        _ => String::new(),
+    }
 }
 
 /// "did you mean" for a rule id, or the list of ids.

@@ -254,7 +254,6 @@ where
 /// place and a likely fix.
 #[derive(Debug, Error, Diagnostic)]
 #[error("invalid {kind} {file}{}: {message}", line.map(|l| format!(":{l}")).unwrap_or_default())]
-#[diagnostic(code(orchlint::settings))]
 pub struct SettingsError {
     /// "rules file" or "config".
     pub kind: &'static str,

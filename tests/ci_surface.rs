@@ -171,6 +171,9 @@ fn suppressions_leave_findings_out_and_unused_ones_are_reported() {
     assert_eq!(json["summary"]["suppressed"], 1);
     assert!(json["diagnostics"].as_array().unwrap().iter().all(|d| d["rule"] != "agent-count"));
     assert!(out.stderr.contains("orchlint.toml:7: the suppression of capsule"), "{}", out.stderr);
+    // Without a baseline, the concise summary names only what was suppressed.
+    let concise = run_in(d, &["check", &file, "--format", "concise"]);
+    assert!(concise.stdout.ends_with("Left out 1 finding suppressed.\n"), "{}", concise.stdout);
     // A suppression of another phase does not match.
     std::fs::write(
         d.join("orchlint.toml"),
@@ -298,10 +301,29 @@ fn everything_excluded_is_not_an_error() {
 fn transcript_severity_applies_to_input_findings() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    std::fs::write(d.join("s.jsonl"), "{\"type\":\"user\",\"sessionId\":\"s\"\n").unwrap();
+    // A conversation, then a damaged line.
+    let text = std::fs::read_to_string(repo().join("fixtures/transcripts").join(TWO_ARCHITECTS)).unwrap();
+    let first = text.lines().find(|l| l.contains("\"type\":\"user\"")).unwrap();
+    std::fs::write(d.join("s.jsonl"), format!("{first}\n{{\"type\":\"user\",\"sessionId\":\"s\"\n")).unwrap();
     assert_eq!(run_in(d, &["check", "s.jsonl", "--isolated"]).code, 0);
     std::fs::write(d.join("orchlint.toml"), "[severity]\ntranscript = \"error\"\n").unwrap();
     let out = run_in(d, &["check", "s.jsonl", "--format", "concise"]);
     assert_eq!(out.code, 1, "{}", out.stdout);
     assert!(out.stdout.contains("error[transcript]"), "{}", out.stdout);
+}
+
+#[test]
+fn require_run_in_the_config() {
+    // A session with conversation but no invocation of a workflow.
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let text = std::fs::read_to_string(repo().join("fixtures/transcripts").join(TWO_ARCHITECTS)).unwrap();
+    let first = text.lines().find(|l| l.contains("\"type\":\"user\"")).unwrap();
+    let plain = first.replace("/ml-flow:ml-flow", "/other").replace("ml-flow", "other");
+    std::fs::write(d.join("s.jsonl"), format!("{plain}\n")).unwrap();
+    assert_eq!(run_in(d, &["check", "s.jsonl", "--isolated"]).code, 0);
+    std::fs::write(d.join("orchlint.toml"), "require-run = true\n").unwrap();
+    let out = run_in(d, &["check", "s.jsonl", "--format", "concise"]);
+    assert_eq!(out.code, 1, "{}", out.stdout);
+    assert!(out.stdout.contains("error[transcript] no workflow run in this session"), "{}", out.stdout);
 }

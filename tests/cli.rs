@@ -156,3 +156,166 @@ fn no_arguments_is_usage_error() {
     let out = run(&[], None);
     assert!(out.starts_with("exit: 2"), "{out}");
 }
+
+#[test]
+fn serve_and_record_usage_shows_the_two_ways_of_answering() {
+    // --allow-side-effects and --upstream are not alternatives to --replay.
+    insta::assert_snapshot!(run(&["serve"], None));
+    let out = run(&["record", "--out", "x"], None);
+    assert!(out.contains("Usage: orchlint record --out <DIR> <--replay <TRANSCRIPT>|--agents <CASSETTE>>"), "{out}");
+}
+
+#[test]
+fn counts_of_one_are_singular() {
+    let dir = tempfile::tempdir().unwrap();
+    let html = dir.path().join("r.html");
+    let out = run(&["report", TWO_ARCHITECTS, "--isolated", "-o", html.to_str().unwrap()], None);
+    assert!(out.contains("(1 workflow run, 1 error)"), "{out}");
+    let cassette = dir.path().join("c.json");
+    let one = "fixtures/transcripts/agent-count/invalid-v2.1-phase4-two-architects.jsonl";
+    let out = run(&["cassette", "extract", one, "-o", cassette.to_str().unwrap()], None);
+    assert!(!out.contains(" 1 entries"), "{out}");
+}
+
+/// Every file of a sample folder, relative to the repository, sorted.
+fn sample_files(dir: &str, filter: impl Fn(&str) -> bool) -> Vec<String> {
+    let mut out: Vec<String> = walkdir(repo().join(dir))
+        .into_iter()
+        .map(|p| p.strip_prefix(repo()).unwrap().display().to_string())
+        .filter(|p| filter(p))
+        .collect();
+    out.sort();
+    out
+}
+
+fn walkdir(dir: std::path::PathBuf) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            out.extend(walkdir(path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
+}
+
+#[test]
+fn a_file_that_is_no_transcript_is_one_diagnostic_and_exit_2() {
+    insta::assert_snapshot!(run(&["check", "Cargo.toml", "--isolated", "--format", "concise"], None));
+}
+
+#[test]
+fn an_empty_file_checks_nothing_and_exits_2() {
+    insta::assert_snapshot!(run(&["check", "-", "--isolated", "--format", "concise"], Some(b"")));
+}
+
+/// A stream-json run in which the model never started the workflow.
+const IGNORED_WORKFLOW: &str = concat!(
+    r#"{"type":"system","subtype":"init","cwd":"/home/dev/p","session_id":"2c12c58b-5314-4b17-970c-2c80b6caffdc","tools":["Task","Read"],"model":"claude-opus-5-5"}"#,
+    "\n",
+    r#"{"type":"assistant","message":{"id":"msg_0","type":"message","role":"assistant","model":"claude-opus-5-5","content":[{"type":"text","text":"Here is a quick answer instead."}],"stop_reason":null},"parent_tool_use_id":null,"session_id":"2c12c58b-5314-4b17-970c-2c80b6caffdc"}"#,
+    "\n",
+    r#"{"type":"result","subtype":"success","is_error":false,"result":"Here is a quick answer instead.","session_id":"2c12c58b-5314-4b17-970c-2c80b6caffdc"}"#,
+    "\n"
+);
+
+#[test]
+fn require_run_makes_a_run_that_did_not_happen_an_error() {
+    let input = IGNORED_WORKFLOW.as_bytes();
+    let args = ["check", "-", "--isolated", "--format", "concise"];
+    let plain = run(&args, Some(input));
+    assert!(plain.starts_with("exit: 0"), "{plain}");
+    let required = run(&[&args[..], &["--require-run"]].concat(), Some(input));
+    let forced = run(&[&args[..], &["--require-run", "--workflow", "ml-flow"]].concat(), Some(input));
+    insta::assert_snapshot!(format!("{required}\n{forced}"));
+}
+
+#[test]
+fn subagent_files_named_with_their_session_attach_to_it_in_any_order() {
+    // 2.0.x: sibling agent files, named before their session files.
+    let dir = "fixtures/samples/2.0.77-clean";
+    let agents = sample_files(dir, |p| p.contains("/agent-"));
+    let sessions = sample_files(dir, |p| !p.contains("/agent-"));
+    assert!(agents.len() > 30 && sessions.len() == 3);
+    let files: Vec<&str> = agents.iter().chain(&sessions).map(String::as_str).collect();
+    let out = run(&[&["check", "--isolated", "--format", "concise", "--"][..], &files].concat(), None);
+    assert!(!out.contains("subagent transcript"), "{out}");
+    // 2.1.x: `<session>/subagents/` files, named after and before the session.
+    let dir = "fixtures/samples/2.1.39-too-few-architects";
+    let agents = sample_files(dir, |p| p.contains("/subagents/"));
+    let session = sample_files(dir, |p| !p.contains("/subagents/"));
+    for files in [[&session[..], &agents[..]].concat(), [&agents[..], &session[..]].concat()] {
+        let files: Vec<&str> = files.iter().map(String::as_str).collect();
+        let out = run(&[&["check", "--isolated", "--format", "json", "--"][..], &files].concat(), None);
+        assert!(!out.contains("subagent transcript"), "{out}");
+        assert!(out.contains(&format!("\"subagent_files\": {}", agents.len())), "{out}");
+    }
+    // Named alone, it says which session file to check.
+    let out = run(&["check", "--isolated", "--format", "concise", &agents[0]], None);
+    assert!(out.contains("this is a subagent transcript of 801217df-37c2-4273-9a93-79b6ac1c7a4a.jsonl"), "{out}");
+}
+
+#[test]
+fn empty_files_are_not_sessions() {
+    // The 2.0.77 sample folder holds one session and two empty session files.
+    let out = run(&["check", "fixtures/samples/2.0.77-clean", "--isolated", "--format", "junit"], None);
+    assert_eq!(out.matches("<testsuite ").count(), 1, "{out}");
+    let out = run(&["check", "fixtures/samples/2.0.77-clean", "--isolated"], None);
+    assert!(out.contains("checked 1 transcript (") && out.contains("skipped 2 files with nothing to check"), "{out}");
+}
+
+#[test]
+fn did_you_mean_for_explain_select_and_fault() {
+    let out = run(&["explain", "agent-cuont"], None);
+    assert!(out.starts_with("exit: 2") && out.contains("did you mean `agent-count`?"), "{out}");
+    let out = run(&["check", CLEAN, "--select", "agent-cuont"], None);
+    assert!(out.starts_with("exit: 2") && out.contains("did you mean `agent-count`?"), "{out}");
+    let out = run(&["replay", CLEAN, "--fault", "ml-architect:timout"], None);
+    assert!(out.starts_with("exit: 2") && out.contains("did you mean `timeout`?"), "{out}");
+    let out = run(&["replay", CLEAN, "--isolated", "--fault", "ml-archtect#2:timeout"], None);
+    assert!(out.starts_with("exit: 2") && out.contains("did you mean `ml-architect#2`?"), "{out}");
+}
+
+#[test]
+fn record_without_a_claude_cli_is_one_error_and_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let out_dir = dir.path().join("out");
+    let out =
+        run(&["record", "--replay", CLEAN, "--out", out_dir.to_str().unwrap(), "--claude", "/no/such/claude"], None);
+    insta::assert_snapshot!(out.replace(out_dir.to_str().unwrap(), "OUT"));
+    assert!(!out_dir.exists(), "nothing is written");
+}
+
+#[test]
+fn top_level_help_has_examples_and_exit_statuses() {
+    let out = run(&["--help"], None);
+    assert!(out.contains("Examples:\n  orchlint check ~/.claude/projects"), "{out}");
+    assert!(out.contains("Exit status: 0 clean, 1 findings"), "{out}");
+}
+
+#[test]
+fn explain_all_prints_every_rule() {
+    let out = run(&["explain", "--all"], None);
+    assert!(out.starts_with("exit: 0"), "{out}");
+    for rule in orchlint::checks::RULES {
+        assert!(out.contains(rule.doc), "{} missing", rule.id);
+    }
+}
+
+#[test]
+fn statistics_count_findings_per_rule() {
+    insta::assert_snapshot!(run(
+        &["check", "fixtures/transcripts/approval-gate", "--isolated", "--format", "concise", "--statistics"],
+        None
+    ));
+}
+
+#[test]
+fn concise_output_is_coloured_on_request() {
+    let out = run(&["check", TWO_ARCHITECTS, "--isolated", "--format", "concise", "--color", "always"], None);
+    assert!(out.contains("\x1b[1;31merror\x1b[0m[agent-count]"), "{out}");
+    let out = run(&["check", TWO_ARCHITECTS, "--isolated", "--format", "concise", "--color", "never"], None);
+    assert!(!out.contains('\x1b'), "{out}");
+}

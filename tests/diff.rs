@@ -82,6 +82,15 @@ fn corpora_compare_per_rule_rates() {
     let rule = doc["rules"].as_array().unwrap().iter().find(|r| r["rule"] == "agent-count").unwrap();
     assert_eq!((rule["broken_a"].as_u64(), rule["broken_b"].as_u64()), (Some(0), Some(1)));
     assert_eq!(rule["change"].as_f64(), Some(50.0));
+    // Standard error names the rule that regressed.
+    assert!(err.contains("error: agent-count regressed: broken in 0 runs of a (0.0%), 1 run of b (50.0%)"), "{err}");
+    // A threshold: a change of 50 points passes --max-regression 50, not 49.
+    let (a_path, b_path) = (a.path().to_str().unwrap(), b.path().to_str().unwrap());
+    let (code, _, err) = run(&["diff", "--corpus", a_path, b_path, "--isolated", "--max-regression", "50"]);
+    assert_eq!(code, 0, "{err}");
+    let (code, _, err) = run(&["diff", "--corpus", a_path, b_path, "--isolated", "--max-regression", "49"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("more than --max-regression 49"), "{err}");
     // The other way round nothing regressed.
     let (code, out, _) =
         run(&["diff", "--corpus", b.path().to_str().unwrap(), a.path().to_str().unwrap(), "--isolated"]);

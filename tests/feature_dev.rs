@@ -150,18 +150,7 @@ const COMMAND: &str = "/feature-dev:feature-dev Add tag filtering to the notes l
 
 /// The 2.1.328 CLI, or None to skip (a failure in CI, where it must be there).
 fn claude_21() -> Option<PathBuf> {
-    let default = "target/claude-code/2.1.328/node_modules/@anthropic-ai/claude-code/bin/claude.exe";
-    let path = std::env::var_os("ORCHLINT_CLAUDE_2_1").map(PathBuf::from).unwrap_or_else(|| repo().join(default));
-    if path.exists() {
-        return Some(path);
-    }
-    assert!(
-        std::env::var_os("CI").is_none(),
-        "ORCHLINT_CLAUDE_2_1: {} is missing; .ci/run installs it",
-        path.display()
-    );
-    eprintln!("{} is not installed; skipped (.ci/run installs it)", path.display());
-    None
+    common::claude_cli("ORCHLINT_CLAUDE_2_1", "2.1.328", "bin/claude.exe")
 }
 
 fn script(name: &str) -> PathBuf {

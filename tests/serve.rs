@@ -10,23 +10,12 @@ use std::process::{Command, Stdio};
 
 use common::{orchlint, repo};
 
-/// The CLI of a generation, or None to skip (a failure in CI, where it must be there).
-fn claude(var: &str, default: &str) -> Option<PathBuf> {
-    let path = std::env::var_os(var).map(PathBuf::from).unwrap_or_else(|| repo().join(default));
-    if path.exists() {
-        return Some(path);
-    }
-    assert!(std::env::var_os("CI").is_none(), "{var}: {} is missing; .ci/run installs it", path.display());
-    eprintln!("{} is not installed; skipped (.ci/run installs it)", path.display());
-    None
-}
-
 fn claude_21() -> Option<PathBuf> {
-    claude("ORCHLINT_CLAUDE_2_1", "target/claude-code/2.1.328/node_modules/@anthropic-ai/claude-code/bin/claude.exe")
+    common::claude_cli("ORCHLINT_CLAUDE_2_1", "2.1.328", "bin/claude.exe")
 }
 
 fn claude_20() -> Option<PathBuf> {
-    claude("ORCHLINT_CLAUDE_2_0", "target/claude-code/2.0.77/node_modules/@anthropic-ai/claude-code/cli.js")
+    common::claude_cli("ORCHLINT_CLAUDE_2_0", "2.0.77", "cli.js")
 }
 
 fn plugin() -> String {
@@ -318,4 +307,19 @@ fn side_effect_calls_are_replaced_by_text() {
     assert_eq!(withheld, 0);
     assert_eq!(served[1]["name"], "Bash");
     assert_eq!(served[3]["name"], "Task");
+}
+
+#[test]
+fn the_tests_look_for_the_cli_where_the_readme_and_ci_install_it() {
+    let dir = common::claude_code_dir("2.1.328");
+    let dir = dir.to_str().unwrap();
+    assert!(dir.ends_with("/orchlint/claude-code/2.1.328/node_modules/@anthropic-ai/claude-code"), "{dir}");
+    let readme = std::fs::read_to_string(repo().join("README.md")).unwrap();
+    assert!(readme.contains(r#"cli="${XDG_CACHE_HOME:-$HOME/.cache}/orchlint/claude-code/2.1.328""#));
+    assert!(readme.contains(r#"npm install --prefix "$cli" @anthropic-ai/claude-code@2.1.328"#));
+    let ci = std::fs::read_to_string(repo().join(".ci/run")).unwrap();
+    assert!(ci.contains(r#"cache="${XDG_CACHE_HOME:-$HOME/.cache}/orchlint/claude-code""#));
+    assert!(ci.contains(r#"npm install --prefix "$prefix""#));
+    // Nothing the README's commands write lands in the repository.
+    assert!(!readme.contains("--out out/") && !readme.contains("--prefix .claude-code"));
 }

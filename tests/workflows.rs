@@ -105,7 +105,7 @@ fn check(session: &Session, rules: &[&str], select: &[&str]) -> String {
     };
     let report = engine::check_bytes(session.text().into_bytes(), "t.jsonl", &wfs, &opts);
     let mut out = Vec::new();
-    orchlint::report::concise::render(&report, &mut out).unwrap();
+    orchlint::report::concise::render(&report, false, &mut out).unwrap();
     String::from_utf8(out)
         .unwrap()
         .lines()

@@ -12,6 +12,12 @@ pub fn check(ctx: &Ctx, sink: &mut Sink) {
         return;
     }
     let Some(args) = run.args.as_deref() else {
+        // Stream-json output (`claude -p`) never records the prompt, so the
+        // arguments are unknown in every such run: a note there would be on
+        // every run and tell the user nothing they can act on.
+        if ctx.session.format == crate::model::Format::StreamJson {
+            return;
+        }
         let flags: Vec<&str> = ctx.wf.arguments.iter().map(|a| a.flag.as_str()).collect();
         sink.report_as(
             Severity::Note,

@@ -369,11 +369,11 @@ pub fn plan(paths: &[PathBuf], detail: bool) -> Result<Plan, InputError> {
         }
         files.explicit.push(path.clone());
         match role(path) {
+            // Attached to its session when that is named too (in any
+            // order); otherwise reported when the files are assembled.
             Role::NestedSubagent { .. } | Role::SiblingSubagent => {
-                plan.direct.findings.push(Finding::input(
-                    Source::start_of(display(path)),
-                    "this is a subagent transcript; check its session file, which attaches it".into(),
-                ));
+                files.named_subagents.insert(path.clone());
+                files.sort_into(path);
             }
             _ => {
                 files.candidates.push(path.clone());
@@ -444,6 +444,8 @@ struct Files {
     siblings: Vec<PathBuf>,
     /// Named on the command line.
     explicit: Vec<PathBuf>,
+    /// Subagent transcripts named on the command line.
+    named_subagents: BTreeSet<PathBuf>,
 }
 
 impl Files {
@@ -455,7 +457,7 @@ impl Files {
 /// Turns files into jobs: sibling agent files grouped by the session named
 /// inside them, subagent folders by their session file, leftovers as orphans.
 fn assemble(files: Files, detail: bool, out: &mut Discovery) {
-    let Files { mut candidates, nested, mut siblings, explicit: explicit_files } = files;
+    let Files { mut candidates, nested, mut siblings, explicit: explicit_files, named_subagents } = files;
     let by_bytes = |a: &PathBuf, b: &PathBuf| a.as_os_str().cmp(b.as_os_str());
     candidates.sort_by(by_bytes);
     candidates.dedup();
@@ -512,8 +514,19 @@ fn assemble(files: Files, detail: bool, out: &mut Discovery) {
                 continue;
             }
             // Beside a session file named on the command line: it belongs to
-            // another session of the folder, one not being checked.
+            // another session of the folder, one not being checked; named
+            // itself, it is said where it belongs.
             if !session_file.is_empty() && Path::new(&session_file).is_file() {
+                if named_subagents.contains(&f.path) {
+                    let name = Path::new(&session_file).file_name().map(|n| n.to_string_lossy().into_owned());
+                    out.findings.push(Finding::input(
+                        Source::start_of(f.display.clone()),
+                        format!(
+                            "this is a subagent transcript of {}; check that session file, which attaches it",
+                            name.unwrap_or_default()
+                        ),
+                    ));
+                }
                 continue;
             }
             let why = if session_file.is_empty() {

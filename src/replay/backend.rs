@@ -407,7 +407,17 @@ impl std::str::FromStr for Fault {
             "empty" => FaultKind::Empty,
             "timeout" => FaultKind::Timeout,
             "late" => FaultKind::Late,
-            other => return Err(format!("`{spec}`: unknown fault `{other}`; expected error, empty, timeout or late")),
+            other => {
+                const KINDS: [&str; 4] = ["error", "empty", "timeout", "late"];
+                let near =
+                    KINDS.iter().map(|k| (strsim::jaro_winkler(other, k), *k)).max_by(|a, b| a.0.total_cmp(&b.0));
+                return Err(match near {
+                    Some((score, k)) if score > 0.8 => {
+                        format!("`{spec}`: unknown fault `{other}`; did you mean `{k}`?")
+                    }
+                    _ => format!("`{spec}`: unknown fault `{other}`; expected error, empty, timeout or late"),
+                });
+            }
         };
         let target = target.trim();
         if target.is_empty() {

@@ -4,11 +4,28 @@ use std::io::{self, Write};
 
 use super::plural;
 
+use crate::diagnostic::Severity;
 use crate::engine::Report;
 
-pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
+/// With `color`, the place is bold and the severity red (error), yellow
+/// (warning) or cyan (note), as ruff and rustc colour theirs.
+pub fn render(report: &Report, color: bool, out: &mut dyn Write) -> io::Result<()> {
     for d in &report.diagnostics {
-        writeln!(out, "{}:{}:{}: {}[{}] {}", d.file, d.line, d.column, d.severity.as_str(), d.rule, d.message)?;
+        let severity = d.severity.as_str();
+        if color {
+            let code = match d.severity {
+                Severity::Error => "31",
+                Severity::Warning => "33",
+                Severity::Note => "36",
+            };
+            writeln!(
+                out,
+                "\x1b[1m{}:{}:{}:\x1b[0m \x1b[1;{code}m{severity}\x1b[0m[{}] {}",
+                d.file, d.line, d.column, d.rule, d.message
+            )?;
+        } else {
+            writeln!(out, "{}:{}:{}: {severity}[{}] {}", d.file, d.line, d.column, d.rule, d.message)?;
+        }
     }
     let s = &report.summary;
     writeln!(
@@ -19,8 +36,15 @@ pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         plural(s.notes, "note"),
         plural(s.runs, "workflow run")
     )?;
-    if s.baselined > 0 || s.suppressed > 0 {
-        writeln!(out, "Left out {} in the baseline and {} suppressed.", s.baselined, s.suppressed)?;
+    let mut left_out = Vec::new();
+    if s.baselined > 0 {
+        left_out.push(format!("{} in the baseline", plural(s.baselined, "finding")));
+    }
+    if s.suppressed > 0 {
+        left_out.push(format!("{} suppressed", plural(s.suppressed, "finding")));
+    }
+    if !left_out.is_empty() {
+        writeln!(out, "Left out {}.", left_out.join(" and "))?;
     }
     Ok(())
 }

@@ -52,10 +52,7 @@ impl fmt::Debug for Rendered<'_> {
 
 impl fmt::Display for Rendered<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.d.phase {
-            Some(p) => write!(f, "{} (phase {p})", self.d.message),
-            None => write!(f, "{}", self.d.message),
-        }
+        write!(f, "{}{}", self.d.message, super::phase_suffix(self.d))
     }
 }
 
@@ -142,7 +139,11 @@ pub fn summary(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         writeln!(out, "left out: {}", left_out.join(", "))?;
     }
     if s.skipped_files > 0 {
-        writeln!(out, "skipped {} that are not transcripts", plural(s.skipped_files, "file", "files"))?;
+        writeln!(
+            out,
+            "skipped {} with nothing to check (not transcripts, empty, or summaries only)",
+            plural(s.skipped_files, "file", "files")
+        )?;
     }
     Ok(())
 }

@@ -281,7 +281,7 @@ pub fn render_human(doc: &InspectDocument, out: &mut dyn Write) -> io::Result<()
             s.claude_code.as_deref().unwrap_or("unknown")
         )?;
         writeln!(out, "  file: {}", s.file)?;
-        writeln!(out, "  agent tree: orchestrator → {} launches", s.launches.len())?;
+        writeln!(out, "  agent tree: orchestrator → {}", super::plural(s.launches.len(), "launch"))?;
         for l in &s.launches {
             let transcript = match &l.transcript {
                 Some(t) => {
@@ -293,7 +293,7 @@ pub fn render_human(doc: &InspectDocument, out: &mut dyn Write) -> io::Result<()
                     };
                     let tools =
                         if t.tools.is_empty() { String::new() } else { format!("; tools {}", t.tools.join(", ")) };
-                    format!(", {place} ({} entries{tools})", t.entries)
+                    format!(", {place} ({}{tools})", super::plural(t.entries as usize, "entry"))
                 }
                 None => String::new(),
             };

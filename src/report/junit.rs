@@ -152,7 +152,7 @@ fn failure_message(case: &Case) -> String {
 
 /// `line:col: severity: message (phase N)`.
 fn line(d: &Diagnostic) -> String {
-    let phase = d.phase.map(|p| format!(" (phase {p})")).unwrap_or_default();
+    let phase = super::phase_suffix(d);
     format!("{}:{}: {}: {}{phase}", d.line, d.column, d.severity.as_str(), d.message)
 }
 

@@ -47,9 +47,9 @@ fn session(s: &SessionReplay, out: &mut dyn Write) -> io::Result<()> {
     match &s.divergence {
         None => writeln!(
             out,
-            "replayed  {}  {} steps, {}, {}; {verdicts}",
+            "replayed  {}  {}, {}, {}; {verdicts}",
             s.file,
-            s.replayed_steps,
+            plural(s.replayed_steps, "step"),
             plural(s.decisions, "decision"),
             plural(s.launches, "launch"),
         )?,
@@ -64,7 +64,7 @@ fn session(s: &SessionReplay, out: &mut dyn Write) -> io::Result<()> {
             for line in d.diff.lines() {
                 writeln!(out, "  {}", cut(line))?;
             }
-            writeln!(out, "  verdicts not compared: the replay stopped after {} steps", s.replayed_steps)?;
+            writeln!(out, "  verdicts not compared: the replay stopped after {}", plural(s.replayed_steps, "step"))?;
         }
     }
     if s.input_problems > 0 {

@@ -10,6 +10,7 @@ use std::process::{Command, ExitCode, Stdio};
 use std::time::{Duration, Instant};
 
 use super::{Config, Server};
+use crate::report::plural;
 
 /// How to drive the CLI.
 pub struct Options {
@@ -27,6 +28,12 @@ pub struct Options {
 /// Records a run; the exit code is 0 when every CLI invocation succeeded
 /// and every request was answered.
 pub fn run(config: &Config, opts: &Options) -> Result<ExitCode, String> {
+    if opts.replay && !runnable(&opts.claude) {
+        return Err(format!(
+            "cannot find the Claude Code CLI `{}`: install it (npm install -g @anthropic-ai/claude-code) or name it with --claude PATH",
+            opts.claude.display()
+        ));
+    }
     std::fs::create_dir_all(&opts.out).map_err(|e| format!("cannot create {}: {e}", opts.out.display()))?;
     let out = opts.out.canonicalize().map_err(|e| format!("{}: {e}", opts.out.display()))?;
     let temp = tempfile::Builder::new().prefix("orchlint-record-").tempdir().map_err(|e| e.to_string())?;
@@ -101,7 +108,7 @@ pub fn run(config: &Config, opts: &Options) -> Result<ExitCode, String> {
     } else {
         failures.push("the CLI wrote no project folder".into());
     }
-    eprintln!("orchlint record: {} requests served, {} not answered", log.len(), unanswered.len());
+    eprintln!("orchlint record: {} served, {} not answered", plural(log.len(), "request"), unanswered.len());
     for u in &unanswered {
         eprintln!("  request {}: {} {}", u.request, u.status, u.what);
     }
@@ -113,13 +120,13 @@ pub fn run(config: &Config, opts: &Options) -> Result<ExitCode, String> {
         if let Ok(report) = crate::engine::check(std::slice::from_ref(&kept), &opts.workflows, &options) {
             let s = &report.summary;
             println!(
-                "{}: {} transcripts, {} runs; check: {} errors, {} warnings, {} notes",
+                "{}: {}, {}; check: {}, {}, {}",
                 kept.display(),
-                s.transcripts,
-                s.runs,
-                s.errors,
-                s.warnings,
-                s.notes
+                plural(s.transcripts, "transcript"),
+                plural(s.runs, "workflow run"),
+                plural(s.errors, "error"),
+                plural(s.warnings, "warning"),
+                plural(s.notes, "note")
             );
         }
     }
@@ -217,6 +224,14 @@ fn absolute_path_args(args: &[String]) -> Vec<String> {
 }
 
 /// A relative path that exists, made absolute; anything else as it is.
+/// Whether a program given as a path exists, or as a bare name is on `PATH`.
+fn runnable(program: &Path) -> bool {
+    if program.components().count() > 1 {
+        return program.is_file();
+    }
+    std::env::var_os("PATH").is_some_and(|paths| std::env::split_paths(&paths).any(|dir| dir.join(program).is_file()))
+}
+
 fn absolute_if_path(value: &str) -> String {
     let p = Path::new(value);
     if p.is_relative() && value.contains('/') || p.is_relative() && p.exists() {

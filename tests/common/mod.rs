@@ -88,3 +88,34 @@ pub fn orchlint(args: &[&str]) -> (i32, String, String) {
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
 }
+
+/// Where `.ci/run` and the README install a Claude Code CLI version:
+/// `${XDG_CACHE_HOME:-~/.cache}/orchlint/claude-code/VERSION/node_modules/@anthropic-ai/claude-code/`.
+pub fn claude_code_dir(version: &str) -> PathBuf {
+    let cache = std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
+        .unwrap_or_else(|| PathBuf::from(".cache"));
+    cache.join("orchlint/claude-code").join(version).join("node_modules/@anthropic-ai/claude-code")
+}
+
+/// The Claude Code CLI of a version: the env var `var` when set, else
+/// [`claude_code_dir`]`/bin`. None skips the calling test, and says so on
+/// the terminal (not captured, so `cargo test` shows which tests did not
+/// run); under `CI` a missing CLI fails the test.
+pub fn claude_cli(var: &str, version: &str, bin: &str) -> Option<PathBuf> {
+    use std::io::Write;
+    let path = std::env::var_os(var).map(PathBuf::from).unwrap_or_else(|| claude_code_dir(version).join(bin));
+    if path.exists() {
+        return Some(path);
+    }
+    assert!(std::env::var_os("CI").is_none(), "{var}: {} is missing; .ci/run installs it", path.display());
+    let test = std::thread::current().name().unwrap_or("a test").to_string();
+    // Written to the stream itself, past the test harness's capture.
+    let _ = writeln!(
+        std::io::stderr(),
+        "SKIPPED {test}: no Claude Code CLI at {} (set {var}, or install it as the README says)",
+        path.display()
+    );
+    None
+}
