@@ -665,9 +665,17 @@ impl Workflow {
         self.help.get(rule).cloned()
     }
 
-    /// The severity of a rule in this workflow: `None` when it is off.
-    pub fn severity_of(&self, rule: &str, default: Severity) -> Option<Severity> {
-        self.severity.get(rule).copied().unwrap_or(Some(default))
+    /// The severity of a finding of a rule reported at `reported`, in this
+    /// workflow (`[severity]`, and the config's, applied to it): `None` when
+    /// the rule is off. A finding at the rule's default level takes the set
+    /// level; one a kind reports at a lower level of its own (an agent count
+    /// above the maximum, a missing `Next:` line, a note) keeps it, capped by
+    /// the set level.
+    pub fn severity_of(&self, rule: &str, reported: Severity) -> Option<Severity> {
+        let Some(set) = self.severity.get(rule) else { return Some(reported) };
+        let set = (*set)?;
+        let default = crate::checks::rule(rule).map_or(reported, |r| r.severity);
+        Some(if reported == default { set } else { reported.min(set) })
     }
 
     /// Whether the workflow uses a rule at all: switched on, and its

@@ -527,3 +527,34 @@ fn rules_file_details_that_are_easy_to_get_wrong() {
     let err = Workflow::parse(&back, "t.toml").unwrap_err();
     assert!(err.message.contains("names phase 1, which does not come before"), "{}", err.message);
 }
+
+#[test]
+fn a_rule_that_needs_a_tool_the_session_was_not_offered_says_so() {
+    let mut ids = Vec::new();
+    let mut s = Session::default();
+    s.lines.push(r#"{"type":"system","subtype":"init","session_id":"11111111-2222-3333-4444-555555555555","tools":["Agent","Bash","Read"]}"#.into());
+    let s = s
+        .command("/ml-flow:ml-flow", "churn")
+        .say(
+            &[Text("**Phase 1 of 12: Problem Analysis**\nNext: Phase 2 - Data Architecture\nAgents: ml-explorer")],
+            &mut ids,
+        )
+        .say(&[Launch("ml-flow:ml-explorer")], &mut ids);
+    let out = check(&s, &[], &["todo-list"]);
+    assert!(
+        out.contains(
+            "note[todo-list] phase 1 created no todo list, but the session offered none of TodoWrite, TaskCreate"
+        ),
+        "{out}"
+    );
+    // Without an init entry the transcript does not say what was offered: a warning.
+    let mut ids = Vec::new();
+    let s = Session::default()
+        .command("/ml-flow:ml-flow", "churn")
+        .say(
+            &[Text("**Phase 1 of 12: Problem Analysis**\nNext: Phase 2 - Data Architecture\nAgents: ml-explorer")],
+            &mut ids,
+        )
+        .say(&[Launch("ml-flow:ml-explorer")], &mut ids);
+    assert!(check(&s, &[], &["todo-list"]).contains("warning[todo-list] phase 1 created no todo list"));
+}
