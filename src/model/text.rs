@@ -50,7 +50,8 @@ pub fn announcements(text: &str, detector: &Detector) -> Vec<Announcement> {
     let mut out = Vec::new();
     let mut headings: Vec<(usize, u8)> = Vec::new();
     for (i, line) in lines.iter().enumerate() {
-        let (caps, heading) = match detector.of_total.captures(line) {
+        // `weak`: a `Phase N: Name` heading inside the block, which a plan may list.
+        let (caps, weak) = match detector.of_total.captures(line) {
             Some(c) => (c, false),
             None => match detector.named.captures(line) {
                 Some(c) if Some(i) == first => (c, false),
@@ -59,9 +60,10 @@ pub fn announcements(text: &str, detector: &Detector) -> Vec<Announcement> {
             },
         };
         let Ok(phase) = caps[1].parse::<u8>() else { continue };
-        if heading {
+        if weak {
             headings.push((out.len(), phase));
         }
+        let heading = Some(i) != first && is_heading(line);
         let rest: Vec<&str> = lines[i + 1..].iter().copied().filter(|l| !l.trim().is_empty()).take(2).collect();
         out.push(Announcement {
             phase,
