@@ -405,12 +405,7 @@ fn main() -> ExitCode {
 
 /// The config, the workflows (with the config's severities) and the rule selection.
 fn setup(common: &Settings, select: &[String], ignore: &[String]) -> miette::Result<(Config, Workflows, Selection)> {
-    let config = if common.isolated {
-        Config::default()
-    } else {
-        let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
-        Config::find(common.config.as_deref(), &cwd)?
-    };
+    let config = config_of(common)?;
     let mut wfs = workflows(common, &config.rules)?;
     check_rule_ids(select, "--select")?;
     check_rule_ids(ignore, "--ignore")?;
@@ -422,6 +417,22 @@ fn setup(common: &Settings, select: &[String], ignore: &[String]) -> miette::Res
         }
     }
     Ok((config, wfs, selection))
+}
+
+/// The config: `--config FILE`, else `orchlint.toml` found upward; none with `--isolated`.
+fn config_of(common: &Settings) -> miette::Result<Config> {
+    if common.isolated {
+        return Ok(Config::default());
+    }
+    let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+    Ok(Config::find(common.config.as_deref(), &cwd)?)
+}
+
+/// The workflows in play for a command that takes no other setting: the
+/// bundled ones, the config's `workflows` and `--rules` files.
+fn workflows_of(common: &Settings) -> miette::Result<Workflows> {
+    let config = config_of(common)?;
+    workflows(common, &config.rules)
 }
 
 /// The workflows in play: the bundled ones, the config's and `--rules` files,
@@ -801,7 +812,7 @@ fn write_traces(dir: &std::path::Path, report: &orchlint::replay::ReplayReport) 
 
 /// The recording `serve` and `record` answer from.
 fn serve_config(a: &Answering, settings: &Settings) -> miette::Result<orchlint::serve::Config> {
-    let wfs = workflows(settings, &[])?;
+    let wfs = workflows_of(settings)?;
     let recording = match (&a.replay, &a.agents) {
         (Some(t), _) => {
             orchlint::serve::script::Recording::load(t, &wfs).map_err(|e| miette::miette!("--replay {e}"))?
@@ -824,7 +835,7 @@ fn run_record(args: RecordArgs) -> miette::Result<ExitCode> {
         timeout: std::time::Duration::from_secs(args.timeout),
         rest: args.rest,
         replay: args.answering.replay.is_some(),
-        workflows: workflows(&args.settings, &[])?,
+        workflows: workflows_of(&args.settings)?,
     };
     orchlint::serve::record::run(&config, &opts).map_err(|e| miette::miette!("{e}"))
 }
@@ -853,7 +864,7 @@ fn run_extract(
     output: &std::path::Path,
     settings: &Settings,
 ) -> miette::Result<ExitCode> {
-    let wfs = workflows(settings, &[])?;
+    let wfs = workflows_of(settings)?;
     let opts = Options::default();
     let checked = engine::sessions_at(transcript, &wfs, &opts, |c| !c.session.launches.is_empty())
         .map_err(|e| miette::miette!("{e}"))?;
@@ -912,7 +923,7 @@ fn explain(id: &str, rules: &[PathBuf], workflow: Option<&str>) -> miette::Resul
         print!("{}", rule.doc);
         return Ok(ExitCode::SUCCESS);
     };
-    let wfs = workflows(&Settings::with_rules(rules), &[])?;
+    let wfs = workflows_of(&Settings::with_rules(rules))?;
     let wf = wfs.get(name).ok_or_else(|| {
         miette::miette!(help = format!("the workflows are: {}", wfs.names().join(", ")), "no workflow `{name}`")
     })?;
@@ -964,7 +975,7 @@ fn suggest_rule(id: &str) -> String {
 fn run_rules(action: Option<RulesCommand>) -> miette::Result<ExitCode> {
     let text = match action {
         None => {
-            let wfs = Workflows::builtin();
+            let wfs = workflows_of(&Settings::default())?;
             format!(
                 "{}
 workflows:
@@ -984,11 +995,11 @@ workflows:
             )
         }
         Some(RulesCommand::Describe { rules }) => {
-            let wfs = workflows(&Settings::with_rules(&rules), &[])?;
+            let wfs = workflows_of(&Settings::with_rules(&rules))?;
             wfs.iter().map(|wf| report::rules::describe(wf)).collect::<Vec<_>>().join("\n")
         }
         Some(RulesCommand::Show { name, rules }) => {
-            let wfs = workflows(&Settings::with_rules(&rules), &[])?;
+            let wfs = workflows_of(&Settings::with_rules(&rules))?;
             let Some(wf) = wfs.get(&name) else {
                 miette::bail!(help = format!("the workflows are: {}", wfs.names().join(", ")), "no workflow `{name}`");
             };
