@@ -10,8 +10,17 @@ use crate::report::inspect::{LaunchView, PhaseView};
 
 /// Width of the lane names beside each chart.
 pub const LABEL_W: f64 = 200.0;
-/// Width the plot of a run aims at; long runs scroll sideways instead.
-pub const PLOT_W: f64 = 1310.0;
+/// Width the plot of a run aims at, so that lane names and plot (1,300 px)
+/// fit a 1,400 px window at scale 1; the page scales the chart to the
+/// window between `MIN_SCALE` and `MAX_SCALE`. Long runs are wider (at
+/// least `MIN_LINE_W` a line) and scroll sideways.
+pub const PLOT_W: f64 = 1100.0;
+/// The chart is drawn no smaller than this, so its 11 px text stays legible
+/// (about 8 px); a narrower window scrolls it.
+pub const MIN_SCALE: f64 = 0.75;
+/// The chart is drawn no larger than this, so its text does not grow past
+/// about 14 px on a wide screen.
+pub const MAX_SCALE: f64 = 1.3;
 /// The narrowest a JSONL line may be drawn.
 const MIN_LINE_W: f64 = 2.0;
 /// Space left and right of the first and last line of a run.
@@ -22,6 +31,8 @@ pub const BAR_H: f64 = 14.0;
 pub const ROW_H: f64 = 19.0;
 pub const FINDING_ROW_H: f64 = 18.0;
 const MAX_FINDING_ROWS: usize = 4;
+/// Phase labels take turns in at most this many rows.
+const MAX_LABEL_ROWS: usize = 3;
 pub const MARK_LANE_H: f64 = 26.0;
 const AXIS_H: f64 = 30.0;
 /// Average width of a character of the chart's 11px labels.
@@ -176,7 +187,8 @@ pub fn run<'a>(
     // Room after the last line for open-ended bars and the last phase's name.
     let mut hi = last + if any_open { (span / 25).max(3) } else { 0 };
     let scale = |hi: u32| ((PLOT_W - 2.0 * PAD_X) / f64::from(hi - lo + 1)).max(MIN_LINE_W);
-    if let Some(p) = phases.last().filter(|p| p.line >= lo && p.line <= last) {
+    // The last labels may run to the end of the plot (one per label row).
+    for p in phases.iter().rev().take(MAX_LABEL_ROWS).filter(|p| p.line >= lo && p.line <= last) {
         let text = format!("{} {}", p.phase, p.name.as_deref().unwrap_or(""));
         let wanted = (text.trim_end().chars().count() as f64 * CHAR_W + 12.0) / scale(hi);
         hi = hi.max(p.line + wanted.ceil() as u32);
@@ -298,41 +310,45 @@ fn marks(axis: &Axis, findings: &[Finding]) -> (Vec<Mark>, usize) {
     (marks, rows.len())
 }
 
-/// Phase bands and their labels (in rows, so narrow phases stay legible).
-/// Returns the bands and the number of label rows.
+/// Phase bands and their labels. A label is the phase's number and name in
+/// full when every label fits its band; otherwise labels take turns in two
+/// or three rows (the fewest in which all fit), each free up to the start of
+/// the next band in its row, so the names of narrow phases stay whole: a
+/// name is what a reader looks for, and a cut one ("6 Des…") must be
+/// hovered. What still does not fit is shortened; the band's tooltip has
+/// the full name. Returns the bands and the number
+/// of label rows.
 fn bands<'r>(axis: &Axis, phases: &'r [PhaseView]) -> (Vec<Band<'r>>, usize) {
+    let x0_of = |i: usize| phases.get(i).map_or(axis.end(), |p| axis.x(p.line) - axis.k * 0.5);
+    let full_of = |p: &PhaseView| match p.name.as_deref().unwrap_or("") {
+        "" => p.phase.to_string(),
+        name => format!("{} {name}", p.phase),
+    };
+    let text_w = |text: &str| text.chars().count() as f64 * CHAR_W;
+    // Room for a label up to the next label in its row, or the end of the plot.
+    let room = |i: usize, rows: usize| x0_of(i + rows).min(axis.width()) - x0_of(i) - 8.0;
+    let rows = (1..=MAX_LABEL_ROWS)
+        .find(|&rows| phases.iter().enumerate().all(|(i, p)| text_w(&full_of(p)) <= room(i, rows)))
+        .unwrap_or(MAX_LABEL_ROWS);
     let mut bands: Vec<Band> = Vec::new();
-    let mut label_rows: Vec<f64> = Vec::new();
     for (i, p) in phases.iter().enumerate() {
-        let x0 = axis.x(p.line) - axis.k * 0.5;
-        let x1 = phases.get(i + 1).map_or(axis.end(), |n| axis.x(n.line) - axis.k * 0.5);
-        let name = p.name.as_deref().unwrap_or("");
-        let full = if name.is_empty() { p.phase.to_string() } else { format!("{} {name}", p.phase) };
-        let room = x1 - x0 - 8.0;
-        let text = if full.chars().count() as f64 * CHAR_W <= room {
+        let (x0, x1) = (x0_of(i), x0_of(i + 1));
+        let full = full_of(p);
+        let room = room(i, rows);
+        let text = if text_w(&full) <= room {
             full
         } else {
             let fit = (room / CHAR_W).floor() as usize;
-            let short = shorten(&full, fit);
             if fit >= p.phase.to_string().len() + 4 {
-                short
+                shorten(&full, fit)
             } else {
                 p.phase.to_string()
             }
         };
-        let lx = x0 + 4.0;
-        let lend = lx + text.chars().count() as f64 * CHAR_W + 6.0;
-        let row = match label_rows.iter().position(|&e| e <= lx) {
-            Some(r) => r,
-            None => {
-                label_rows.push(0.0);
-                label_rows.len() - 1
-            }
-        };
-        label_rows[row] = lend;
-        bands.push(Band { phase: p.phase, name, line: p.line, x0, x1, row, text });
+        let name = p.name.as_deref().unwrap_or("");
+        bands.push(Band { phase: p.phase, name, line: p.line, x0, x1, row: i % rows, text });
     }
-    (bands, label_rows.len())
+    (bands, rows)
 }
 
 #[cfg(test)]
@@ -406,14 +422,22 @@ mod tests {
     }
 
     #[test]
-    fn a_narrow_phase_is_shortened_and_the_last_one_gets_room_for_its_name() {
-        let phases = [phase(1, "Discovery", 1), phase(2, "Architecture Design", 50), phase(3, "Summary", 51)];
-        let plan = run(&[1, 60], &[], &phases, &[]);
-        assert_eq!(plan.bands[0].text, "1 Discovery");
-        assert_eq!(plan.bands[1].text, "2", "no room for more than the number");
-        assert_eq!(plan.bands[2].text, "3 Summary");
-        let end = plan.bands[2].x0 + 4.0 + plan.bands[2].text.chars().count() as f64 * CHAR_W;
-        assert!(end <= plan.width, "{end} > {}", plan.width);
+    fn labels_of_narrow_phases_take_turns_in_rows_and_stay_whole() {
+        let wide = [phase(1, "Discovery", 1), phase(2, "Design", 50)];
+        let plan = run(&[1, 100], &[], &wide, &[]);
+        assert_eq!(plan.bands.iter().map(|b| b.row).collect::<Vec<_>>(), [0, 0], "one row when all fit");
+        let narrow = [phase(1, "Discovery", 1), phase(2, "Architecture Design", 50), phase(3, "Summary", 51)];
+        let plan = run(&[1, 60], &[], &narrow, &[]);
+        let labels: Vec<(&str, usize)> = plan.bands.iter().map(|b| (b.text.as_str(), b.row)).collect();
+        assert_eq!(labels, [("1 Discovery", 0), ("2 Architecture Design", 1), ("3 Summary", 0)]);
+        for b in &plan.bands {
+            let end = b.x0 + 4.0 + b.text.chars().count() as f64 * CHAR_W;
+            assert!(end <= plan.width, "{} ends at {end}, past {}", b.text, plan.width);
+        }
+        let crowded: Vec<PhaseView> = (1..=6).map(|p| phase(p, "A Rather Long Phase Name", u32::from(p))).collect();
+        let plan = run(&[1, 300], &[], &crowded, &[]);
+        assert!(plan.bands.iter().all(|b| b.row < MAX_LABEL_ROWS));
+        assert!(plan.bands[0].text.ends_with('…') || plan.bands[0].text == "1", "{}", plan.bands[0].text);
     }
 
     #[test]

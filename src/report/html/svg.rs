@@ -7,7 +7,9 @@ use std::collections::BTreeMap;
 use std::fmt::{self, Display, Write as _};
 
 use super::details::Details;
-use super::layout::{shorten, Bar, Label, RunLayout, BAR_H, CHAR_W, LABEL_W, MARK_LANE_H, PHASE_ROW_H};
+use super::layout::{
+    shorten, Bar, Label, RunLayout, BAR_H, CHAR_W, LABEL_W, MARK_LANE_H, MAX_SCALE, MIN_SCALE, PHASE_ROW_H,
+};
 use super::tool_classes::tool_class;
 use super::{split_type, status_class, status_word, Esc};
 use crate::diagnostic::Diagnostic;
@@ -31,6 +33,21 @@ impl Display for Px {
         } else {
             write!(f, "{v:.1}")
         }
+    }
+}
+
+/// The CSS that scales an SVG of this natural width with the chart: the
+/// lane names and the plot share the chart's width in proportion to their
+/// natural widths (flex-grow from a basis of 0), so both are drawn at one
+/// scale and their lanes line up; their heights follow from the viewBox.
+/// Both stop at the same `MIN_SCALE` (the chart then scrolls sideways, the
+/// names sticking at the left) and `MAX_SCALE`.
+struct Fit(f64);
+
+impl Display for Fit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let w = self.0;
+        write!(f, "flex:{} 0 0;min-width:{}px;max-width:{}px", Px(w), Px(w * MIN_SCALE), Px(w * MAX_SCALE))
     }
 }
 
@@ -75,14 +92,23 @@ pub fn write_chart(h: &mut String, details: &mut Details, c: &Chart) -> fmt::Res
     let axis = &plan.axis;
     let (lo, hi) = (axis.lo, axis.hi);
     let (lanes, bars, marks, bands) = (&plan.lanes, &plan.bars, &plan.marks, &plan.bands);
-    // Lane names (they stay put while the plot scrolls).
+    // Lane names (they stay put when a long plot scrolls), then the plot:
+    // two SVGs scaled alike to the width of the chart (see `fit`).
     writeln!(h, "<div class=\"chart\">")?;
     writeln!(
         h,
-        "<svg class=\"labels\" width=\"{}\" height=\"{}\" viewBox=\"0 0 {} {}\" aria-hidden=\"true\">",
+        "<svg class=\"labels\" width=\"{}\" height=\"{}\" viewBox=\"0 0 {} {}\" style=\"{}\" aria-hidden=\"true\">",
         Px(LABEL_W),
         Px(height),
         Px(LABEL_W),
+        Px(height),
+        Fit(LABEL_W)
+    )?;
+    writeln!(
+        h,
+        "<line class=\"divider\" x1=\"{}\" y1=\"0\" x2=\"{}\" y2=\"{}\"/>",
+        Px(LABEL_W - 0.5),
+        Px(LABEL_W - 0.5),
         Px(height)
     )?;
     let lx = LABEL_W - 12.0;
@@ -125,14 +151,14 @@ pub fn write_chart(h: &mut String, details: &mut Details, c: &Chart) -> fmt::Res
     h.push_str("</svg>\n");
 
     // The plot.
-    writeln!(h, "<div class=\"scroll\">")?;
     writeln!(
         h,
-        "<svg class=\"plot\" width=\"{}\" height=\"{}\" viewBox=\"0 0 {} {}\" role=\"img\" aria-label=\"timeline of run {} of session {}\">",
+        "<svg class=\"plot\" width=\"{}\" height=\"{}\" viewBox=\"0 0 {} {}\" style=\"{}\" role=\"img\" aria-label=\"timeline of run {} of session {}\">",
         Px(width),
         Px(height),
         Px(width),
         Px(height),
+        Fit(width),
         run.index,
         Esc(c.session)
     )?;
@@ -414,6 +440,6 @@ pub fn write_chart(h: &mut String, details: &mut Details, c: &Chart) -> fmt::Res
             }
         )?;
     }
-    h.push_str("</svg>\n</div>\n</div>\n");
+    h.push_str("</svg>\n</div>\n");
     Ok(())
 }
