@@ -574,6 +574,9 @@ fn run_check(args: CheckArgs) -> miette::Result<ExitCode> {
     Ok(if fails { ExitCode::from(1) } else { ExitCode::SUCCESS })
 }
 
+/// Why an HTML report could not be written without the inspect document.
+const NO_TIMELINES: &str = "the HTML report needs the runs' timelines, which were not collected (a bug in orchlint)";
+
 /// Renders one format to a file, or to standard output for `-`.
 fn write_output(
     format: Format,
@@ -582,6 +585,11 @@ fn write_output(
     doc: Option<&report::inspect::InspectDocument>,
     color: bool,
 ) -> miette::Result<()> {
+    // run_check and run_report collect the runs whenever a format is html;
+    // a page without them would be a page of nothing, so it is an error.
+    if format == Format::Html && doc.is_none() {
+        miette::bail!("cannot write {target}: {NO_TIMELINES}");
+    }
     let mut out: Box<dyn Write> = if target == "-" {
         Box::new(BufWriter::new(io::stdout().lock()))
     } else {
@@ -598,7 +606,7 @@ fn write_output(
         Format::Github => report::github::render(report, &mut out),
         Format::Html => match doc {
             Some(doc) => report::html::render(doc, &report.diagnostics, &mut out),
-            None => Ok(()),
+            None => Err(io::Error::other(NO_TIMELINES)),
         },
     };
     match written.and_then(|_| out.flush()) {

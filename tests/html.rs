@@ -410,3 +410,88 @@ fn browser_renders_timeline() {
         }
     }
 }
+
+/// Measures the laid-out page in the browser and writes the facts into the
+/// DOM, for `--dump-dom`: the page's overflow, and for every run its chart's,
+/// the right edge of its last phase band and of every finding marker, and
+/// the scale its two SVGs are drawn at.
+const MEASURE: &str = r#"<script>
+(function () {
+  var vw = document.documentElement.clientWidth, out = [];
+  out.push("page " + vw + " " + document.documentElement.scrollWidth);
+  Array.prototype.forEach.call(document.querySelectorAll("section.run"), function (run) {
+    var chart = run.querySelector(".chart"), box = chart.getBoundingClientRect();
+    var labels = run.querySelector("svg.labels"), plot = run.querySelector("svg.plot");
+    var bands = run.querySelectorAll(".band"), last = bands[bands.length - 1];
+    var right = function (el) { return Math.ceil(el.getBoundingClientRect().right); };
+    var scale = function (svg) { return (svg.getBoundingClientRect().height / svg.viewBox.baseVal.height).toFixed(3); };
+    out.push("run " + run.id + " chart " + chart.clientWidth + " " + chart.scrollWidth + " right " + Math.floor(box.right)
+      + " last-band " + (last ? right(last) : 0) + " scales " + scale(labels) + " " + scale(plot));
+    Array.prototype.forEach.call(run.querySelectorAll('[data-kind="finding"]'), function (m) {
+      out.push("marker " + run.id + " " + right(m));
+    });
+  });
+  var pre = document.createElement("pre");
+  pre.id = "measure";
+  pre.textContent = "\n" + out.join("\n") + "\n";
+  document.body.appendChild(pre);
+})();
+</script>"#;
+
+/// At a 1,400 px window the timeline fits: no sideways scrolling of the page
+/// or of any chart, the last phase and every finding marker inside the
+/// window, lane names and plot drawn at one scale (so their lanes line up),
+/// and that scale legible.
+#[test]
+fn browser_timeline_fits_a_1400_px_window() {
+    let Some(bin) = chromium() else {
+        assert!(std::env::var_os("CI").is_none(), "no chromium on PATH in CI; .ci/run installs it");
+        eprintln!("skipped: no chromium on PATH (set CHROMIUM=/path/to/chromium)");
+        return;
+    };
+    let mut inputs = vec![
+        repo().join("fixtures/samples"),
+        corpus("early-proceed").unwrap_or_else(|| repo().join("fixtures/samples/2.1.328-early-proceed.stream.jsonl")),
+    ];
+    inputs.extend(corpus("clean"));
+    let dir = tempfile::tempdir().unwrap();
+    for (i, input) in inputs.iter().enumerate() {
+        let (html, _) = page(std::slice::from_ref(input));
+        let file = dir.path().join(format!("page{i}.html"));
+        std::fs::write(&file, html.replace("</body>", &format!("{MEASURE}\n</body>"))).unwrap();
+        let dom = run_chromium(&bin, &["--dump-dom".into(), "--window-size=1400,1000".into()], &file_url(&file));
+        let start = dom.find("<pre id=\"measure\">").expect("the measurements") + "<pre id=\"measure\">".len();
+        let text = &dom[start..start + dom[start..].find("</pre>").unwrap()];
+        let mut runs = 0;
+        let mut window = 0;
+        let mut markers = 0;
+        for line in text.lines().filter(|l| !l.is_empty()) {
+            let f: Vec<&str> = line.split(' ').collect();
+            let num = |i: usize| f[i].parse::<f64>().unwrap_or_else(|_| panic!("{line}"));
+            match f[0] {
+                "page" => {
+                    window = num(1) as i64;
+                    assert_eq!(window, 1400, "the window is 1,400 px wide: {text}");
+                    assert!(num(2) <= num(1), "the page scrolls sideways: {line}");
+                }
+                "run" => {
+                    runs += 1;
+                    assert!(num(4) <= num(3), "the chart scrolls sideways: {input:?} {line}");
+                    assert!(num(6) <= window as f64, "the chart goes past the window: {input:?} {line}");
+                    assert!(num(8) <= num(6), "the last phase is cut off: {input:?} {line}");
+                    assert!((num(10) - num(11)).abs() < 0.01, "lane names and plot at two scales: {input:?} {line}");
+                    assert!(num(11) >= 0.75, "the chart is drawn too small to read: {input:?} {line}");
+                }
+                "marker" => {
+                    markers += 1;
+                    assert!(num(2) <= window as f64, "a finding marker is outside the window: {input:?} {line}");
+                }
+                _ => panic!("{line}"),
+            }
+        }
+        assert!(runs > 0, "{input:?}: no run measured\n{text}");
+        if i < 2 {
+            assert!(markers > 0, "{input:?}: no finding marker measured\n{text}");
+        }
+    }
+}
