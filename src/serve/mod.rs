@@ -39,6 +39,7 @@ use axum::Router;
 use serde_json::{json, Value};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
+pub use axum::http::HeaderMap as RequestHeaders;
 use script::Recording;
 
 /// Largest request body accepted (the whole conversation is resent each turn).
