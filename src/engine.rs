@@ -331,9 +331,7 @@ pub fn check_job(job: &Job, wfs: &Workflows, opts: &Options) -> Checked {
     }
     findings.retain(|f| opts.selection.enabled(f.rule));
     place_in_runs(&session, &runs, &mut findings);
-    for run in &runs {
-        checks::check_run(&wfs[run.workflow], &session, run, &opts.selection, &mut findings);
-    }
+    checks::check_runs(wfs, &session, &runs, &opts.selection, &mut findings);
     // --require-run: what did not run is an error, whatever the selection.
     let mut required = Vec::new();
     if opts.require_run {

@@ -831,7 +831,12 @@ fn serve_config(a: &Answering, settings: &Settings) -> miette::Result<orchlint::
         }
         (None, None) => miette::bail!("give --replay TRANSCRIPT, or --agents CASSETTE with --upstream URL"),
     };
-    Ok(orchlint::serve::Config { recording, upstream: a.upstream.clone(), allow_side_effects: a.allow_side_effects })
+    Ok(orchlint::serve::Config {
+        recording,
+        upstream: a.upstream.clone(),
+        allow_side_effects: a.allow_side_effects,
+        limits: orchlint::serve::Limits::default(),
+    })
 }
 
 fn run_record(args: RecordArgs) -> miette::Result<ExitCode> {
@@ -861,10 +866,9 @@ fn run_serve(args: ServeArgs) -> miette::Result<ExitCode> {
         plural(turns, "orchestrator turn"),
         plural(agents, "agent report")
     );
-    let log = server.wait();
-    let errors = log.iter().filter(|l| l.status >= 400).count();
-    eprintln!("orchlint serve: {}, {errors} not answered", plural(log.len(), "request"));
-    Ok(if errors > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
+    let summary = server.wait();
+    eprintln!("orchlint serve: {}, {} not answered", plural(summary.requests, "request"), summary.refused);
+    Ok(if summary.refused > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
 }
 
 fn run_extract(

@@ -323,3 +323,191 @@ fn the_tests_look_for_the_cli_where_the_readme_and_ci_install_it() {
     // Nothing the README's commands write lands in the repository.
     assert!(!readme.contains("--out out/") && !readme.contains("--prefix .claude-code"));
 }
+
+/// A server of the library, with these limits, and its base URL.
+fn library_server(
+    turns: Vec<serde_json::Value>,
+    limits: orchlint::serve::Limits,
+    log: Option<&Path>,
+) -> (orchlint::serve::Server, String) {
+    use orchlint::serve::script::{Recording, Turn};
+    let recording = Recording { turns: vec![Turn { blocks: turns }], ..Recording::default() };
+    let config = orchlint::serve::Config { recording, upstream: None, allow_side_effects: false, limits };
+    let server = orchlint::serve::Server::start(config, 0, log).unwrap();
+    let url = format!("http://{}", server.addr);
+    (server, url)
+}
+
+fn short_limits() -> orchlint::serve::Limits {
+    use std::time::Duration;
+    orchlint::serve::Limits {
+        header_timeout: Duration::from_millis(500),
+        body_timeout: Duration::from_millis(500),
+        ..orchlint::serve::Limits::default()
+    }
+}
+
+/// A connection with a read timeout, so that no test waits for ever.
+fn connect(url: &str) -> std::net::TcpStream {
+    let s = std::net::TcpStream::connect(url.trim_start_matches("http://")).unwrap();
+    s.set_read_timeout(Some(std::time::Duration::from_secs(10))).unwrap();
+    s
+}
+
+/// What the server sends until it closes the connection; `None` if it has
+/// not closed it within the read timeout.
+fn until_closed(mut s: std::net::TcpStream) -> Option<String> {
+    let mut out = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        match s.read(&mut buf) {
+            Ok(0) => return Some(String::from_utf8_lossy(&out).into_owned()),
+            Ok(n) => out.extend_from_slice(&buf[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => {
+                return Some(String::from_utf8_lossy(&out).into_owned())
+            }
+            Err(_) => return None,
+        }
+    }
+}
+
+#[test]
+fn a_recorded_delegation_whose_input_is_not_an_object_is_served_as_recorded() {
+    use serde_json::json;
+    let blocks = vec![json!({"type": "tool_use", "id": "t1", "name": "Task", "input": "oops"})];
+    let (served, _) = orchlint::serve::prepare(&blocks, &["Agent"], false);
+    assert_eq!(served[0]["name"], "Agent");
+    assert_eq!(served[0]["input"], "oops");
+    let (server, url) = library_server(blocks, orchlint::serve::Limits::default(), None);
+    let r = post(
+        &url,
+        "/v1/messages",
+        r#"{"model":"m","stream":true,"tools":[{"name":"Agent"}],"messages":[{"role":"user","content":"go"}]}"#,
+    );
+    assert!(r.starts_with("HTTP/1.1 200") && r.contains("\\\"oops\\\""), "{r}");
+    assert_eq!(server.stop().refused, 0);
+}
+
+#[test]
+fn idle_connections_and_partial_requests_are_closed() {
+    let (server, url) = library_server(Vec::new(), short_limits(), None);
+    let idle = connect(&url);
+    let mut head = connect(&url);
+    head.write_all(b"POST /v1/messages HTTP/1.1\r\nhost: x\r\n").unwrap();
+    let mut body = connect(&url);
+    body.write_all(b"POST /v1/messages HTTP/1.1\r\nhost: x\r\ncontent-length: 1000\r\n\r\n{").unwrap();
+    assert_eq!(until_closed(idle).as_deref(), Some(""), "an idle connection was kept open");
+    assert!(until_closed(head).is_some(), "a connection with half a request head was kept open");
+    let r = until_closed(body).expect("a connection with half a body was kept open");
+    assert!(r.starts_with("HTTP/1.1 408") && r.contains("\"type\":\"timeout_error\""), "{r}");
+    let summary = server.stop();
+    assert_eq!((summary.requests, summary.refused), (1, 1));
+}
+
+#[test]
+fn every_refusal_has_an_error_body_in_the_api_shape() {
+    let (server, url) = library_server(Vec::new(), orchlint::serve::Limits::default(), None);
+    let addr = url.trim_start_matches("http://");
+    for method in ["GET", "PUT", "DELETE"] {
+        for path in ["/v1/messages", "/v1/messages/count_tokens"] {
+            let r = http(&url, &format!("{method} {path} HTTP/1.1\r\nhost: {addr}\r\nconnection: close\r\n\r\n"));
+            assert!(r.starts_with("HTTP/1.1 405"), "{method} {path}: {r}");
+            assert!(r.contains("content-type: application/json"), "{method} {path}: {r}");
+            assert!(r.contains(r#"{"error":{"message":"orchlint serve: "#), "{method} {path}: {r}");
+            assert!(r.contains(r#""type":"invalid_request_error"},"type":"error"}"#), "{method} {path}: {r}");
+        }
+    }
+    for (body, status, kind) in [("[1]", "400", "invalid_request_error"), ("{\"a\":", "400", "invalid_request_error")] {
+        let r = post(&url, "/v1/messages", body);
+        assert!(r.starts_with(&format!("HTTP/1.1 {status}")) && r.contains(kind), "{body}: {r}");
+    }
+    let r = http(
+        &url,
+        &format!(
+            "POST /v1/messages HTTP/1.1\r\nhost: {addr}\r\ncontent-length: 99999999999\r\nconnection: close\r\n\r\n"
+        ),
+    );
+    assert!(r.starts_with("HTTP/1.1 413") && r.contains("\"type\":\"request_too_large\""), "{r}");
+    // Too large once read (no announced length: chunked).
+    let chunk = "x".repeat(1024 * 1024);
+    let mut s = connect(&url);
+    s.write_all(format!("POST /v1/messages HTTP/1.1\r\nhost: {addr}\r\ntransfer-encoding: chunked\r\n\r\n").as_bytes())
+        .unwrap();
+    for _ in 0..(orchlint::serve::MAX_BODY / chunk.len() + 1) {
+        if s.write_all(format!("{:x}\r\n{chunk}\r\n", chunk.len()).as_bytes()).is_err() {
+            break;
+        }
+    }
+    let _ = s.write_all(b"0\r\n\r\n");
+    let r = until_closed(s).expect("an answer");
+    assert!(r.starts_with("HTTP/1.1 413") && r.contains("\"type\":\"request_too_large\""), "{r}");
+    assert_eq!(server.stop().refused, 10);
+}
+
+#[test]
+fn the_log_is_written_as_it_happens_and_not_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("serve.log.jsonl");
+    let (server, url) = library_server(Vec::new(), orchlint::serve::Limits::default(), Some(&log));
+    let addr = url.trim_start_matches("http://");
+    let long = "p".repeat(20_000);
+    let refusals = orchlint::serve::KEPT_REFUSALS + 20;
+    let mut s = connect(&url);
+    let mut reader = BufReader::new(s.try_clone().unwrap());
+    for i in 0..refusals {
+        s.write_all(format!("GET /{long} HTTP/1.1\r\nhost: {addr}\r\n\r\n").as_bytes()).unwrap();
+        let mut length = 0;
+        loop {
+            let mut line = String::new();
+            reader.read_line(&mut line).unwrap();
+            if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                length = v.trim().parse().unwrap();
+            }
+            if line == "\r\n" || line.is_empty() {
+                break;
+            }
+        }
+        let mut body = vec![0; length];
+        reader.read_exact(&mut body).unwrap();
+        if i == 0 {
+            // Streamed: the line is in the file before the server stops.
+            let written = std::fs::read_to_string(&log).unwrap();
+            assert_eq!(written.lines().count(), 1, "{written}");
+            assert!(written.len() < 1000, "the path is cut short in the log: {} bytes", written.len());
+        }
+    }
+    let summary = server.stop();
+    assert_eq!((summary.requests, summary.refused), (refusals, refusals));
+    assert_eq!(summary.refusals.len(), orchlint::serve::KEPT_REFUSALS);
+    assert_eq!(std::fs::read_to_string(&log).unwrap().lines().count(), refusals);
+}
+
+#[test]
+fn large_bodies_take_turns() {
+    use std::time::Duration;
+    let limits = orchlint::serve::Limits {
+        body_timeout: Duration::from_secs(5),
+        large_body: 1000,
+        large_bodies: 1,
+        large_body_wait: Duration::from_millis(300),
+        ..orchlint::serve::Limits::default()
+    };
+    let (server, url) = library_server(Vec::new(), limits, None);
+    let addr = url.trim_start_matches("http://");
+    // The one turn for a large body, held by a body that is slow to come.
+    let mut slow = connect(&url);
+    slow.write_all(format!("POST /v1/messages HTTP/1.1\r\nhost: {addr}\r\ncontent-length: 5000\r\n\r\n{{").as_bytes())
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(100));
+    let large = format!(r#"{{"model":"m","messages":[],"pad":"{}"}}"#, "x".repeat(4000));
+    let r = post(&url, "/v1/messages", &large);
+    assert!(r.starts_with("HTTP/1.1 529") && r.contains("\"type\":\"overloaded_error\""), "{r}");
+    // A small body does not wait.
+    let r = post(&url, "/v1/messages", r#"{"model":"m","messages":[{"role":"user","content":"hi"}]}"#);
+    assert!(r.starts_with("HTTP/1.1 200"), "{r}");
+    drop(slow);
+    std::thread::sleep(Duration::from_millis(100));
+    let r = post(&url, "/v1/messages", &large);
+    assert!(r.starts_with("HTTP/1.1 200"), "the turn was not given back: {r}");
+    server.stop();
+}

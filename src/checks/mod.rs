@@ -21,7 +21,7 @@ use std::collections::BTreeSet;
 use crate::diagnostic::{Culprit, Finding, Severity};
 use crate::model::run::{Run, Visit};
 use crate::model::{EventKind, Launch, Session};
-use crate::workflow::Workflow;
+use crate::workflow::{Workflow, Workflows};
 
 /// A rule: its id, default severity, one-line summary, documentation and check.
 pub struct Rule {
@@ -144,26 +144,35 @@ pub struct Ctx<'a> {
     pub wf: &'a Workflow,
     pub session: &'a Session,
     pub run: &'a Run,
-    /// First event index of each API message (by message key).
-    message_start: Vec<usize>,
+    message_starts: &'a MessageStarts,
 }
 
-impl<'a> Ctx<'a> {
-    pub fn new(wf: &'a Workflow, session: &'a Session, run: &'a Run) -> Ctx<'a> {
-        let mut message_start: Vec<usize> = Vec::new();
+/// The first event index of each API message of a session (by message key),
+/// found once per session and shared by its runs' checks.
+pub struct MessageStarts(Vec<usize>);
+
+impl MessageStarts {
+    pub fn of(session: &Session) -> MessageStarts {
+        let mut starts: Vec<usize> = Vec::new();
         for (i, ev) in session.events.iter().enumerate() {
             let key = match &ev.kind {
                 EventKind::Text { message, .. } | EventKind::ToolCall { message, .. } => *message as usize,
                 _ => continue,
             };
-            if key >= message_start.len() {
-                message_start.resize(key + 1, usize::MAX);
+            if key >= starts.len() {
+                starts.resize(key + 1, usize::MAX);
             }
-            if message_start[key] == usize::MAX {
-                message_start[key] = i;
+            if starts[key] == usize::MAX {
+                starts[key] = i;
             }
         }
-        Ctx { wf, session, run, message_start }
+        MessageStarts(starts)
+    }
+}
+
+impl<'a> Ctx<'a> {
+    pub fn new(wf: &'a Workflow, session: &'a Session, run: &'a Run, message_starts: &'a MessageStarts) -> Ctx<'a> {
+        Ctx { wf, session, run, message_starts }
     }
 
     pub fn launch(&self, l: usize) -> &Launch {
@@ -179,7 +188,7 @@ impl<'a> Ctx<'a> {
 
     /// The first event of the API message a launch belongs to.
     pub fn message_start(&self, message: u32) -> usize {
-        self.message_start.get(message as usize).copied().unwrap_or(usize::MAX)
+        self.message_starts.0.get(message as usize).copied().unwrap_or(usize::MAX)
     }
 
     /// Whether a launch's result had reached the orchestrator before an event.
@@ -250,9 +259,27 @@ impl Sink<'_> {
     }
 }
 
+/// Runs every selected check over each run of a session.
+pub fn check_runs(wfs: &Workflows, session: &Session, runs: &[Run], selection: &Selection, out: &mut Vec<Finding>) {
+    if runs.is_empty() {
+        return;
+    }
+    let message_starts = MessageStarts::of(session);
+    for run in runs {
+        check_run(&wfs[run.workflow], session, run, &message_starts, selection, out);
+    }
+}
+
 /// Runs every selected check over a run.
-pub fn check_run(wf: &Workflow, session: &Session, run: &Run, selection: &Selection, out: &mut Vec<Finding>) {
-    let ctx = Ctx::new(wf, session, run);
+pub fn check_run(
+    wf: &Workflow,
+    session: &Session,
+    run: &Run,
+    message_starts: &MessageStarts,
+    selection: &Selection,
+    out: &mut Vec<Finding>,
+) {
+    let ctx = Ctx::new(wf, session, run, message_starts);
     for rule in RULES {
         let Some(check) = rule.check else { continue };
         if !selection.enabled(rule.id) || !wf.uses(rule.id) {

@@ -394,9 +394,7 @@ impl Verdict {
 pub fn verdicts(session: &Session, t: &Trace, wfs: &Workflows, selection: &Selection, force: bool) -> Vec<Verdict> {
     let mut findings: Vec<Finding> = Vec::new();
     let runs = find_runs(session, wfs, force);
-    for r in runs.iter() {
-        checks::check_run(&wfs[r.workflow], session, r, selection, &mut findings);
-    }
+    checks::check_runs(wfs, session, &runs, selection, &mut findings);
     let mut step_at: HashMap<(u32, u64), usize> = HashMap::new();
     for s in &t.steps {
         if let Some(src) = &s.source {

@@ -26,21 +26,73 @@ pub mod record;
 pub mod script;
 
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use axum::body::{Body, Bytes};
-use axum::extract::rejection::BytesRejection;
-use axum::extract::{DefaultBodyLimit, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::Router;
 use serde_json::{json, Value};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
+pub use axum::http::HeaderMap as RequestHeaders;
 use script::Recording;
 
 /// Largest request body accepted (the whole conversation is resent each turn).
 pub const MAX_BODY: usize = 64 * 1024 * 1024;
+
+/// How long a connection may wait for a request head: an idle keep-alive
+/// connection, or one that sent part of a head, is closed after this long.
+pub const HEADER_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// How long a request body may take to arrive in full.
+pub const BODY_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// A body over this size (or of unannounced size) is a large body.
+pub const LARGE_BODY: usize = 8 * 1024 * 1024;
+
+/// How many large bodies are read and answered at once; more wait for a turn.
+pub const LARGE_BODIES: usize = 2;
+
+/// How long a large body waits for its turn before it gets `529 overloaded_error`.
+pub const LARGE_BODY_WAIT: Duration = Duration::from_secs(60);
+
+/// How many connections are served at once; more wait to be accepted.
+pub const MAX_CONNECTIONS: usize = 256;
+
+/// How many refused requests the summary keeps (the log file has them all).
+pub const KEPT_REFUSALS: usize = 100;
+
+/// Longest `what` of a log line, in characters (a request's path can be long).
+const MAX_WHAT: usize = 400;
+
+/// The server's bounds on its clients; `Limits::default()` is the constants above.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    pub header_timeout: Duration,
+    pub body_timeout: Duration,
+    pub large_body: usize,
+    pub large_bodies: usize,
+    pub large_body_wait: Duration,
+    pub max_connections: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            header_timeout: HEADER_TIMEOUT,
+            body_timeout: BODY_TIMEOUT,
+            large_body: LARGE_BODY,
+            large_bodies: LARGE_BODIES,
+            large_body_wait: LARGE_BODY_WAIT,
+            max_connections: MAX_CONNECTIONS,
+        }
+    }
+}
 
 /// Tools a recorded call of which is served as is: reading, searching,
 /// delegating and bookkeeping. Any other tool is withheld without
@@ -73,6 +125,7 @@ pub struct Config {
     /// answering them from the recording.
     pub upstream: Option<String>,
     pub allow_side_effects: bool,
+    pub limits: Limits,
 }
 
 /// One line of the log: a request and what it got.
@@ -85,9 +138,23 @@ pub struct LogLine {
     pub what: String,
 }
 
+/// What the server keeps of its log once the lines are written: counts and
+/// the first refusals.
+#[derive(Debug, Clone, Default)]
+pub struct Summary {
+    pub requests: usize,
+    pub refused: usize,
+    /// The first [`KEPT_REFUSALS`] refused requests.
+    pub refusals: Vec<LogLine>,
+}
+
 struct Shared {
     config: Config,
     log: Mutex<Log>,
+    /// Requests numbered so far.
+    numbered: AtomicUsize,
+    /// Turns for large bodies.
+    large_bodies: Arc<Semaphore>,
     http: reqwest::Client,
     /// How many orchestrator turns have been asked for (the highest position + 1).
     requested: tokio::sync::watch::Sender<usize>,
@@ -97,14 +164,18 @@ struct Shared {
 
 #[derive(Default)]
 struct Log {
-    lines: Vec<LogLine>,
+    summary: Summary,
     sink: Option<std::fs::File>,
     /// Launches answered, and by which agent id (for repeats of a request).
     used: Vec<Option<String>>,
 }
 
 impl Shared {
-    fn log(&self, line: LogLine) {
+    /// Writes a line to the log file as it happens; keeps only counts and the first refusals.
+    fn log(&self, mut line: LogLine) {
+        if line.what.chars().count() > MAX_WHAT {
+            line.what = format!("{}…", line.what.chars().take(MAX_WHAT).collect::<String>());
+        }
         let mut log = self.log.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(f) = log.sink.as_mut() {
             use std::io::Write;
@@ -112,22 +183,26 @@ impl Shared {
                 let _ = writeln!(f, "{text}");
             }
         }
+        log.summary.requests += 1;
         if line.status >= 400 {
             eprintln!("orchlint serve: request {}: {} {}", line.request, line.status, line.what);
+            log.summary.refused += 1;
+            if log.summary.refusals.len() < KEPT_REFUSALS {
+                log.summary.refusals.push(line);
+            }
         }
-        log.lines.push(line);
     }
 
     /// Logs a request it cannot answer and gives the error response.
     fn refuse(&self, n: usize, status: StatusCode, kind: &str, what: String) -> Response {
-        let response = error(status, kind, &format!("orchlint serve: {what}"));
+        let shown: String = what.chars().take(MAX_WHAT).collect();
+        let response = error(status, kind, &format!("orchlint serve: {shown}"));
         self.log(LogLine { request: n, kind: "error", status: status.as_u16(), what });
         response
     }
 
     fn next_request(&self) -> usize {
-        let log = self.log.lock().unwrap_or_else(|p| p.into_inner());
-        log.lines.len() + 1
+        self.numbered.fetch_add(1, Ordering::Relaxed) + 1
     }
 }
 
@@ -148,12 +223,15 @@ impl Server {
         };
         let used = vec![None; config.recording.agents.len()];
         let agent_count = config.recording.agents.len();
+        let limits = config.limits.clone();
         let shared = Arc::new(Shared {
-            config,
-            log: Mutex::new(Log { lines: Vec::new(), sink, used }),
+            log: Mutex::new(Log { summary: Summary::default(), sink, used }),
+            numbered: AtomicUsize::new(0),
+            large_bodies: Arc::new(Semaphore::new(limits.large_bodies.max(1))),
             http: reqwest::Client::new(),
             requested: tokio::sync::watch::Sender::new(0),
             delivered: tokio::sync::watch::Sender::new(vec![false; agent_count]),
+            config,
         });
         let std_listener = std::net::TcpListener::bind(("127.0.0.1", port))?;
         std_listener.set_nonblocking(true)?;
@@ -170,18 +248,14 @@ impl Server {
             };
             runtime.block_on(async move {
                 let Ok(listener) = tokio::net::TcpListener::from_std(std_listener) else { return };
-                let _ = axum::serve(listener, app)
-                    .with_graceful_shutdown(async move {
-                        let _ = rx.await;
-                    })
-                    .await;
+                accept(listener, app, &limits, rx).await;
             });
         })?;
         Ok(Server { addr, shared, shutdown: Some(tx), handle: Some(handle) })
     }
 
-    /// Stops the server and gives its log.
-    pub fn stop(mut self) -> Vec<LogLine> {
+    /// Stops the server and gives the summary of its log.
+    pub fn stop(mut self) -> Summary {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
@@ -189,11 +263,11 @@ impl Server {
             let _ = h.join();
         }
         let log = self.shared.log.lock().unwrap_or_else(|p| p.into_inner());
-        log.lines.clone()
+        log.summary.clone()
     }
 
     /// Waits until the process is interrupted, then stops.
-    pub fn wait(self) -> Vec<LogLine> {
+    pub fn wait(self) -> Summary {
         let rt = tokio::runtime::Builder::new_current_thread().enable_all().build();
         if let Ok(rt) = rt {
             rt.block_on(async {
@@ -204,28 +278,87 @@ impl Server {
     }
 }
 
+/// How long a stopping server gives the requests in progress to finish.
+const GRACE: Duration = Duration::from_secs(5);
+
+/// Accepts connections until told to stop, at most `max_connections` at
+/// once, each closed when no request head arrives within the header timeout.
+async fn accept(
+    listener: tokio::net::TcpListener,
+    app: Router,
+    limits: &Limits,
+    mut stop: tokio::sync::oneshot::Receiver<()>,
+) {
+    let max = limits.max_connections.max(1);
+    let connections = Arc::new(Semaphore::new(max));
+    let (stopping, _) = tokio::sync::watch::channel(false);
+    loop {
+        let permit = tokio::select! {
+            _ = &mut stop => break,
+            p = connections.clone().acquire_owned() => match p { Ok(p) => p, Err(_) => break },
+        };
+        let stream = tokio::select! {
+            _ = &mut stop => break,
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                Err(_) => {
+                    // Out of file descriptors, or a connection reset before it was taken.
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+        };
+        let service = hyper_util::service::TowerToHyperService::new(app.clone());
+        let mut builder = hyper::server::conn::http1::Builder::new();
+        builder.timer(hyper_util::rt::TokioTimer::new()).header_read_timeout(limits.header_timeout);
+        let mut stopping = stopping.subscribe();
+        tokio::spawn(async move {
+            let connection = builder.serve_connection(hyper_util::rt::TokioIo::new(stream), service);
+            let mut connection = std::pin::pin!(connection);
+            tokio::select! {
+                _ = connection.as_mut() => {}
+                _ = stopping.changed() => {
+                    connection.as_mut().graceful_shutdown();
+                    let _ = tokio::time::timeout(GRACE, connection).await;
+                }
+            }
+            drop(permit);
+        });
+    }
+    let _ = stopping.send(true);
+    let _ = tokio::time::timeout(GRACE, connections.acquire_many(max as u32)).await;
+}
+
 fn router(shared: Arc<Shared>) -> Router {
     Router::new()
-        .route("/v1/messages", post(messages))
-        .route("/v1/messages/count_tokens", post(count_tokens))
+        .route("/v1/messages", post(messages).fallback(wrong_method))
+        .route("/v1/messages/count_tokens", post(count_tokens).fallback(wrong_method))
         .fallback(fallback)
-        .layer(DefaultBodyLimit::max(MAX_BODY))
-        .layer(axum::middleware::from_fn(refuse_oversized))
+        .layer(axum::middleware::from_fn(catch_panic))
         .with_state(shared)
 }
 
-/// A body announced larger than the limit is refused before it is read.
-async fn refuse_oversized(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
-    let announced =
-        request.headers().get("content-length").and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
-    if announced.is_some_and(|n| n > MAX_BODY as u64) {
-        return error(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "request_too_large",
-            &format!("orchlint serve: the body is over {} MiB", MAX_BODY / (1024 * 1024)),
-        );
+/// A handler that panics gives a 500 `api_error` instead of a dropped connection.
+async fn catch_panic(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    match Unwind(Box::pin(next.run(request))).await {
+        Ok(response) => response,
+        Err(()) => error(StatusCode::INTERNAL_SERVER_ERROR, "api_error", "orchlint serve: internal error (a bug)"),
     }
-    next.run(request).await
+}
+
+/// A future whose panic is caught and given as `Err`.
+struct Unwind<F>(std::pin::Pin<Box<F>>);
+
+impl<F: std::future::Future> std::future::Future for Unwind<F> {
+    type Output = Result<F::Output, ()>;
+    fn poll(mut self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<Self::Output> {
+        let inner = self.0.as_mut();
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| inner.poll(cx))) {
+            Ok(std::task::Poll::Ready(out)) => std::task::Poll::Ready(Ok(out)),
+            Ok(std::task::Poll::Pending) => std::task::Poll::Pending,
+            Err(_) => std::task::Poll::Ready(Err(())),
+        }
+    }
 }
 
 /// An error in the Messages API's shape.
@@ -239,56 +372,121 @@ async fn fallback(State(shared): State<Arc<Shared>>, method: Method, uri: Uri) -
     shared.refuse(n, StatusCode::NOT_FOUND, "not_found_error", format!("{method} {uri}: no such endpoint"))
 }
 
-/// The request body as a JSON object, with its request number; or the
-/// error response (logged) for a body that is too large, cut short or not
-/// a JSON object.
-fn read_request(shared: &Shared, body: Result<Bytes, BytesRejection>) -> Result<(usize, Bytes, Value), Box<Response>> {
+async fn wrong_method(State(shared): State<Arc<Shared>>, method: Method, uri: Uri) -> Response {
     let n = shared.next_request();
-    let body = match body {
-        Ok(b) => b,
-        Err(e) => {
-            let status = e.status();
-            let kind =
-                if status == StatusCode::PAYLOAD_TOO_LARGE { "request_too_large" } else { "invalid_request_error" };
-            return Err(Box::new(shared.refuse(n, status, kind, e.body_text())));
+    let mut response = shared.refuse(
+        n,
+        StatusCode::METHOD_NOT_ALLOWED,
+        "invalid_request_error",
+        format!("{method} {}: only POST is served here", uri.path()),
+    );
+    response.headers_mut().insert("allow", axum::http::HeaderValue::from_static("POST"));
+    response
+}
+
+/// A request's body, read within the limits: its size, its time, and a turn
+/// for large bodies (held until the answer is made).
+struct ReadBody {
+    bytes: Bytes,
+    _turn: Option<OwnedSemaphorePermit>,
+}
+
+/// Reads a body within the limits, or gives the error response (logged).
+async fn read_body(shared: &Shared, n: usize, headers: &HeaderMap, body: Body) -> Result<ReadBody, Box<Response>> {
+    let limits = &shared.config.limits;
+    let announced =
+        headers.get("content-length").and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse::<u64>().ok());
+    let too_large = || format!("the body is over {} MiB", MAX_BODY / (1024 * 1024));
+    if announced.is_some_and(|len| len > MAX_BODY as u64) {
+        return Err(Box::new(shared.refuse(n, StatusCode::PAYLOAD_TOO_LARGE, "request_too_large", too_large())));
+    }
+    let turn = if announced.is_none_or(|len| len > limits.large_body as u64) {
+        let turn = tokio::time::timeout(limits.large_body_wait, shared.large_bodies.clone().acquire_owned()).await;
+        match turn {
+            Ok(Ok(permit)) => Some(permit),
+            _ => {
+                let what = format!("{} large bodies are being read; try again", limits.large_bodies);
+                let status = StatusCode::from_u16(529).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
+                return Err(Box::new(shared.refuse(n, status, "overloaded_error", what)));
+            }
         }
+    } else {
+        None
     };
-    match serde_json::from_slice(&body) {
-        Ok(v @ Value::Object(_)) => Ok((n, body, v)),
-        Ok(_) => Err(Box::new(shared.refuse(
+    match tokio::time::timeout(limits.body_timeout, axum::body::to_bytes(body, MAX_BODY)).await {
+        Ok(Ok(bytes)) => Ok(ReadBody { bytes, _turn: turn }),
+        Ok(Err(e)) => {
+            let over = std::error::Error::source(&e).is_some_and(|s| s.is::<http_body_util::LengthLimitError>());
+            Err(Box::new(if over {
+                shared.refuse(n, StatusCode::PAYLOAD_TOO_LARGE, "request_too_large", too_large())
+            } else {
+                shared.refuse(n, StatusCode::BAD_REQUEST, "invalid_request_error", format!("cannot read the body: {e}"))
+            }))
+        }
+        Err(_) => Err(Box::new(shared.refuse(
             n,
-            StatusCode::BAD_REQUEST,
-            "invalid_request_error",
-            "the body is not a JSON object".into(),
-        ))),
-        Err(e) => Err(Box::new(shared.refuse(
-            n,
-            StatusCode::BAD_REQUEST,
-            "invalid_request_error",
-            format!("the body is not JSON: {e}"),
+            StatusCode::REQUEST_TIMEOUT,
+            "timeout_error",
+            format!("the body did not arrive within {} s", limits.body_timeout.as_secs()),
         ))),
     }
 }
 
-async fn count_tokens(
-    State(shared): State<Arc<Shared>>,
-    headers: HeaderMap,
-    uri: Uri,
-    body: Result<Bytes, BytesRejection>,
-) -> Response {
-    let (n, body, request) = match read_request(&shared, body) {
+/// The request body as a JSON object, with its request number; or the
+/// error response (logged) for a body that is too large, too slow, cut
+/// short or not a JSON object.
+async fn read_request(
+    shared: &Shared,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<(usize, ReadBody, Value), Box<Response>> {
+    let n = shared.next_request();
+    let body = read_body(shared, n, headers, body).await?;
+    match parse_request(&body.bytes) {
+        Ok(v) => Ok((n, body, v)),
+        Err(what) => Err(Box::new(shared.refuse(n, StatusCode::BAD_REQUEST, "invalid_request_error", what))),
+    }
+}
+
+/// A request body as a JSON object, or what is wrong with it.
+pub fn parse_request(body: &[u8]) -> Result<Value, String> {
+    match serde_json::from_slice(body) {
+        Ok(v @ Value::Object(_)) => Ok(v),
+        Ok(_) => Err("the body is not a JSON object".into()),
+        Err(e) => Err(format!("the body is not JSON: {e}")),
+    }
+}
+
+async fn count_tokens(State(shared): State<Arc<Shared>>, headers: HeaderMap, uri: Uri, body: Body) -> Response {
+    let (n, body, request) = match read_request(&shared, &headers, body).await {
         Ok(r) => r,
         Err(response) => return *response,
     };
     if shared.config.upstream.is_some() {
-        return forward(&shared, n, &headers, &uri, body).await;
+        return forward(&shared, n, &headers, &uri, body.bytes.clone()).await;
     }
     // A rough count: a token per 4 bytes of the messages and system prompt.
-    let size = request.get("messages").map_or(0, |m| m.to_string().len())
-        + request.get("system").map_or(0, |m| m.to_string().len());
+    let size = request.get("messages").map_or(0, json_len) + request.get("system").map_or(0, json_len);
     shared.log(LogLine { request: n, kind: "count-tokens", status: 200, what: format!("{} bytes", size) });
     (StatusCode::OK, [("content-type", "application/json")], json!({"input_tokens": size / 4 + 1}).to_string())
         .into_response()
+}
+
+/// The length of a value written as JSON, without writing it out.
+fn json_len(value: &Value) -> usize {
+    struct Count(usize);
+    impl std::io::Write for Count {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0 += buf.len();
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut count = Count(0);
+    let _ = serde_json::to_writer(&mut count, value);
+    count.0
 }
 
 /// What a Messages request is.
@@ -361,13 +559,8 @@ fn without_reminders(text: &str) -> &str {
     }
 }
 
-async fn messages(
-    State(shared): State<Arc<Shared>>,
-    headers: HeaderMap,
-    uri: Uri,
-    body: Result<Bytes, BytesRejection>,
-) -> Response {
-    let (n, body, request) = match read_request(&shared, body) {
+async fn messages(State(shared): State<Arc<Shared>>, headers: HeaderMap, uri: Uri, body: Body) -> Response {
+    let (n, body, request) = match read_request(&shared, &headers, body).await {
         Ok(r) => r,
         Err(response) => return *response,
     };
@@ -392,7 +585,7 @@ async fn messages(
                 }
             }
         }
-        _ if shared.config.upstream.is_some() => return forward(&shared, n, &headers, &uri, body).await,
+        _ if shared.config.upstream.is_some() => return forward(&shared, n, &headers, &uri, body.bytes.clone()).await,
         Kind::Orchestrator { position } => match shared.config.recording.turns.get(*position) {
             Some(turn) => {
                 let offered = offered_tools(&request);
@@ -583,11 +776,16 @@ pub fn prepare(blocks: &[Value], offered: &[&str], allow_side_effects: bool) -> 
         let name = b.get("name").and_then(Value::as_str).unwrap_or("").to_string();
         if name == "Task" || name == "Agent" {
             let wanted = if offered.contains(&"Agent") { "Agent" } else { "Task" };
-            b["name"] = json!(wanted);
-            if wanted == "Agent" && b["input"].get("run_in_background").is_none() {
+            if let Some(block) = b.as_object_mut() {
+                block.insert("name".into(), json!(wanted));
+            }
+            if wanted == "Agent" {
                 // 2.1.x runs agents in the background unless told; a recording
-                // that did not say so ran them in the foreground.
-                b["input"]["run_in_background"] = json!(false);
+                // that did not say so ran them in the foreground. An input
+                // that is not an object is served as recorded.
+                if let Some(input) = b.get_mut("input").and_then(Value::as_object_mut) {
+                    input.entry("run_in_background").or_insert(json!(false));
+                }
             }
             out.push(b);
             continue;

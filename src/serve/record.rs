@@ -98,8 +98,7 @@ pub fn run(config: &Config, opts: &Options) -> Result<ExitCode, String> {
             failures.push(e);
         }
     }
-    let log = server.stop();
-    let unanswered: Vec<_> = log.iter().filter(|l| l.status >= 400).collect();
+    let summary = server.stop();
     let projects = home.join(".claude/projects");
     let kept = out.join("projects");
     let _ = std::fs::remove_dir_all(&kept);
@@ -108,9 +107,12 @@ pub fn run(config: &Config, opts: &Options) -> Result<ExitCode, String> {
     } else {
         failures.push("the CLI wrote no project folder".into());
     }
-    eprintln!("orchlint record: {} served, {} not answered", plural(log.len(), "request"), unanswered.len());
-    for u in &unanswered {
+    eprintln!("orchlint record: {} served, {} not answered", plural(summary.requests, "request"), summary.refused);
+    for u in &summary.refusals {
         eprintln!("  request {}: {} {}", u.request, u.status, u.what);
+    }
+    if summary.refused > summary.refusals.len() {
+        eprintln!("  … and {} more in serve.log.jsonl", summary.refused - summary.refusals.len());
     }
     for f in &failures {
         eprintln!("orchlint record: {f}");
@@ -130,7 +132,7 @@ pub fn run(config: &Config, opts: &Options) -> Result<ExitCode, String> {
             );
         }
     }
-    Ok(if failures.is_empty() && unanswered.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(if failures.is_empty() && summary.refused == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
 /// Runs the CLI once, its standard output to `output`. With `keep_key`
