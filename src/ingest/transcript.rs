@@ -30,6 +30,13 @@ pub fn parse<R: Read>(
     loop {
         match lines.next_line() {
             Ok(Some(line)) => {
+                if let Some(len) = line.too_long {
+                    let source =
+                        Source { file: b.session.file.clone(), line: line.number, offset: line.offset, len: 0 };
+                    findings.push(Finding::input(source, too_long_message(len)));
+                    b.last_line = line.number;
+                    continue;
+                }
                 if let Some(tried) = undecided.as_mut() {
                     if !line.bytes.iter().all(u8::is_ascii_whitespace) {
                         match crate::ingest::discover::sniff_line(line.bytes) {
@@ -57,10 +64,8 @@ pub fn parse<R: Read>(
             }
             Ok(None) => break,
             Err(e) => {
-                findings.push(Finding::input(
-                    Source { file: b.session.file.clone(), line: b.last_line + 1, offset: 0, len: 0 },
-                    format!("reading stopped: {e}"),
-                ));
+                let source = Source { file: b.session.file.clone(), line: b.last_line + 1, offset: 0, len: 0 };
+                findings.push(Finding::unreadable(&source, format!("reading stopped at line {}: {e}", source.line)));
                 break;
             }
         }
@@ -785,7 +790,22 @@ pub(crate) fn short_error(e: &serde_json::Error) -> String {
     }
 }
 
+/// The diagnostic of a line longer than [`crate::ingest::input::MAX_LINE`].
+pub(crate) fn too_long_message(len: u64) -> String {
+    format!(
+        "line is {len} bytes long, over the {} MiB line cap; skipped without reading it",
+        crate::ingest::input::MAX_LINE >> 20
+    )
+}
+
 impl Finding {
+    /// A file that could not be read whole (an I/O error, a file gone): an
+    /// error-level `transcript` finding. The check also exits 2, whatever
+    /// the fail level: a verdict over part of a file is no verdict.
+    pub fn unreadable(source: &Source, message: String) -> Finding {
+        Finding { severity: Severity::Error, ..Finding::input_at(source, Culprit::Line, message) }
+    }
+
     /// An input problem (rule `transcript`, warning) at a whole line.
     pub fn input(source: Source, message: String) -> Finding {
         Finding::input_at(&source, Culprit::Line, message)
