@@ -1,7 +1,6 @@
 //! The check pipeline: discover → parse each session (in parallel) → attach
 //! subagents → find runs → run the checks → resolve places → one report.
 
-use std::fs::File;
 use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -12,6 +11,7 @@ use serde::Serialize;
 use crate::checks::{self, Selection};
 use crate::diagnostic::{self, Culprit, Diagnostic, Finding, Severity};
 use crate::ingest::discover::{self, Discovery, InputError, Job, Origin};
+use crate::ingest::input::{open_regular, OpenFailure, MAX_LINE};
 use crate::ingest::{subagent, transcript};
 use crate::model::run::{find_runs, Run};
 use crate::model::{Format, Session, Source, SubagentTranscript};
@@ -66,6 +66,14 @@ pub struct Summary {
     pub baselined: usize,
     /// Paths left out by the config's `exclude`.
     pub excluded: usize,
+    /// Files that could not be read whole (an I/O error, a file gone between
+    /// discovery and reading): the check exits 2. Written only when not 0.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub unreadable_files: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 /// The outcome of `check`: sorted diagnostics and totals.
@@ -87,6 +95,8 @@ pub struct Checked {
     pub subagent_files: usize,
     /// Not a transcript: skipped.
     pub skipped: bool,
+    /// The session file or one of its subagent files could not be read whole.
+    pub unreadable: bool,
 }
 
 /// Discovers the inputs and checks every session.
@@ -150,6 +160,7 @@ impl Report {
         let diagnostics = if keep { c.diagnostics.clone() } else { std::mem::take(&mut c.diagnostics) };
         let mut report = Report { diagnostics, ..Report::default() };
         let s = &mut report.summary;
+        s.unreadable_files = usize::from(c.unreadable);
         // Empty and summary-only files are no sessions: they do not count
         // as transcripts, nor show as test suites of their own.
         if c.skipped || !c.session.has_conversation() {
@@ -180,6 +191,7 @@ impl Report {
         a.suppressed += b.suppressed;
         a.baselined += b.baselined;
         a.excluded += b.excluded;
+        a.unreadable_files += b.unreadable_files;
         self.files.extend(other.files);
         self.sessions.extend(other.sessions);
     }
@@ -270,16 +282,35 @@ pub fn check_job(job: &Job, wfs: &Workflows, opts: &Options) -> Checked {
     let parse = |reader: &mut dyn Read, format: Option<Format>, findings: &mut Vec<Finding>| {
         transcript::parse(reader, job.display.clone(), format, wfs, findings)
     };
+    // A read error, or a file gone since discovery, fails the check (exit 2).
+    let failed = std::cell::Cell::new(false);
     let parsed = match &job.origin {
         Origin::Memory(bytes) => parse(&mut &bytes[..], job.format, &mut findings),
-        Origin::File(path) => match File::open(path) {
-            Ok(mut file) => parse(&mut file, job.format, &mut findings),
-            Err(e) => {
-                findings.push(Finding::input(source(), format!("cannot read the file: {e}")));
+        Origin::File(path) => match open_regular(path) {
+            Ok(file) => parse(&mut Watched { inner: file, failed: &failed }, job.format, &mut findings),
+            Err(OpenFailure::Special(kind)) => {
+                let message = OpenFailure::Special(kind).to_string();
+                findings.push(Finding { severity: Severity::Note, ..Finding::input(source(), message) });
+                let mut diagnostics = resolve(findings, None, wfs, &[], opts.excerpts);
+                diagnostic::fingerprint(&mut diagnostics);
+                let session = Session::empty(job.display.clone());
+                return Checked {
+                    session,
+                    runs: Vec::new(),
+                    diagnostics,
+                    subagent_files: 0,
+                    skipped: true,
+                    unreadable: false,
+                };
+            }
+            Err(OpenFailure::Io(e)) => {
+                failed.set(true);
+                findings.push(Finding::unreadable(&source(), format!("cannot read the file: {e}")));
                 parse(&mut &b""[..], Some(Format::Session), &mut findings)
             }
         },
     };
+    let unreadable = failed.get();
     let Some(mut session) = parsed else {
         if job.explicit {
             findings
@@ -289,14 +320,17 @@ pub fn check_job(job: &Job, wfs: &Workflows, opts: &Options) -> Checked {
         let mut diagnostics = resolve(findings, None, wfs, &[], opts.excerpts);
         diagnostic::sort(&mut diagnostics);
         diagnostic::fingerprint(&mut diagnostics);
-        return Checked { session, runs: Vec::new(), diagnostics, subagent_files: 0, skipped: true };
+        return Checked { session, runs: Vec::new(), diagnostics, subagent_files: 0, skipped: true, unreadable };
     };
     if session.entries == 0 && session.events.is_empty() {
         // Nothing to judge: empty, or no line of it is a transcript entry
         // (a file that is no transcript at all). One diagnostic says so,
         // rather than one a line.
         let damaged = findings.iter().filter(|f| f.place.file == job.display).count();
-        let message = if damaged == 0 {
+        let message = if unreadable {
+            // Not read: its error diagnostic says so.
+            None
+        } else if damaged == 0 {
             Some("the transcript is empty: no entries to check; skipped".to_string())
         } else if !starts_a_json_object(&job.origin) {
             // No line even starts a JSON object: not JSON lines at all.
@@ -315,9 +349,10 @@ pub fn check_job(job: &Job, wfs: &Workflows, opts: &Options) -> Checked {
         let mut diagnostics = resolve(findings, None, wfs, &[], opts.excerpts);
         diagnostic::sort(&mut diagnostics);
         diagnostic::fingerprint(&mut diagnostics);
-        return Checked { session, runs: Vec::new(), diagnostics, subagent_files: 0, skipped: true };
+        return Checked { session, runs: Vec::new(), diagnostics, subagent_files: 0, skipped: true, unreadable };
     }
-    let subagent_files = attach_subagents(&mut session, job, opts.detail, &mut findings);
+    let (subagent_files, subagent_unreadable) = attach_subagents(&mut session, job, opts.detail, &mut findings);
+    let unreadable = unreadable || subagent_unreadable;
     let runs = find_runs(&session, wfs, opts.force_workflow);
     if runs.is_empty() && session.has_conversation() {
         findings.push(Finding {
@@ -377,7 +412,7 @@ pub fn check_job(job: &Job, wfs: &Workflows, opts: &Options) -> Checked {
     }
     diagnostic::sort(&mut diagnostics);
     diagnostic::fingerprint(&mut diagnostics);
-    Checked { session, runs, diagnostics, subagent_files, skipped: false }
+    Checked { session, runs, diagnostics, subagent_files, skipped: false, unreadable }
 }
 
 /// Whether one of the first lines of an input starts a JSON object (a
@@ -385,7 +420,7 @@ pub fn check_job(job: &Job, wfs: &Workflows, opts: &Options) -> Checked {
 fn starts_a_json_object(origin: &Origin) -> bool {
     let reader: Box<dyn Read + '_> = match origin {
         Origin::Memory(bytes) => Box::new(&bytes[..]),
-        Origin::File(path) => match File::open(path) {
+        Origin::File(path) => match open_regular(path) {
             Ok(f) => Box::new(f),
             Err(_) => return false,
         },
@@ -418,8 +453,11 @@ fn place_in_runs(session: &Session, runs: &[Run], findings: &mut [Finding]) {
     }
 }
 
-fn attach_subagents(session: &mut Session, job: &Job, detail: bool, findings: &mut Vec<Finding>) -> usize {
+/// Attaches the job's subagent files; returns how many, and whether one of
+/// them could not be read whole.
+fn attach_subagents(session: &mut Session, job: &Job, detail: bool, findings: &mut Vec<Finding>) -> (usize, bool) {
     let mut attached = 0;
+    let mut unreadable = false;
     for file in &job.subagents {
         let info = match &file.read {
             Some((info, read_findings)) => {
@@ -428,6 +466,7 @@ fn attach_subagents(session: &mut Session, job: &Job, detail: bool, findings: &m
             }
             None => subagent::read(&file.path, &file.display, detail, findings),
         };
+        unreadable |= info.unreadable;
         if subagent::is_internal(&file.agent_id) || info.is_warmup() || info.entries == 0 {
             continue;
         }
@@ -461,7 +500,24 @@ fn attach_subagents(session: &mut Session, job: &Job, detail: bool, findings: &m
             )),
         }
     }
-    attached
+    (attached, unreadable)
+}
+
+/// A reader that notes whether a read failed (the parser reports the error
+/// as a finding and stops; the flag makes the check exit 2).
+struct Watched<'a, R> {
+    inner: R,
+    failed: &'a std::cell::Cell<bool>,
+}
+
+impl<R: Read> Read for Watched<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let read = self.inner.read(buf);
+        if read.as_ref().is_err_and(|e| e.kind() != std::io::ErrorKind::Interrupted) {
+            self.failed.set(true);
+        }
+        read
+    }
 }
 
 /// Turns findings into diagnostics: reads each culprit's line back to find
@@ -475,7 +531,7 @@ pub fn resolve(
 ) -> Vec<Diagnostic> {
     findings.sort_by(|a, b| (&a.place.file, a.place.offset).cmp(&(&b.place.file, b.place.offset)));
     let mut out = Vec::with_capacity(findings.len());
-    let mut open: Option<(Arc<str>, Option<BufReader<File>>)> = None;
+    let mut open: Option<(Arc<str>, Option<BufReader<std::fs::File>>)> = None;
     let mut line = Vec::new();
     for f in findings {
         line.clear();
@@ -487,12 +543,14 @@ pub fn resolve(
             }
             None => {
                 if open.as_ref().is_none_or(|(name, _)| *name != f.place.file) {
-                    let file = File::open(&*f.place.file).ok().map(BufReader::new);
+                    // Never a device or a FIFO (a link noted as not followed may be one).
+                    let file = open_regular(std::path::Path::new(&*f.place.file)).ok().map(BufReader::new);
                     open = Some((f.place.file.clone(), file));
                 }
                 if let Some((_, Some(reader))) = &mut open {
                     if reader.seek(SeekFrom::Start(f.place.offset)).is_ok() {
-                        let _ = reader.read_until(b'\n', &mut line);
+                        // At most one line cap: the line may be one skipped as too long.
+                        let _ = reader.by_ref().take(MAX_LINE as u64).read_until(b'\n', &mut line);
                     }
                 }
             }

@@ -561,6 +561,15 @@ fn run_check(args: CheckArgs) -> miette::Result<ExitCode> {
         }
     }
 
+    // A file not read whole (an I/O error, a file gone) leaves its verdict
+    // unknown: exit 2 whatever the fail level; its error diagnostic says where.
+    if report.summary.unreadable_files > 0 {
+        eprintln!(
+            "error: {} could not be read whole; the check is incomplete",
+            plural(report.summary.unreadable_files, "file")
+        );
+        return Ok(ExitCode::from(2));
+    }
     if nothing_checked {
         eprintln!("error: nothing checked: no input holds a Claude Code conversation");
         return Ok(ExitCode::from(2));

@@ -62,10 +62,13 @@ pub struct Discovery {
 /// An input that could not be used at all.
 #[derive(Debug, thiserror::Error)]
 pub enum InputError {
-    #[error("{0}: no such file or directory")]
-    Missing(String),
+    /// The path, and why it is not there (no such file, a link loop, a dangling link).
+    #[error("{0}: {1}")]
+    Missing(String, String),
     #[error("cannot read standard input: {0}")]
     Stdin(std::io::Error),
+    #[error("standard input: line {0} is longer than the {max} MiB line cap; stopped reading", max = crate::ingest::input::MAX_LINE >> 20)]
+    StdinLineTooLong(u32),
 }
 
 /// How a candidate file looks from its first lines.
@@ -265,6 +268,12 @@ pub fn project_folders(root: &Path, findings: &mut Vec<Finding>) -> Vec<PathBuf>
             findings.push(Finding { severity: crate::diagnostic::Severity::Note, ..Finding::input(source, message) });
         } else if entry.file_type().is_file() && is_jsonl(entry.path()) {
             folders.insert(parent_of(entry.path()));
+        } else if let Some(kind) =
+            crate::ingest::input::special_kind(entry.file_type()).filter(|_| is_jsonl(entry.path()))
+        {
+            let message = crate::ingest::input::OpenFailure::Special(kind).to_string();
+            let source = Source::start_of(display(entry.path()));
+            findings.push(Finding { severity: crate::diagnostic::Severity::Note, ..Finding::input(source, message) });
         } else if entry.file_type().is_dir() && entry.depth() > 1 && entry.file_name() == "subagents" {
             // `<project>/<session>/subagents/`: the project folder holds the session.
             folders.insert(parent_of(Path::new(&parent_of(entry.path()))));
@@ -327,8 +336,9 @@ pub fn plan(paths: &[PathBuf], detail: bool) -> Result<Plan, InputError> {
     let mut real_folders: BTreeSet<PathBuf> = BTreeSet::new();
     for path in paths {
         if path.as_os_str() == "-" {
-            let mut bytes = Vec::new();
-            std::io::stdin().read_to_end(&mut bytes).map_err(InputError::Stdin)?;
+            let bytes = crate::ingest::input::read_capped(std::io::stdin().lock())
+                .map_err(InputError::Stdin)?
+                .map_err(InputError::StdinLineTooLong)?;
             let format = match sniff_format(&bytes[..]) {
                 Sniffed::Transcript(f) => f,
                 Sniffed::NotTranscript => Format::Session,
@@ -343,7 +353,8 @@ pub fn plan(paths: &[PathBuf], detail: bool) -> Result<Plan, InputError> {
             continue;
         }
         if !path.exists() {
-            return Err(InputError::Missing(path.display().to_string()));
+            let why = crate::ingest::input::missing_reason(path);
+            return Err(InputError::Missing(path.display().to_string(), why));
         }
         // A session's own folder (`<sid>/` holding `subagents/`): check that session.
         let session_file = path.with_extension("jsonl");

@@ -16,7 +16,11 @@ pub struct LineReader<R: Read> {
     eof: bool,
     line: u32,
     offset: u64,
+    /// Lines longer than this are skipped, not held ([`MAX_LINE`]).
+    cap: usize,
 }
+
+use crate::ingest::input::MAX_LINE;
 
 const CHUNK: usize = 256 * 1024;
 
@@ -44,14 +48,23 @@ impl<R: Read> Drop for LineReader<R> {
 pub struct Line<'a> {
     pub number: u32,
     pub offset: u64,
-    /// The bytes without the trailing newline.
+    /// The bytes without the trailing newline (empty for a line too long).
     pub bytes: &'a [u8],
+    /// A line longer than the cap: its length; it was skipped, not read.
+    pub too_long: Option<u64>,
 }
 
 impl<R: Read> LineReader<R> {
     pub fn new(inner: R) -> Self {
         let buf = SPARE.with(|spare| std::mem::take(&mut *spare.borrow_mut()));
-        LineReader { inner, buf, start: 0, end: 0, eof: false, line: 0, offset: 0 }
+        LineReader { inner, buf, start: 0, end: 0, eof: false, line: 0, offset: 0, cap: MAX_LINE }
+    }
+
+    /// A reader with another line cap (tests).
+    pub fn with_cap(inner: R, cap: usize) -> Self {
+        let mut reader = LineReader::new(inner);
+        reader.cap = cap;
+        reader
     }
 
     /// The next line, `None` at the end; read errors end the file and are returned.
@@ -72,8 +85,35 @@ impl<R: Read> LineReader<R> {
                 return Ok(Some(self.take(end, end)));
             }
             scanned = self.end - self.start;
+            if scanned > self.cap {
+                return self.skip_long_line().map(Some);
+            }
             self.fill()?;
         }
+    }
+
+    /// Skips the rest of a line longer than the cap, reading on to its
+    /// newline in buffer-sized steps: memory stays at the cap.
+    fn skip_long_line(&mut self) -> std::io::Result<Line<'_>> {
+        let mut len = (self.end - self.start) as u64;
+        self.start = 0;
+        self.end = 0;
+        let mut newline = false;
+        while !self.eof {
+            self.fill()?;
+            if let Some(nl) = memchr::memchr(b'\n', &self.buf[..self.end]) {
+                len += nl as u64;
+                self.start = nl + 1;
+                newline = true;
+                break;
+            }
+            len += self.end as u64;
+            self.end = 0;
+        }
+        self.line += 1;
+        let offset = self.offset;
+        self.offset += len + u64::from(newline);
+        Ok(Line { number: self.line, offset, bytes: &[], too_long: Some(len) })
     }
 
     /// Hands out `buf[start..line_end]` as a line and moves past `next`.
@@ -87,7 +127,11 @@ impl<R: Read> LineReader<R> {
         if end > start && self.buf[end - 1] == b'\r' {
             end -= 1;
         }
-        Line { number: self.line, offset, bytes: &self.buf[start..end] }
+        if end - start > self.cap {
+            // Over the cap, though read in one go: skipped all the same.
+            return Line { number: self.line, offset, bytes: &[], too_long: Some((end - start) as u64) };
+        }
+        Line { number: self.line, offset, bytes: &self.buf[start..end], too_long: None }
     }
 
     /// Reads more input, first moving the unread tail to the front of the buffer.
@@ -282,6 +326,28 @@ mod tests {
         assert_eq!(r.next_line().unwrap().unwrap().bytes, b"ab");
         assert_eq!(r.next_line().unwrap().unwrap().bytes, b"cd");
         assert!(r.next_line().unwrap().is_none());
+    }
+
+    #[test]
+    fn lines_over_the_cap_are_skipped_not_held() {
+        let long = "x".repeat(5 * CHUNK);
+        let text = format!("a\n{long}\nb\n{long}");
+        let mut r = LineReader::with_cap(Trickle(text.as_bytes()), CHUNK);
+        let mut seen = Vec::new();
+        while let Some(l) = r.next_line().unwrap() {
+            seen.push((l.number, l.offset, l.bytes.to_vec(), l.too_long));
+        }
+        let len = 5 * CHUNK as u64;
+        assert_eq!(
+            seen,
+            vec![
+                (1, 0, b"a".to_vec(), None),
+                (2, 2, vec![], Some(len)),
+                (3, 3 + len, b"b".to_vec(), None),
+                (4, 5 + len, vec![], Some(len)),
+            ]
+        );
+        assert!(r.buf.len() <= 4 * CHUNK, "buffer grew to {}", r.buf.len());
     }
 
     #[test]

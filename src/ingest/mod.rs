@@ -1,6 +1,7 @@
 //! File formats → events with source locations.
 
 pub mod discover;
+pub mod input;
 pub mod lines;
 pub mod raw;
 pub mod subagent;

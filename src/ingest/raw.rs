@@ -126,6 +126,64 @@ impl<'de: 'a, 'a> Deserialize<'de> for LList<'a> {
     }
 }
 
+/// A list that is absent when the value is of another type (`"todos":"x"`).
+#[derive(Debug, Clone)]
+pub struct LSeq<T>(pub Option<Vec<T>>);
+
+impl<T> Default for LSeq<T> {
+    fn default() -> Self {
+        LSeq(None)
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for LSeq<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<T>(std::marker::PhantomData<T>);
+        impl<'de, T: Deserialize<'de>> Visitor<'de> for V<T> {
+            type Value = LSeq<T>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("any JSON value")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<LSeq<T>, A::Error> {
+                let mut out = Vec::new();
+                while let Some(item) = seq.next_element::<T>()? {
+                    out.push(item);
+                }
+                Ok(LSeq(Some(out)))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<LSeq<T>, A::Error> {
+                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                Ok(LSeq(None))
+            }
+            fn visit_str<E: de::Error>(self, _: &str) -> Result<LSeq<T>, E> {
+                Ok(LSeq(None))
+            }
+            fn visit_bool<E: de::Error>(self, _: bool) -> Result<LSeq<T>, E> {
+                Ok(LSeq(None))
+            }
+            fn visit_i64<E: de::Error>(self, _: i64) -> Result<LSeq<T>, E> {
+                Ok(LSeq(None))
+            }
+            fn visit_u64<E: de::Error>(self, _: u64) -> Result<LSeq<T>, E> {
+                Ok(LSeq(None))
+            }
+            fn visit_f64<E: de::Error>(self, _: f64) -> Result<LSeq<T>, E> {
+                Ok(LSeq(None))
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<LSeq<T>, E> {
+                Ok(LSeq(None))
+            }
+            fn visit_none<E: de::Error>(self) -> Result<LSeq<T>, E> {
+                Ok(LSeq(None))
+            }
+            fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<LSeq<T>, D::Error> {
+                d.deserialize_any(V(std::marker::PhantomData))
+            }
+        }
+        d.deserialize_any(V(std::marker::PhantomData))
+    }
+}
+
 /// A boolean field that is false when absent or of another type
 /// (`"true"` as a string counts as true).
 #[derive(Debug, Default, Clone, Copy)]
@@ -362,7 +420,7 @@ pub struct ToolInputRaw<'a> {
     #[serde(borrow)]
     pub subject: LStr<'a>,
     #[serde(borrow)]
-    pub todos: Option<Vec<LObj<TodoRaw<'a>>>>,
+    pub todos: LSeq<LObj<TodoRaw<'a>>>,
 }
 
 #[derive(Debug, Default, Clone, Deserialize)]
@@ -503,6 +561,11 @@ const MAX_DEPTH: usize = 128;
 /// deeper than serde_json's limit (fewer brackets than the limit), serde_json
 /// otherwise, which stops at that depth instead of overflowing the stack.
 pub fn parse_entry(bytes: &[u8]) -> Option<Entry<'_>> {
+    // An entry is an object: serde would read an array as the struct's
+    // fields in order (`[{…}]` as an entry of no type).
+    if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return None;
+    }
     let brackets = memchr::memchr2_iter(b'[', b'{', bytes).take(MAX_DEPTH).count();
     if brackets < MAX_DEPTH {
         sonic_rs::from_slice::<Entry>(bytes).ok()

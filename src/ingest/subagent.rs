@@ -1,9 +1,9 @@
 //! Subagent transcript files: what is needed to attach them to their launch.
 
-use std::fs::File;
 use std::path::Path;
 
-use crate::diagnostic::Finding;
+use crate::diagnostic::{Finding, Severity};
+use crate::ingest::input::OpenFailure;
 use crate::ingest::lines::{looks_whole, sniff, LineReader, Wanted};
 use crate::ingest::raw::Content;
 use crate::model::Source;
@@ -24,6 +24,8 @@ pub struct SubagentInfo {
     pub entries: u32,
     /// Tools the agent called, in first-use order (read only with `detail`).
     pub tools: Vec<String>,
+    /// It could not be read whole (an I/O error): the check exits 2.
+    pub unreadable: bool,
 }
 
 impl SubagentInfo {
@@ -37,26 +39,42 @@ impl SubagentInfo {
 /// entry is parsed for the prompt, and with `detail` the tool calls are listed.
 pub fn read(path: &Path, display: &std::sync::Arc<str>, detail: bool, findings: &mut Vec<Finding>) -> SubagentInfo {
     let mut info = SubagentInfo::default();
-    let file = match File::open(path) {
+    let file = match crate::ingest::input::open_regular(path) {
         Ok(f) => f,
-        Err(e) => {
-            findings.push(Finding::input(
-                Source::start_of(display.clone()),
-                format!("cannot read the subagent transcript: {e}"),
-            ));
+        Err(OpenFailure::Special(kind)) => {
+            let message = format!("subagent transcript is {}", OpenFailure::Special(kind));
+            findings.push(Finding {
+                severity: Severity::Note,
+                ..Finding::input(Source::start_of(display.clone()), message)
+            });
+            return info;
+        }
+        Err(OpenFailure::Io(e)) => {
+            info.unreadable = true;
+            let message = format!("cannot read the subagent transcript: {e}");
+            findings.push(Finding::unreadable(&Source::start_of(display.clone()), message));
             return info;
         }
     };
     let mut lines = LineReader::new(file);
+    let mut last_line = 0;
     loop {
         let line = match lines.next_line() {
             Ok(Some(line)) => line,
             Ok(None) => break,
             Err(e) => {
-                findings.push(Finding::input(Source::start_of(display.clone()), format!("reading stopped: {e}")));
+                info.unreadable = true;
+                let message = format!("reading stopped after line {}: {e}", last_line);
+                findings.push(Finding::unreadable(&Source::start_of(display.clone()), message));
                 break;
             }
         };
+        last_line = line.number;
+        if let Some(len) = line.too_long {
+            let source = Source { file: display.clone(), line: line.number, offset: line.offset, len: 0 };
+            findings.push(Finding::input(source, crate::ingest::transcript::too_long_message(len)));
+            continue;
+        }
         let source =
             Source { file: display.clone(), line: line.number, offset: line.offset, len: line.bytes.len() as u32 };
         if info.session_id.is_none() {
@@ -114,7 +132,8 @@ pub fn read(path: &Path, display: &std::sync::Arc<str>, detail: bool, findings: 
 /// The launching tool_use id from `agent-<id>.meta.json` (2.1.x), if there is one.
 pub fn meta_tool_use_id(path: &Path) -> Option<String> {
     let meta = path.with_extension("meta.json");
-    let text = std::fs::read(meta).ok()?;
+    // Bounded, and never a FIFO or a device: a sidecar is a few hundred bytes.
+    let text = crate::ingest::input::read_small(&meta)?;
     let value: serde_json::Value = serde_json::from_slice(&text).ok()?;
     value.get("toolUseId")?.as_str().map(str::to_string)
 }

@@ -30,6 +30,13 @@ pub fn parse<R: Read>(
     loop {
         match lines.next_line() {
             Ok(Some(line)) => {
+                if let Some(len) = line.too_long {
+                    let source =
+                        Source { file: b.session.file.clone(), line: line.number, offset: line.offset, len: 0 };
+                    findings.push(Finding::input(source, too_long_message(len)));
+                    b.last_line = line.number;
+                    continue;
+                }
                 if let Some(tried) = undecided.as_mut() {
                     if !line.bytes.iter().all(u8::is_ascii_whitespace) {
                         match crate::ingest::discover::sniff_line(line.bytes) {
@@ -57,10 +64,8 @@ pub fn parse<R: Read>(
             }
             Ok(None) => break,
             Err(e) => {
-                findings.push(Finding::input(
-                    Source { file: b.session.file.clone(), line: b.last_line + 1, offset: 0, len: 0 },
-                    format!("reading stopped: {e}"),
-                ));
+                let source = Source { file: b.session.file.clone(), line: b.last_line + 1, offset: 0, len: 0 };
+                findings.push(Finding::unreadable(&source, format!("reading stopped at line {}: {e}", source.line)));
                 break;
             }
         }
@@ -87,9 +92,12 @@ struct Builder<'w> {
     /// Findings made where no findings list is at hand.
     pending_findings: Vec<Finding>,
     /// Entry uuids read, to skip exact duplicates (as 128-bit numbers)…
-    seen_uuids: std::collections::HashSet<u128>,
+    /// with the print of the line and its number…
+    seen_uuids: HashMap<u128, (u64, u32)>,
     /// … and the ids that are not uuids.
-    seen_other_ids: std::collections::HashSet<String>,
+    seen_other_ids: HashMap<String, (u64, u32)>,
+    /// The print of the line being read ([`line_print`]).
+    line_print: u64,
     /// Results that came before any call with their id.
     early_results: std::collections::HashSet<String>,
 }
@@ -116,8 +124,9 @@ impl<'w> Builder<'w> {
             open_message: None,
             next_message: 0,
             pending_findings: Vec::new(),
-            seen_uuids: std::collections::HashSet::new(),
-            seen_other_ids: std::collections::HashSet::new(),
+            seen_uuids: HashMap::new(),
+            seen_other_ids: HashMap::new(),
+            line_print: 0,
             early_results: std::collections::HashSet::new(),
         }
     }
@@ -127,7 +136,15 @@ impl<'w> Builder<'w> {
         let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
         let wanted = sniff(bytes);
         if wanted == Wanted::Skip {
-            if bytes.iter().all(u8::is_ascii_whitespace) || looks_whole(bytes) {
+            if bytes.iter().all(u8::is_ascii_whitespace) {
+                return;
+            }
+            if looks_whole(bytes) {
+                // Escapes (`"t\u0079pe"`) or a type that is no string hide a
+                // line from the byte sniffer: rare, so looked for only here.
+                if may_hide_its_type(bytes) {
+                    self.reread(bytes, &source, findings);
+                }
                 return;
             }
             // Damaged: say what is wrong with it.
@@ -149,16 +166,96 @@ impl<'w> Builder<'w> {
         if wanted == Wanted::User && self.plain_tool_results(bytes, &source) {
             return;
         }
+        self.line_print = line_print(bytes);
         match crate::ingest::raw::parse_entry(bytes) {
             Some(entry) => self.entry(entry, &source, findings),
             None => self.recover(bytes, &source, findings),
         }
     }
 
+    /// A whole JSON line the fast path could not read as an entry: read as
+    /// JavaScript's `JSON.parse` would (escapes in keys, the last of
+    /// duplicate keys), a line wrapped in an array read record by record,
+    /// and an entry type that is no string taken from `message.role`.
+    /// Returns false when it is no JSON at all.
+    fn reread(&mut self, bytes: &[u8], source: &Source, findings: &mut Vec<Finding>) -> bool {
+        let Ok(value) = serde_json::from_slice::<serde_json::Value>(bytes) else { return false };
+        self.line_print = line_print(bytes);
+        let (records, wrapped) = match value {
+            serde_json::Value::Array(items) => (items, true),
+            other => (vec![other], false),
+        };
+        let mut notes: Vec<String> = Vec::new();
+        if wrapped {
+            notes
+                .push(format!("line is a JSON array of {}; read each", crate::report::plural(records.len(), "record")));
+        }
+        for mut record in records {
+            let Some(object) = record.as_object_mut() else {
+                notes.push("an array element is not a JSON object; skipped it".into());
+                continue;
+            };
+            match object.get("type") {
+                Some(serde_json::Value::String(_)) => {}
+                other => {
+                    let role = object.get("message").and_then(|m| m.get("role")).and_then(|r| r.as_str());
+                    let was = other.map_or_else(|| "absent".to_string(), |v| format!("{v}"));
+                    match role.filter(|r| matches!(*r, "user" | "assistant")).map(str::to_string) {
+                        Some(role) => {
+                            notes.push(format!(
+                                "entry type is {was}, not a string; read as {role:?}, its message's role"
+                            ));
+                            object.insert("type".into(), serde_json::Value::String(role));
+                        }
+                        None => {
+                            if other.is_some() {
+                                notes.push(format!("entry type is {was}, not a string; entry skipped"));
+                            }
+                            continue;
+                        }
+                    }
+                }
+            }
+            let canonical = serde_json::to_vec(&record).unwrap_or_default();
+            if sniff(&canonical) == Wanted::Skip {
+                continue;
+            }
+            if let Some(entry) = crate::ingest::raw::parse_entry(&canonical) {
+                self.entry(entry, source, findings);
+            }
+        }
+        if !wrapped && duplicate_key(bytes) {
+            notes.push("line repeats a key; read the last one, as JSON.parse does".into());
+        }
+        for message in notes {
+            findings.push(Finding::input(source.clone(), message));
+        }
+        true
+    }
+
     /// Reads what can be read of a line that does not parse, and says what
-    /// was wrong: records spliced without a newline, damaged text after whole
-    /// records, invalid UTF-8, a truncated record followed by a whole one.
+    /// was wrong: lone surrogate escapes and raw control bytes (repaired),
+    /// duplicate keys, records spliced without a newline, damaged text after
+    /// whole records, invalid UTF-8, a truncated record followed by a whole one.
     fn recover(&mut self, bytes: &[u8], source: &Source, findings: &mut Vec<Finding>) {
+        // Repairs that keep every column: `\ud83d` alone → `\ufffd`, a raw
+        // control byte → a space.
+        if let Some((repaired, what)) = repair(bytes) {
+            if let Some(entry) = crate::ingest::raw::parse_entry(&repaired) {
+                self.entry(entry, source, findings);
+                findings.push(Finding::input(source.clone(), what));
+                return;
+            }
+            if serde_json::from_slice::<serde::de::IgnoredAny>(&repaired).is_ok() {
+                findings.push(Finding::input(source.clone(), what));
+                self.reread(&repaired, source, findings);
+                return;
+            }
+        }
+        // Whole JSON the fast path refused (duplicate keys, an array).
+        if serde_json::from_slice::<serde::de::IgnoredAny>(bytes).is_ok() && self.reread(bytes, source, findings) {
+            return;
+        }
         let error = serde_json::from_slice::<serde::de::IgnoredAny>(bytes)
             .err()
             .map_or_else(|| "not a transcript entry".to_string(), |e| short_error(&e));
@@ -211,6 +308,8 @@ impl<'w> Builder<'w> {
         let mut read = 0;
         for entry in serde_json::Deserializer::from_slice(bytes).into_iter::<Entry>() {
             match entry {
+                // A record with no entry type is a fragment (a content block), not a record.
+                Ok(entry) if entry.kind.0.is_none() => return (read, true),
                 Ok(entry) => {
                     read += 1;
                     self.entry(entry, source, findings);
@@ -317,13 +416,24 @@ impl<'w> Builder<'w> {
         match kind {
             "assistant" | "user" => {
                 // Claude Code sometimes writes a line twice: read it once.
+                // A uuid used again by another line (not a copy) is read too.
                 if let Some(uuid) = e.uuid.as_deref() {
-                    let first_time = match uuid_bits(uuid) {
-                        Some(bits) => self.seen_uuids.insert(bits),
-                        None => self.seen_other_ids.insert(uuid.to_string()),
+                    let print = (self.line_print, source.line);
+                    let earlier = match uuid_bits(uuid) {
+                        Some(bits) => self.seen_uuids.entry(bits).or_insert(print).0,
+                        None => self.seen_other_ids.entry(uuid.to_string()).or_insert(print).0,
                     };
-                    if !first_time {
-                        return;
+                    let first = match uuid_bits(uuid) {
+                        Some(bits) => self.seen_uuids[&bits].1,
+                        None => self.seen_other_ids[uuid].1,
+                    };
+                    if first != source.line {
+                        if earlier == self.line_print {
+                            return;
+                        }
+                        let message =
+                            format!("uuid {uuid} is used again (first at line {first}) by another entry; read both");
+                        findings.push(Finding::input_at(source, Culprit::Key("uuid".into()), message));
                     }
                 }
                 self.session.entries += 1;
@@ -478,7 +588,11 @@ impl<'w> Builder<'w> {
     }
 
     fn assistant(&mut self, e: &Entry<'_>, source: &Source) {
-        let Some(message) = e.message.0.as_ref() else { return };
+        let Some(message) = e.message.0.as_ref() else {
+            let message = "assistant entry without a message object; nothing read from it".to_string();
+            self.pending_findings.push(Finding::input_at(source, Culprit::Key("message".into()), message));
+            return;
+        };
         let id = match (message.id.as_deref(), e.request_id.as_deref()) {
             (Some(id), Some(req)) => Some(format!("{id}\u{1f}{req}")),
             (Some(id), None) => Some(id.to_string()),
@@ -501,6 +615,9 @@ impl<'w> Builder<'w> {
     }
 
     fn text(&mut self, text: Option<&str>, key: u32, source: &Source) {
+        // A string cut inside an emoji leaves U+FFFD at its edge (a lone
+        // surrogate repaired): it is no part of a heading.
+        let text = text.map(|t| t.trim_matches('\u{FFFD}'));
         if let Some(text) = text.filter(|t| !t.trim().is_empty()) {
             self.push(source, EventKind::Text { message: key, text: text.to_string() });
         }
@@ -513,6 +630,7 @@ impl<'w> Builder<'w> {
         let raw = b.input.0.as_ref().unwrap_or(&empty);
         let mut todo_items: Vec<String> = raw
             .todos
+            .0
             .iter()
             .flatten()
             .filter_map(|t| t.0.as_ref().and_then(|t| t.content.to_owned_string().or(t.subject.to_owned_string())))
@@ -729,6 +847,105 @@ impl<'w> Builder<'w> {
     }
 }
 
+/// Whether a skipped line may be a wanted entry in disguise: an escape
+/// (`"t\u0079pe"`, `"assist\u0061nt"`) or a `"type"` whose value is no string.
+fn may_hide_its_type(bytes: &[u8]) -> bool {
+    use std::sync::LazyLock;
+    static ESCAPE: LazyLock<memchr::memmem::Finder<'static>> = LazyLock::new(|| memchr::memmem::Finder::new(b"\\u"));
+    static TYPE: LazyLock<memchr::memmem::Finder<'static>> =
+        LazyLock::new(|| memchr::memmem::Finder::new(b"\"type\":"));
+    ESCAPE.find(bytes).is_some()
+        || TYPE.find_iter(bytes).any(|at| bytes.get(at + 7).is_some_and(|b| !matches!(b, b'"' | b' ')))
+        || bytes.trim_ascii_start().starts_with(b"[")
+}
+
+/// Whether the top-level object of a line holds a key twice.
+fn duplicate_key(bytes: &[u8]) -> bool {
+    struct Keys(bool);
+    impl<'de> serde::de::Visitor<'de> for &mut Keys {
+        type Value = ();
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("an object")
+        }
+        fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+            let mut seen = std::collections::HashSet::new();
+            while let Some(key) = map.next_key::<String>()? {
+                map.next_value::<serde::de::IgnoredAny>()?;
+                self.0 |= !seen.insert(key);
+            }
+            Ok(())
+        }
+    }
+    let mut keys = Keys(false);
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    serde::Deserializer::deserialize_map(&mut de, &mut keys).is_ok() && keys.0
+}
+
+/// A line with lone surrogate escapes made `\ufffd` and raw control bytes
+/// made spaces (same length: columns stay), and what was changed; `None`
+/// when there is nothing to repair.
+fn repair(bytes: &[u8]) -> Option<(Vec<u8>, String)> {
+    let mut out = bytes.to_vec();
+    let mut said = Vec::new();
+    let mut i = 0;
+    let hex = |b: &[u8]| std::str::from_utf8(b).ok().and_then(|h| u16::from_str_radix(h, 16).ok());
+    while i + 6 <= out.len() {
+        if out[i] == b'\\' {
+            if out[i + 1] == b'u' {
+                if let Some(unit) = hex(&out[i + 2..i + 6]) {
+                    let high = (0xD800..0xDC00).contains(&unit);
+                    let low = (0xDC00..0xE000).contains(&unit);
+                    let paired = high
+                        && out.get(i + 6..i + 8) == Some(b"\\u")
+                        && out.get(i + 8..i + 12).and_then(hex).is_some_and(|u| (0xDC00..0xE000).contains(&u));
+                    if paired {
+                        i += 12;
+                        continue;
+                    }
+                    if high || low {
+                        said.push(format!(
+                            "a lone surrogate escape \\u{unit:04x} at column {} (read as U+FFFD)",
+                            i + 1
+                        ));
+                        out[i + 2..i + 6].copy_from_slice(b"fffd");
+                    }
+                }
+                i += 6;
+                continue;
+            }
+            i += 2;
+            continue;
+        }
+        i += 1;
+    }
+    let controls: Vec<usize> = out.iter().enumerate().filter(|(_, b)| **b < 0x20).map(|(at, _)| at).collect();
+    if let Some(first) = controls.first() {
+        let name = if out[*first] == 0 { "NUL" } else { "control" };
+        said.push(format!(
+            "{} raw {name} byte{} from column {} (read as space{})",
+            controls.len(),
+            if controls.len() == 1 { "" } else { "s" },
+            first + 1,
+            if controls.len() == 1 { "" } else { "s" },
+        ));
+        for at in controls {
+            out[at] = b' ';
+        }
+    }
+    (!said.is_empty()).then(|| (out, format!("line holds {}; the rest of the entry read", said.join(" and "))))
+}
+
+/// A cheap print of a line, to tell a copy of a line from another line with
+/// the same uuid: its length and a hash of its first and last 256 bytes.
+fn line_print(bytes: &[u8]) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    bytes.len().hash(&mut h);
+    bytes[..bytes.len().min(256)].hash(&mut h);
+    bytes[bytes.len().saturating_sub(256)..].hash(&mut h);
+    h.finish()
+}
+
 /// A canonical uuid (`8-4-4-4-12` hex digits) as the number it is.
 fn uuid_bits(uuid: &str) -> Option<u128> {
     if uuid.len() != 36 {
@@ -785,7 +1002,22 @@ pub(crate) fn short_error(e: &serde_json::Error) -> String {
     }
 }
 
+/// The diagnostic of a line longer than [`crate::ingest::input::MAX_LINE`].
+pub(crate) fn too_long_message(len: u64) -> String {
+    format!(
+        "line is {len} bytes long, over the {} MiB line cap; skipped without reading it",
+        crate::ingest::input::MAX_LINE >> 20
+    )
+}
+
 impl Finding {
+    /// A file that could not be read whole (an I/O error, a file gone): an
+    /// error-level `transcript` finding. The check also exits 2, whatever
+    /// the fail level: a verdict over part of a file is no verdict.
+    pub fn unreadable(source: &Source, message: String) -> Finding {
+        Finding { severity: Severity::Error, ..Finding::input_at(source, Culprit::Line, message) }
+    }
+
     /// An input problem (rule `transcript`, warning) at a whole line.
     pub fn input(source: Source, message: String) -> Finding {
         Finding::input_at(&source, Culprit::Line, message)

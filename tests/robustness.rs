@@ -1,0 +1,245 @@
+//! Every input kind ends in an answer: special files are skipped with a
+//! note, endless input stops at the line cap, a link loop says so, and a
+//! file that cannot be read fails the check (exit 2). Each run has a
+//! deadline, so a regression that hangs fails instead.
+
+mod common;
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+const SESSION: &str =
+    "fixtures/samples/2.1.39-too-few-architects/-home-dev-churn-model/801217df-37c2-4273-9a93-79b6ac1c7a4a.jsonl";
+
+/// Runs orchlint with a deadline of 60 s; a run that takes longer is killed and fails the test.
+fn run(args: &[&str], stdin: Option<&Path>) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_orchlint"));
+    cmd.args(args).current_dir(common::repo()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    match stdin {
+        Some(p) => cmd.stdin(std::fs::File::open(p).unwrap()),
+        None => cmd.stdin(Stdio::null()),
+    };
+    let mut child = cmd.spawn().unwrap();
+    let start = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if start.elapsed() > Duration::from_secs(60) {
+            child.kill().unwrap();
+            panic!("orchlint {args:?} hung: killed after 60 s");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.wait_with_output().unwrap()
+}
+
+fn text(out: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+}
+
+fn mkfifo(path: &Path) {
+    let ok = Command::new("mkfifo").arg(path).status().unwrap().success();
+    assert!(ok, "mkfifo {}", path.display());
+}
+
+/// A project folder holding the sample session and the given extra files.
+fn project() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(common::repo().join(SESSION), dir.path().join("801217df-37c2-4273-9a93-79b6ac1c7a4a.jsonl")).unwrap();
+    dir
+}
+
+#[test]
+fn links_to_devices_and_fifos_in_a_folder_are_noted_not_read() {
+    let dir = project();
+    std::os::unix::fs::symlink("/dev/zero", dir.path().join("zero.jsonl")).unwrap();
+    mkfifo(&dir.path().join("fifo"));
+    std::os::unix::fs::symlink(dir.path().join("fifo"), dir.path().join("tofifo.jsonl")).unwrap();
+    mkfifo(&dir.path().join("pipe.jsonl"));
+    let out = run(&["check", dir.path().to_str().unwrap(), "--format", "concise"], None);
+    let t = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{t}");
+    assert!(t.contains("zero.jsonl:1:1: note[transcript] symbolic link not followed"), "{t}");
+    assert!(t.contains("tofifo.jsonl:1:1: note[transcript] symbolic link not followed"), "{t}");
+    assert!(t.contains("pipe.jsonl:1:1: note[transcript] a named pipe (FIFO), not a regular file"), "{t}");
+    assert!(t.contains(":24:594: error[agent-count]"), "{t}");
+}
+
+#[test]
+fn a_device_or_fifo_named_on_the_command_line_is_skipped_with_a_note() {
+    let dir = tempfile::tempdir().unwrap();
+    let zero = dir.path().join("zero.jsonl");
+    std::os::unix::fs::symlink("/dev/zero", &zero).unwrap();
+    let fifo = dir.path().join("x.jsonl");
+    mkfifo(&fifo);
+    for (path, kind) in [(&zero, "a character device"), (&fifo, "a named pipe (FIFO)")] {
+        let out = run(&["check", path.to_str().unwrap(), "--format", "concise"], None);
+        let t = text(&out);
+        assert_eq!(out.status.code(), Some(2), "{t}");
+        assert!(t.contains(&format!("note[transcript] {kind}, not a regular file; skipped without reading it")), "{t}");
+    }
+}
+
+#[test]
+fn a_meta_json_sidecar_that_is_a_fifo_or_a_device_is_not_read() {
+    let recording = common::repo().join("tests/data/recordings/2.1.328-clean");
+    for sidecar in ["fifo", "zero"] {
+        let dir = tempfile::tempdir().unwrap();
+        let copy = Command::new("cp").arg("-r").arg(&recording).arg(dir.path().join("r")).status().unwrap();
+        assert!(copy.success());
+        let sub = dir.path().join("r/-home-dev-churn-model/cd54f53c-d89b-4092-b357-82370c2b5dfc/subagents");
+        std::fs::rename(sub.join("agent-a1c9168d4529a0773.jsonl"), sub.join("agent-b0000000000000000.jsonl")).unwrap();
+        std::fs::remove_file(sub.join("agent-a1c9168d4529a0773.meta.json")).unwrap();
+        let meta = sub.join("agent-b0000000000000000.meta.json");
+        if sidecar == "fifo" {
+            mkfifo(&meta);
+        } else {
+            std::os::unix::fs::symlink("/dev/zero", &meta).unwrap();
+        }
+        let out = run(&["check", dir.path().join("r").to_str().unwrap(), "--format", "concise"], None);
+        assert_eq!(out.status.code(), Some(0), "{sidecar}: {}", text(&out));
+    }
+}
+
+#[test]
+fn standard_input_of_zeros_stops_at_the_line_cap() {
+    let out = run(&["check", "-"], Some(Path::new("/dev/zero")));
+    let t = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{t}");
+    assert!(t.contains("standard input: line 1 is longer than the 64 MiB line cap; stopped reading"), "{t}");
+}
+
+#[test]
+fn a_line_over_the_cap_is_reported_and_the_rest_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.jsonl");
+    let session = std::fs::read_to_string(common::repo().join(SESSION)).unwrap();
+    let mut lines: Vec<&str> = session.lines().collect();
+    let long = format!("{{\"type\":\"user\",\"x\":\"{}\"}}", "a".repeat(orchlint::ingest::input::MAX_LINE));
+    lines.insert(2, &long);
+    let mut f = std::fs::File::create(&path).unwrap();
+    f.write_all(lines.join("\n").as_bytes()).unwrap();
+    drop(f);
+    let out = run(&["check", path.to_str().unwrap(), "--format", "concise"], None);
+    let t = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{t}");
+    let said = format!(":3:1: warning[transcript] line is {} bytes long, over the 64 MiB line cap", long.len());
+    assert!(t.contains(&said), "{t}");
+    assert!(t.contains(":25:594: error[agent-count]"), "{t}");
+}
+
+#[test]
+fn link_loops_and_dangling_links_say_what_they_are() {
+    let dir = tempfile::tempdir().unwrap();
+    let looped = dir.path().join("loop.jsonl");
+    std::os::unix::fs::symlink("loop.jsonl", &looped).unwrap();
+    let dangling = dir.path().join("dangling.jsonl");
+    std::os::unix::fs::symlink("/nowhere", &dangling).unwrap();
+    let out = run(&["check", looped.to_str().unwrap()], None);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out).contains("loop.jsonl: symbolic link loop"), "{}", text(&out));
+    let out = run(&["check", dangling.to_str().unwrap()], None);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out).contains("dangling.jsonl: dangling symbolic link to /nowhere"), "{}", text(&out));
+}
+
+#[test]
+fn a_file_gone_before_it_is_read_fails_the_check() {
+    let dir = tempfile::tempdir().unwrap();
+    let gone = dir.path().join("gone.jsonl");
+    let job = orchlint::ingest::discover::Job {
+        origin: orchlint::ingest::discover::Origin::File(gone.clone()),
+        display: std::sync::Arc::from(gone.to_string_lossy().as_ref()),
+        format: None,
+        explicit: false,
+        subagents: Vec::new(),
+    };
+    let wf = orchlint::workflow::Workflows::builtin();
+    let checked = orchlint::engine::check_job(&job, &wf, &orchlint::engine::Options::default());
+    assert!(checked.unreadable);
+    let d = &checked.diagnostics;
+    assert_eq!(d.len(), 1, "{d:?}");
+    assert_eq!(d[0].severity, orchlint::diagnostic::Severity::Error);
+    assert!(d[0].message.starts_with("cannot read the file: "), "{}", d[0].message);
+}
+
+/// An I/O error in the middle of a file (EIO from an LD_PRELOAD shim, when a
+/// C compiler and the shared reproducers are here): exit 2, not a green check.
+#[test]
+fn a_read_error_mid_file_exits_2() {
+    let Some(shared) = common::shared() else { return };
+    let shim = shared.join("repro/robustness/fail-shim.c");
+    let dir = tempfile::tempdir().unwrap();
+    let so = dir.path().join("fail.so");
+    let built = shim.is_file()
+        && Command::new("gcc")
+            .args(["-shared", "-fPIC", "-O1", "-o"])
+            .arg(&so)
+            .arg(&shim)
+            .arg("-ldl")
+            .status()
+            .is_ok_and(|s| s.success());
+    if !built {
+        eprintln!("no gcc or no fail-shim.c; skipped");
+        return;
+    }
+    let out = Command::new(env!("CARGO_BIN_EXE_orchlint"))
+        .args(["check", SESSION, "--format", "concise"])
+        .current_dir(common::repo())
+        .env("LD_PRELOAD", &so)
+        .env("FAIL_READ", "801217df-37c2-4273-9a93-79b6ac1c7a4a.jsonl")
+        .env("FAIL_AFTER", "50000")
+        .output()
+        .unwrap();
+    let t = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{t}");
+    assert!(t.contains("error[transcript] reading stopped at line 24: Input/output error"), "{t}");
+    assert!(t.contains("1 file could not be read whole"), "{t}");
+}
+
+/// The J reproducers: one-line mutations of the sample session (1 error,
+/// agent-count at 24:594). Read per field, each keeps that verdict, with a
+/// `transcript` warning where something was lost or repaired; J7c's line
+/// is the launch itself with `"message":null`, so its launch is gone too.
+#[test]
+fn one_odd_line_does_not_change_the_verdict() {
+    let Some(shared) = common::shared() else { return };
+    let dir = shared.join("repro/robustness");
+    let Ok(read) = std::fs::read_dir(&dir) else { return };
+    let mut files: Vec<_> = read
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.file_name().is_some_and(|n| n.to_string_lossy().starts_with('J')))
+        .collect();
+    files.sort();
+    assert!(files.len() >= 12, "{files:?}");
+    for path in files {
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        let report = common::check(&[&path], &[]);
+        let errors: Vec<String> = report
+            .diagnostics
+            .iter()
+            .filter(|d| d.severity == orchlint::diagnostic::Severity::Error)
+            .map(|d| format!("{}:{}:{}", d.rule, d.line, d.column))
+            .collect();
+        let mut expected = vec!["agent-count:24:594".to_string()];
+        if name.starts_with("J7c") {
+            expected.push("agent-count:44:594".into());
+        }
+        assert_eq!(errors, expected, "{name}");
+        let said: Vec<&str> = report
+            .diagnostics
+            .iter()
+            .filter(|d| d.rule == "transcript" && !d.message.starts_with("orphan"))
+            .map(|d| d.message.as_str())
+            .collect();
+        // J5 (`"todos":"x"`, read as no list) has no warning of its own yet.
+        if !name.starts_with("J5") {
+            assert_eq!(said.is_empty(), name.starts_with("J3"), "{name}: {said:?}");
+        }
+        assert!(
+            !said.iter().any(|m| m.contains("whole record") || m.contains("no earlier tool_use")),
+            "{name}: {said:?}"
+        );
+    }
+}
