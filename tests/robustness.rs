@@ -237,9 +237,8 @@ fn one_odd_line_does_not_change_the_verdict() {
         if !name.starts_with("J5") {
             assert_eq!(said.is_empty(), name.starts_with("J3"), "{name}: {said:?}");
         }
-        assert!(
-            !said.iter().any(|m| m.contains("whole record") || m.contains("no earlier tool_use")),
-            "{name}: {said:?}"
-        );
+        // J7c lost its launch line, so the launch's result has no call: true, and said.
+        let orphan_result = |m: &&str| m.contains("no earlier tool_use") && !name.starts_with("J7c");
+        assert!(!said.iter().any(|m| m.contains("whole record") || orphan_result(m)), "{name}: {said:?}");
     }
 }
