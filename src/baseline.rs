@@ -36,22 +36,13 @@ pub struct Baseline {
 }
 
 impl Baseline {
-    pub fn load(path: &Path) -> Result<Baseline, String> {
-        let text =
-            std::fs::read_to_string(path).map_err(|e| format!("cannot read baseline {}: {e}", path.display()))?;
-        let file: BaselineFile = serde_json::from_str(&text).map_err(|e| {
-            format!(
-                "baseline {} is not a baseline file (line {}: {e}); write one with --write-baseline",
-                path.display(),
-                e.line()
-            )
-        })?;
+    pub fn load(path: &Path) -> Result<Baseline, BaselineError> {
+        let shown = || path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|e| BaselineError::Unreadable(shown(), e))?;
+        let file: BaselineFile =
+            serde_json::from_str(&text).map_err(|error| BaselineError::Invalid { file: shown(), error })?;
         if file.version != 1 {
-            return Err(format!(
-                "baseline {} has version {}; this orchlint reads version 1",
-                path.display(),
-                file.version
-            ));
+            return Err(BaselineError::Version(shown(), file.version));
         }
         Ok(Baseline { fingerprints: file.findings.into_iter().map(|e| e.fingerprint).collect() })
     }
@@ -67,8 +58,22 @@ impl Baseline {
     }
 }
 
+/// A baseline file that cannot be used.
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+pub enum BaselineError {
+    #[error("cannot read baseline {0}: {1}")]
+    Unreadable(String, std::io::Error),
+    #[error("baseline {file} is not a baseline file (line {}: {error}); write one with --write-baseline", .error.line())]
+    Invalid { file: String, error: serde_json::Error },
+    #[error("baseline {0} has version {1}; this orchlint reads version 1")]
+    Version(String, u32),
+    #[error("cannot write {0}: {1}")]
+    Unwritable(String, std::io::Error),
+}
+
 /// Writes the report's errors and warnings as a baseline; returns how many.
-pub fn write(report: &Report, path: &Path) -> std::io::Result<usize> {
+pub fn write(report: &Report, path: &Path) -> Result<usize, BaselineError> {
+    let unwritable = |e: std::io::Error| BaselineError::Unwritable(path.display().to_string(), e);
     let mut findings: Vec<Entry> = report
         .diagnostics
         .iter()
@@ -85,8 +90,10 @@ pub fn write(report: &Report, path: &Path) -> std::io::Result<usize> {
     findings.sort();
     findings.dedup_by(|a, b| a.fingerprint == b.fingerprint);
     let n = findings.len();
-    let mut text = serde_json::to_string_pretty(&BaselineFile { version: 1, findings })?;
+    let mut text = serde_json::to_string_pretty(&BaselineFile { version: 1, findings })
+        .map_err(std::io::Error::from)
+        .map_err(unwritable)?;
     text.push('\n');
-    std::fs::write(path, text)?;
+    std::fs::write(path, text).map_err(unwritable)?;
     Ok(n)
 }

@@ -85,14 +85,22 @@ pub fn extract(c: &Checked) -> Cassette {
 
 impl Cassette {
     /// Reads a cassette file, checking its version.
-    pub fn parse(text: &str) -> Result<Cassette, String> {
-        let cassette: Cassette =
-            serde_json::from_str(text).map_err(|e| format!("not a cassette (line {}): {e}", e.line()))?;
+    pub fn parse(text: &str) -> Result<Cassette, CassetteError> {
+        let cassette: Cassette = serde_json::from_str(text).map_err(|error| CassetteError::Invalid { error })?;
         if cassette.version != VERSION {
-            return Err(format!("cassette version {}; this orchlint reads version {VERSION}", cassette.version));
+            return Err(CassetteError::Version(cassette.version));
         }
         Ok(cassette)
     }
+}
+
+/// A cassette file that cannot be read.
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+pub enum CassetteError {
+    #[error("not a cassette (line {}): {error}", .error.line())]
+    Invalid { error: serde_json::Error },
+    #[error("cassette version {0}; this orchlint reads version {VERSION}")]
+    Version(u32),
 }
 
 /// The agent's report inside what the orchestrator received.

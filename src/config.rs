@@ -28,6 +28,7 @@ use serde::Deserialize;
 
 use crate::checks;
 use crate::diagnostic::{Diagnostic, Severity};
+use crate::settings::SettingsError;
 
 /// The file name looked for.
 pub const FILE_NAME: &str = "orchlint.toml";
@@ -118,13 +119,10 @@ pub struct Config {
     pub suppressions: Vec<Suppression>,
 }
 
-/// An error in `orchlint.toml`: its place, the key, and a likely fix.
-pub type ConfigError = crate::workflow::SettingsError;
-
 impl Config {
     /// The config to use: `explicit`, else the first `orchlint.toml` found
     /// from `start` upward, else none.
-    pub fn find(explicit: Option<&Path>, start: &Path) -> Result<Config, ConfigError> {
+    pub fn find(explicit: Option<&Path>, start: &Path) -> Result<Config, SettingsError> {
         if let Some(path) = explicit {
             return Config::load(path);
         }
@@ -139,16 +137,16 @@ impl Config {
         Ok(Config::default())
     }
 
-    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+    pub fn load(path: &Path) -> Result<Config, SettingsError> {
         let text = std::fs::read_to_string(path)
-            .map_err(|e| ConfigError::unreadable("config", path, &e, "check the path given to --config"))?;
+            .map_err(|e| SettingsError::unreadable("config", path, &e, "check the path given to --config"))?;
         Config::parse(&text, path)
     }
 
-    pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
+    pub fn parse(text: &str, path: &Path) -> Result<Config, SettingsError> {
         let name = path.display().to_string();
         let err = |message: String, span: Option<std::ops::Range<usize>>, help: String| {
-            ConfigError::at("config", &name, text, span, message, help)
+            SettingsError::at("config", &name, text, span, message, help)
         };
         let raw: RawConfig = toml::from_str(text).map_err(|e| {
             let message = e.message().trim().to_string();
@@ -199,7 +197,7 @@ impl Config {
         for (rule, level) in raw.severity {
             if checks::rule(&rule).is_none() {
                 let at = text.find(&rule).map(|s| s..s + rule.len());
-                return Err(err(format!("[severity] names unknown rule {rule:?}"), at, suggest(&rule)));
+                return Err(err(format!("[severity] names unknown rule {rule:?}"), at, checks::suggest_rule(&rule)));
             }
             let parsed = match level.get_ref().as_str() {
                 "off" => None,
@@ -219,7 +217,11 @@ impl Config {
             let s = entry.into_inner();
             if checks::rule(&s.rule).is_none() {
                 let at = text[span.clone()].find(&s.rule).map(|i| span.start + i..span.start + i + s.rule.len());
-                return Err(err(format!("[[suppress]] names unknown rule {:?}", s.rule), at, suggest(&s.rule)));
+                return Err(err(
+                    format!("[[suppress]] names unknown rule {:?}", s.rule),
+                    at,
+                    checks::suggest_rule(&s.rule),
+                ));
             }
             if s.reason.trim().is_empty() {
                 return Err(err(
@@ -298,25 +300,11 @@ impl Config {
     }
 }
 
-/// "did you mean …" for a mistyped rule id.
-fn suggest(rule: &str) -> String {
-    let best = checks::RULES
-        .iter()
-        .map(|r| (strsim::levenshtein(rule, r.id), r.id))
-        .min()
-        .filter(|(d, _)| *d <= 4)
-        .map(|(_, id)| id);
-    match best {
-        Some(id) => format!("did you mean `{id}`? (`orchlint rules` lists them)"),
-        None => format!("use one of: {}", checks::rule_ids().join(", ")),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn parse(text: &str) -> Result<Config, ConfigError> {
+    fn parse(text: &str) -> Result<Config, SettingsError> {
         Config::parse(text, Path::new("/p/orchlint.toml"))
     }
 

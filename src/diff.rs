@@ -13,6 +13,7 @@ use serde::Serialize;
 use crate::diagnostic::Severity;
 use crate::engine::{self, Checked, Options, Report};
 use crate::model::{EventKind, UserKind};
+use crate::words::shorten;
 use crate::workflow::Workflows;
 
 /// One section of a profile.
@@ -114,12 +115,12 @@ pub fn profile(c: &Checked, wfs: &Workflows) -> Option<Profile> {
                     .file_path
                     .clone()
                     .or_else(|| input.command.as_deref().map(|c| c.split_whitespace().collect::<Vec<_>>().join(" ")))
-                    .map(|t| format!(" {}", shorten(&t)))
+                    .map(|t| format!(" {}", shorten(&t, 100)))
                     .unwrap_or_default();
                 p.tools.push(format!("phase {phase}: {name}{target}"));
             }
             EventKind::User { kind: UserKind::Genuine, text } => {
-                p.user_messages.push(format!("phase {phase}: {}", shorten(text)));
+                p.user_messages.push(format!("phase {phase}: {}", shorten(text, 100)));
             }
             _ => {}
         }
@@ -136,15 +137,6 @@ pub fn profile(c: &Checked, wfs: &Workflows) -> Option<Profile> {
     verdicts.sort();
     p.verdicts = verdicts;
     Some(p)
-}
-
-fn shorten(text: &str) -> String {
-    let one: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    if one.chars().count() > 100 {
-        format!("{}…", one.chars().take(100).collect::<String>())
-    } else {
-        one
-    }
 }
 
 /// What differs in one section.
@@ -193,16 +185,25 @@ pub fn compare(a: Profile, b: Profile) -> RunDiff {
     RunDiff { version: 1, same: changes.is_empty(), a, b, changes }
 }
 
+/// Why a run could not be loaded for a diff.
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+pub enum LoadError {
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Input(#[from] crate::ingest::discover::InputError),
+    #[error("{0}: no workflow run found ({1})")]
+    NoRun(String, String),
+    #[error("{0}: {1} sessions with a workflow run; name one session file (or use --corpus to compare corpora)")]
+    Several(String, usize),
+}
+
 /// Loads the one session of a path (a session file, or a folder holding one).
-pub fn load(path: &std::path::Path, wfs: &Workflows, opts: &Options) -> Result<Profile, String> {
-    let checked = engine::sessions_at(path, wfs, opts, |c| !c.runs.is_empty()).map_err(|e| e.to_string())?;
+pub fn load(path: &std::path::Path, wfs: &Workflows, opts: &Options) -> Result<Profile, LoadError> {
+    let checked = engine::sessions_at(path, wfs, opts, |c| !c.runs.is_empty())?;
     match checked.len() {
-        0 => Err(format!("{}: no workflow run found ({})", path.display(), wfs.names().join(", "))),
+        0 => Err(LoadError::NoRun(path.display().to_string(), wfs.names().join(", "))),
         1 => Ok(profile(&checked[0], wfs).expect("a run")),
-        n => Err(format!(
-            "{}: {n} sessions with a workflow run; name one session file (or use --corpus to compare corpora)",
-            path.display()
-        )),
+        n => Err(LoadError::Several(path.display().to_string(), n)),
     }
 }
 

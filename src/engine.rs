@@ -18,7 +18,7 @@ use crate::model::{Format, Session, Source, SubagentTranscript};
 use crate::workflow::Workflows;
 
 /// How to run a check.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Options {
     pub selection: Selection,
     /// Treat each session as one workflow run even without a command invocation.
@@ -29,12 +29,38 @@ pub struct Options {
     pub excerpts: bool,
     /// Paths not to check (from the config's `exclude`).
     pub config: Option<Arc<crate::config::Config>>,
-    /// Show a progress bar on standard error (only where it is a terminal).
-    pub progress: bool,
+    /// Told how far the check has come, project folder by project folder
+    /// (the CLI draws a progress bar from it).
+    pub progress: Option<Arc<dyn Progress>>,
     /// A session without a workflow run, and a run that never reached its
     /// first phase, are errors (`--require-run`): CI that expects the
     /// workflow to have run fails when it did not.
     pub require_run: bool,
+}
+
+impl std::fmt::Debug for Options {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Options")
+            .field("selection", &self.selection)
+            .field("force_workflow", &self.force_workflow)
+            .field("detail", &self.detail)
+            .field("excerpts", &self.excerpts)
+            .field("config", &self.config)
+            .field("progress", &self.progress.is_some())
+            .field("require_run", &self.require_run)
+            .finish()
+    }
+}
+
+/// Told how far a check has come: the project folders to check, then each
+/// one checked.
+pub trait Progress: Send + Sync {
+    /// The check of `folders` project folders begins.
+    fn start(&self, folders: usize);
+    /// One more folder is checked.
+    fn done(&self);
+    /// Every folder is checked.
+    fn finish(&self);
 }
 
 impl Options {
@@ -109,18 +135,24 @@ pub fn check(paths: &[PathBuf], wfs: &Workflows, opts: &Options) -> Result<Repor
     let folders_before = plan.folders.len();
     plan.folders.retain(|f| !opts.excluded(f));
     let excluded_folders = folders_before - plan.folders.len();
-    let bar = progress_bar(opts.progress, plan.folders.len());
+    if let Some(p) = &opts.progress {
+        p.start(plan.folders.len());
+    }
     let mut report = check_discovered(plan.direct, wfs, opts);
     let folders: Vec<Report> = plan
         .folders
         .par_iter()
         .map(|folder| {
             let r = check_discovered(discover::discover_folder(folder, opts.detail), wfs, opts);
-            bar.inc(1);
+            if let Some(p) = &opts.progress {
+                p.done();
+            }
             r
         })
         .collect();
-    bar.finish_and_clear();
+    if let Some(p) = &opts.progress {
+        p.finish();
+    }
     for r in folders {
         report.merge(r);
     }
@@ -128,22 +160,6 @@ pub fn check(paths: &[PathBuf], wfs: &Workflows, opts: &Options) -> Result<Repor
     diagnostic::sort(&mut report.diagnostics);
     report.recount();
     Ok(report)
-}
-
-/// A progress bar over project folders, drawn only on a terminal and not in CI.
-fn progress_bar(wanted: bool, len: usize) -> indicatif::ProgressBar {
-    use std::io::IsTerminal;
-    let show = wanted && len > 1 && std::io::stderr().is_terminal() && std::env::var_os("CI").is_none();
-    if !show {
-        return indicatif::ProgressBar::hidden();
-    }
-    let bar = indicatif::ProgressBar::new(len as u64);
-    if let Ok(style) =
-        indicatif::ProgressStyle::with_template("{spinner} checking {pos}/{len} project folders {wide_bar} {eta}")
-    {
-        bar.set_style(style);
-    }
-    bar
 }
 
 /// Like [`check`], keeping every checked session too (for the HTML timeline,

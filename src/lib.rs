@@ -6,7 +6,7 @@
 //! [`checks`] (one file per rule) → [`report`] (one file per output format).
 //! [`engine`] drives it; [`workflow`] is the rules file.
 
-#![warn(clippy::print_stdout, clippy::print_stderr)]
+#![deny(clippy::print_stdout, clippy::print_stderr)]
 
 pub mod baseline;
 pub mod cassette;
@@ -17,7 +17,10 @@ pub mod diff;
 pub mod engine;
 pub mod ingest;
 pub mod model;
+pub mod outcome;
 pub mod replay;
 pub mod report;
 pub mod serve;
+pub mod settings;
+pub mod words;
 pub mod workflow;

@@ -16,13 +16,12 @@ use std::ops::Range;
 use std::path::Path;
 use std::sync::Arc;
 
-use miette::{Diagnostic, NamedSource, SourceSpan};
 use regex::Regex;
 use serde::Deserialize;
-use thiserror::Error;
 use toml::Spanned;
 
 use crate::diagnostic::Severity;
+use crate::settings::SettingsError;
 
 /// The rules files bundled with orchlint: (file name, text).
 pub const BUNDLED: &[(&str, &str)] = &[
@@ -248,72 +247,16 @@ where
 }
 
 // ---------------------------------------------------------------------------
-// Errors.
-
-/// An error in a settings file (a rules file, `orchlint.toml`), with its
-/// place and a likely fix.
-#[derive(Debug, Error, Diagnostic)]
-#[error("invalid {kind} {file}{}: {message}", line.map(|l| format!(":{l}")).unwrap_or_default())]
-pub struct SettingsError {
-    /// "rules file" or "config".
-    pub kind: &'static str,
-    pub file: String,
-    pub message: String,
-    #[source_code]
-    pub src: Option<NamedSource<String>>,
-    #[label("here")]
-    pub span: Option<SourceSpan>,
-    #[help]
-    pub help: Option<String>,
-    /// 1-based line of the problem, when known.
-    pub line: Option<usize>,
-}
-
-impl SettingsError {
-    /// An error at a byte range of a settings file's text.
-    pub fn at(
-        kind: &'static str,
-        name: &str,
-        text: &str,
-        span: Option<Range<usize>>,
-        message: String,
-        help: String,
-    ) -> SettingsError {
-        let line = span.as_ref().map(|s| line_of(text, s.start));
-        SettingsError {
-            kind,
-            file: name.to_string(),
-            message,
-            src: Some(NamedSource::new(name, text.to_string())),
-            span: span.map(|s| SourceSpan::from(s.start..s.end.max(s.start + 1).min(text.len().max(1)))),
-            help: Some(help),
-            line,
-        }
-    }
-
-    /// A file that could not be read at all.
-    pub fn unreadable(kind: &'static str, path: &Path, e: &std::io::Error, help: &str) -> SettingsError {
-        SettingsError {
-            kind,
-            file: path.display().to_string(),
-            message: format!("cannot read it: {e}"),
-            src: None,
-            span: None,
-            help: Some(help.to_string()),
-            line: None,
-        }
-    }
-}
-
-/// The error type of rules files.
-pub type WorkflowError = SettingsError;
-
-fn line_of(text: &str, offset: usize) -> usize {
-    text[..offset.min(text.len())].matches('\n').count() + 1
-}
-
-// ---------------------------------------------------------------------------
 // Step 2: the compiled form.
+
+/// `--workflow NAME` names no workflow in play.
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+#[error("--workflow {name}: no such workflow")]
+pub struct NoSuchWorkflow {
+    pub name: String,
+    #[help]
+    pub help: String,
+}
 
 /// How many agents of one type a step takes: `N`, `MIN-MAX` or `MIN+`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -629,14 +572,14 @@ impl Workflow {
     }
 
     /// Loads a rules file from disk.
-    pub fn load(path: &Path) -> Result<Workflow, WorkflowError> {
+    pub fn load(path: &Path) -> Result<Workflow, SettingsError> {
         let text = std::fs::read_to_string(path)
             .map_err(|e| SettingsError::unreadable("rules file", path, &e, "check the path of the rules file"))?;
         Workflow::parse(&text, &path.display().to_string())
     }
 
     /// Parses and compiles a rules file.
-    pub fn parse(text: &str, name: &str) -> Result<Workflow, WorkflowError> {
+    pub fn parse(text: &str, name: &str) -> Result<Workflow, SettingsError> {
         let raw: RawFile = toml::from_str(text).map_err(|e| {
             let message = e.message().trim().to_string();
             SettingsError::at("rules file", name, text, e.span(), message, toml_fix_hint(e.message()))
@@ -753,17 +696,17 @@ struct Compiler<'t> {
 }
 
 impl Compiler<'_> {
-    fn err(&self, span: Range<usize>, message: String, help: impl Into<String>) -> WorkflowError {
+    fn err(&self, span: Range<usize>, message: String, help: impl Into<String>) -> SettingsError {
         SettingsError::at("rules file", self.name, self.text, Some(span), message, help.into())
     }
 
     /// An error at the first place a piece of text is written (for values that carry no span).
-    fn err_at_text(&self, needle: &str, message: String, help: impl Into<String>) -> WorkflowError {
+    fn err_at_text(&self, needle: &str, message: String, help: impl Into<String>) -> SettingsError {
         let at = self.text.find(needle).unwrap_or(0);
         self.err(at..at + needle.len(), message, help)
     }
 
-    fn regex(&self, pattern: &Spanned<String>) -> Result<Regex, WorkflowError> {
+    fn regex(&self, pattern: &Spanned<String>) -> Result<Regex, SettingsError> {
         Regex::new(pattern.get_ref()).map_err(|e| {
             self.err(
                 pattern.span(),
@@ -778,7 +721,7 @@ impl Compiler<'_> {
         value: &Spanned<String>,
         what: &str,
         allow_off: bool,
-    ) -> Result<Option<Severity>, WorkflowError> {
+    ) -> Result<Option<Severity>, SettingsError> {
         match value.get_ref().as_str() {
             "off" if allow_off => Ok(None),
             "allow" if !allow_off => Ok(None),
@@ -793,7 +736,7 @@ impl Compiler<'_> {
         }
     }
 
-    fn phase_ref(&self, phases: &[Phase], r: &Spanned<RawPhaseRef>, key: &str) -> Result<u8, WorkflowError> {
+    fn phase_ref(&self, phases: &[Phase], r: &Spanned<RawPhaseRef>, key: &str) -> Result<u8, SettingsError> {
         match r.get_ref() {
             RawPhaseRef::Number(n) if *n >= 1 && (*n as usize) <= phases.len() => Ok(*n as u8),
             RawPhaseRef::Number(n) => Err(self.err(
@@ -805,7 +748,7 @@ impl Compiler<'_> {
         }
     }
 
-    fn phase_named(&self, phases: &[Phase], name: &str, span: Range<usize>, key: &str) -> Result<u8, WorkflowError> {
+    fn phase_named(&self, phases: &[Phase], name: &str, span: Range<usize>, key: &str) -> Result<u8, SettingsError> {
         if let Some(p) = phases.iter().find(|p| p.name == name) {
             return Ok(p.number);
         }
@@ -822,7 +765,7 @@ impl Compiler<'_> {
         ))
     }
 
-    fn phase_set(&self, phases: &[Phase], set: &Spanned<RawPhaseSet>, key: &str) -> Result<Vec<u8>, WorkflowError> {
+    fn phase_set(&self, phases: &[Phase], set: &Spanned<RawPhaseSet>, key: &str) -> Result<Vec<u8>, SettingsError> {
         let total = phases.len() as u8;
         let bad_range = || {
             self.err(
@@ -866,7 +809,7 @@ impl Compiler<'_> {
         Ok(out)
     }
 
-    fn count(&self, raw: &Spanned<String>) -> Result<Count, WorkflowError> {
+    fn count(&self, raw: &Spanned<String>) -> Result<Count, SettingsError> {
         let bad = || {
             self.err(
                 raw.span(),
@@ -889,7 +832,7 @@ impl Compiler<'_> {
         Ok(Count { min, max })
     }
 
-    fn unlisted(&self, raw: &Spanned<String>) -> Result<Unlisted, WorkflowError> {
+    fn unlisted(&self, raw: &Spanned<String>) -> Result<Unlisted, SettingsError> {
         match raw.get_ref().as_str() {
             "error" => Ok(Unlisted::Error),
             "allow" => Ok(Unlisted::Allow),
@@ -899,7 +842,7 @@ impl Compiler<'_> {
         }
     }
 
-    fn steps(&self, p: &RawPhase, index: usize) -> Result<Vec<Step>, WorkflowError> {
+    fn steps(&self, p: &RawPhase, index: usize) -> Result<Vec<Step>, SettingsError> {
         let agents_step = |agents: &BTreeMap<String, Spanned<String>>, launch: Option<&Spanned<String>>| {
             let mut counts = BTreeMap::new();
             for (ty, count) in agents {
@@ -947,7 +890,7 @@ impl Compiler<'_> {
         words_regex(list)
     }
 
-    fn compile(&self, raw: RawFile) -> Result<Workflow, WorkflowError> {
+    fn compile(&self, raw: RawFile) -> Result<Workflow, SettingsError> {
         if *raw.version.get_ref() != 2 {
             return Err(self.err(
                 raw.version.span(),
@@ -1269,7 +1212,7 @@ impl Compiler<'_> {
                     });
                 }
                 let class_names: Vec<&str> = classes.iter().map(|c| c.name.as_str()).collect();
-                let check_class = |c: &Spanned<String>| -> Result<String, WorkflowError> {
+                let check_class = |c: &Spanned<String>| -> Result<String, SettingsError> {
                     if class_names.contains(&c.get_ref().as_str()) {
                         Ok(c.get_ref().clone())
                     } else {
@@ -1357,13 +1300,8 @@ fn first_line(s: &str) -> String {
 
 /// "did you mean" for a name, or the list of what is known.
 fn suggest(name: &str, known: &[&str], what: &str) -> String {
-    let best = known
-        .iter()
-        .map(|k| (strsim::jaro_winkler(name, k), *k))
-        .filter(|(score, _)| *score > 0.8)
-        .max_by(|a, b| a.0.total_cmp(&b.0));
-    match best {
-        Some((_, k)) => format!("did you mean `{k}`?"),
+    match crate::words::closest(name, known.iter().copied()) {
+        Some(k) => format!("did you mean `{k}`?"),
         None if known.is_empty() => format!("no {what} is declared"),
         None => format!("use a {what}: {}", known.join(", ")),
     }
@@ -1456,24 +1394,19 @@ impl Workflows {
     }
 
     /// Keeps only the named workflow (`--workflow NAME`).
-    pub fn narrow(&mut self, name: &str) -> Result<(), String> {
+    pub fn narrow(&mut self, name: &str) -> Result<(), NoSuchWorkflow> {
         match self.get(name) {
             Some(wf) => {
                 self.list = vec![wf.clone()];
                 Ok(())
             }
-            None => Err(
-                match self
-                    .names()
-                    .iter()
-                    .map(|n| (strsim::jaro_winkler(name, n), *n))
-                    .filter(|(s, _)| *s > 0.8)
-                    .max_by(|a, b| a.0.total_cmp(&b.0))
-                {
-                    Some((_, n)) => format!("did you mean `{n}`? the workflows are: {}", self.names().join(", ")),
+            None => Err(NoSuchWorkflow {
+                name: name.to_string(),
+                help: match crate::words::closest(name, self.names()) {
+                    Some(n) => format!("did you mean `{n}`? the workflows are: {}", self.names().join(", ")),
                     None => format!("the workflows are: {}", self.names().join(", ")),
                 },
-            ),
+            }),
         }
     }
 

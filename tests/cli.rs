@@ -203,7 +203,10 @@ fn walkdir(dir: std::path::PathBuf) -> Vec<std::path::PathBuf> {
 
 #[test]
 fn a_file_that_is_no_transcript_is_one_diagnostic_and_exit_2() {
-    insta::assert_snapshot!(run(&["check", "Cargo.toml", "--isolated", "--format", "concise"], None));
+    insta::assert_snapshot!(run(
+        &["check", "tests/data/not-a-transcript.toml", "--isolated", "--format", "concise"],
+        None
+    ));
 }
 
 #[test]
@@ -318,4 +321,45 @@ fn concise_output_is_coloured_on_request() {
     assert!(out.contains("\x1b[1;31merror\x1b[0m[agent-count]"), "{out}");
     let out = run(&["check", TWO_ARCHITECTS, "--isolated", "--format", "concise", "--color", "never"], None);
     assert!(!out.contains('\x1b'), "{out}");
+}
+
+/// The man pages: orchlint(1) with its options, examples and exit statuses;
+/// a page per subcommand, nested ones too; all of them written to a folder.
+#[test]
+fn man_pages_cover_every_subcommand_with_options_and_exit_statuses() {
+    let top = run(&["man"], None);
+    assert!(top.starts_with("exit: 0"), "{top}");
+    for section in [".SH OPTIONS", ".SH SUBCOMMANDS", ".SH EXAMPLES", ".SH \"EXIT STATUS\"", ".SH \"SEE ALSO\""] {
+        assert!(top.contains(section), "orchlint(1) has no {section}");
+    }
+    assert!(top.contains("orchlint\\-check(1)"), "orchlint(1) names the check page: {top}");
+
+    let check = run(&["man", "check"], None);
+    assert!(check.starts_with("exit: 0"), "{check}");
+    assert!(check.contains(".TH orchlint-check 1"), "{check}");
+    assert!(check.contains("\\-\\-require\\-run"), "the check page lists its options: {check}");
+    assert!(check.contains("findings at or above the fail level"), "{check}");
+
+    let nested = run(&["man", "cassette", "extract"], None);
+    assert!(nested.starts_with("exit: 0") && nested.contains(".TH orchlint-cassette-extract 1"), "{nested}");
+    let diff = run(&["man", "diff"], None);
+    assert!(diff.contains("the runs differ"), "diff's own exit statuses: {diff}");
+
+    let wrong = run(&["man", "chek"], None);
+    assert!(wrong.starts_with("exit: 2") && wrong.contains("did you mean `orchlint man check`?"), "{wrong}");
+
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(&["man", "--dir", dir.path().to_str().unwrap()], None);
+    assert!(out.starts_with("exit: 0"), "{out}");
+    let mut written: Vec<String> =
+        std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    written.sort();
+    for page in ["orchlint.1", "orchlint-check.1", "orchlint-cassette-extract.1", "orchlint-rules-show.1"] {
+        assert!(written.iter().any(|w| w == page), "{page} not written: {written:?}");
+    }
+    // Every page orchlint(1) points to exists.
+    for name in top.split(|c: char| c.is_whitespace() || c == ',').filter(|w| w.starts_with("orchlint\\-")) {
+        let file = format!("{}.1", name.trim_end_matches("(1)").trim_end_matches("(1).").replace("\\-", "-"));
+        assert!(written.contains(&file), "orchlint(1) names {name}, not written: {written:?}");
+    }
 }

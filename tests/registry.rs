@@ -98,3 +98,23 @@ fn every_rule_has_fixtures_both_ways_in_two_generations() {
         }
     }
 }
+
+/// Errors are typed, so their codes and help reach the user: no library
+/// function returns a bare `String` as its error.
+#[test]
+fn no_function_returns_a_string_error() {
+    let pattern = regex::Regex::new(r"Result<[^,]*, String>").unwrap();
+    let mut found = Vec::new();
+    for entry in walkdir::WalkDir::new("src").sort_by_file_name() {
+        let entry = entry.unwrap();
+        if entry.path().extension().is_some_and(|e| e == "rs") {
+            let text = std::fs::read_to_string(entry.path()).unwrap();
+            for (n, line) in text.lines().enumerate() {
+                if pattern.is_match(line) {
+                    found.push(format!("{}:{}: {}", entry.path().display(), n + 1, line.trim()));
+                }
+            }
+        }
+    }
+    assert!(found.is_empty(), "String errors:\n{}", found.join("\n"));
+}

@@ -57,7 +57,7 @@ pub fn check(ctx: &Ctx, sink: &mut Sink) {
                 phase,
                 format!(
                     "the orchestrator ran `{}` ({class}) through {name}; {}",
-                    shorten(&bad),
+                    first_line_shown(&bad),
                     why(reason, policy_phase)
                 ),
             ),
@@ -69,7 +69,7 @@ pub fn check(ctx: &Ctx, sink: &mut Sink) {
                     phase,
                     format!(
                         "the orchestrator ran `{}` through {name}; {}",
-                        shorten(command),
+                        first_line_shown(command),
                         other_reason(ctx.wf, policy, policy_phase, class.as_deref())
                     ),
                 );
@@ -153,7 +153,8 @@ fn other_reason(wf: &Workflow, policy: &ToolPolicy, phase: u8, class: Option<&st
     format!("the orchestrator runs only {}", described.join("; "))
 }
 
-fn shorten(command: &str) -> String {
+/// A command's first line as shown in a message, with an ellipsis when more follows.
+fn first_line_shown(command: &str) -> String {
     let one_line = command.lines().next().unwrap_or("");
     let shown = super::shown(one_line);
     if one_line.len() < command.trim_end().len() && !shown.ends_with('…') {

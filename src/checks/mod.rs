@@ -120,6 +120,14 @@ pub fn rule_ids() -> Vec<&'static str> {
     RULES.iter().map(|r| r.id).collect()
 }
 
+/// "did you mean" for a mistyped rule id, else the list of ids.
+pub fn suggest_rule(id: &str) -> String {
+    match crate::words::closest(id, rule_ids()) {
+        Some(r) => format!("did you mean `{r}`? (`orchlint rules` lists them)"),
+        None => format!("rule ids: {}", rule_ids().join(", ")),
+    }
+}
+
 pub fn rule(id: &str) -> Option<&'static Rule> {
     RULES.iter().find(|r| r.id == id)
 }

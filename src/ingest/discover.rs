@@ -60,7 +60,7 @@ pub struct Discovery {
 }
 
 /// An input that could not be used at all.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
 pub enum InputError {
     /// The path, and why it is not there (no such file, a link loop, a dangling link).
     #[error("{0}: {1}")]

@@ -119,6 +119,19 @@ pub enum ReturnStatus {
     Missing,
 }
 
+impl ReturnStatus {
+    /// How a launch's end is said in every report: `returned`, `returned an
+    /// error`, `never returned`, `no result`.
+    pub fn said(self) -> &'static str {
+        match self {
+            ReturnStatus::Completed => "returned",
+            ReturnStatus::Error => "returned an error",
+            ReturnStatus::Outstanding => "never returned",
+            ReturnStatus::Missing => "no result",
+        }
+    }
+}
+
 /// A call of the delegation tool by the orchestrator.
 #[derive(Debug, Clone)]
 pub struct Launch {

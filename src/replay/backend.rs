@@ -292,6 +292,15 @@ pub enum ScriptStatus {
 
 /// Answers from a script: the first entry whose type and prompt pattern
 /// match and whose `times` are not used up.
+/// A script file that cannot be used.
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+pub enum ScriptError {
+    #[error("{file}:{line}: {message}")]
+    Invalid { file: String, line: usize, message: String },
+    #[error("{file}: agent {agent} has a bad prompt pattern: {error}")]
+    Pattern { file: String, agent: usize, error: regex::Error },
+}
+
 #[derive(Clone)]
 pub struct Scripted {
     entries: Vec<(ScriptEntry, Option<Regex>, String)>,
@@ -301,19 +310,21 @@ pub struct Scripted {
 
 impl Scripted {
     /// Reads a script; errors name the line.
-    pub fn parse(text: &str, name: &str) -> Result<Scripted, String> {
+    pub fn parse(text: &str, name: &str) -> Result<Scripted, ScriptError> {
         let script: Script = toml::from_str(text).map_err(|e| {
             let line = e
                 .span()
                 .map_or(1, |s| text.as_bytes()[..s.start.min(text.len())].iter().filter(|b| **b == b'\n').count() + 1);
-            format!("{name}:{line}: {}", e.message().trim())
+            ScriptError::Invalid { file: name.to_string(), line, message: e.message().trim().to_string() }
         })?;
         let mut entries = Vec::new();
         for (i, entry) in script.agent.into_iter().enumerate() {
             let pattern = match &entry.prompt {
-                Some(p) => {
-                    Some(Regex::new(p).map_err(|e| format!("{name}: agent {} has a bad prompt pattern: {e}", i + 1))?)
-                }
+                Some(p) => Some(Regex::new(p).map_err(|error| ScriptError::Pattern {
+                    file: name.to_string(),
+                    agent: i + 1,
+                    error,
+                })?),
                 None => None,
             };
             let ty = normalize_type(entry.agent_type.rsplit(':').next().unwrap_or(&entry.agent_type));
@@ -395,13 +406,22 @@ pub struct Fault {
     pub spec: String,
 }
 
-impl std::str::FromStr for Fault {
-    type Err = String;
+/// A `--fault` spec that does not say a fault.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("`{spec}`: {why}")]
+pub struct FaultSpecError {
+    pub spec: String,
+    pub why: String,
+}
 
-    fn from_str(spec: &str) -> Result<Fault, String> {
+impl std::str::FromStr for Fault {
+    type Err = FaultSpecError;
+
+    fn from_str(spec: &str) -> Result<Fault, FaultSpecError> {
+        let bad = |why: String| FaultSpecError { spec: spec.to_string(), why };
         let (target, kind) = spec
             .rsplit_once(':')
-            .ok_or_else(|| format!("`{spec}`: expected TARGET:KIND, e.g. ml-architect:error or 2:timeout"))?;
+            .ok_or_else(|| bad("expected TARGET:KIND, e.g. ml-architect:error or 2:timeout".into()))?;
         let kind = match kind {
             "error" => FaultKind::Error,
             "empty" => FaultKind::Empty,
@@ -409,23 +429,19 @@ impl std::str::FromStr for Fault {
             "late" => FaultKind::Late,
             other => {
                 const KINDS: [&str; 4] = ["error", "empty", "timeout", "late"];
-                let near =
-                    KINDS.iter().map(|k| (strsim::jaro_winkler(other, k), *k)).max_by(|a, b| a.0.total_cmp(&b.0));
-                return Err(match near {
-                    Some((score, k)) if score > 0.8 => {
-                        format!("`{spec}`: unknown fault `{other}`; did you mean `{k}`?")
-                    }
-                    _ => format!("`{spec}`: unknown fault `{other}`; expected error, empty, timeout or late"),
-                });
+                return Err(bad(match crate::words::closest(other, KINDS) {
+                    Some(k) => format!("unknown fault `{other}`; did you mean `{k}`?"),
+                    None => format!("unknown fault `{other}`; expected error, empty, timeout or late"),
+                }));
             }
         };
         let target = target.trim();
         if target.is_empty() {
-            return Err(format!("`{spec}`: no target; give a launch number or an agent type"));
+            return Err(bad("no target; give a launch number or an agent type".into()));
         }
         let target = if let Ok(n) = target.parse::<usize>() {
             if n == 0 {
-                return Err(format!("`{spec}`: launches are numbered from 1"));
+                return Err(bad("launches are numbered from 1".into()));
             }
             Target::Launch(n)
         } else {
@@ -435,7 +451,7 @@ impl std::str::FromStr for Fault {
                         .parse::<usize>()
                         .ok()
                         .filter(|n| *n > 0)
-                        .ok_or_else(|| format!("`{spec}`: `#{n}` is not an occurrence number (1, 2, …)"))?;
+                        .ok_or_else(|| bad(format!("`#{n}` is not an occurrence number (1, 2, …)")))?;
                     (ty, Some(n))
                 }
                 None => (target, None),
@@ -524,10 +540,10 @@ mod tests {
         assert_eq!(f.target, Target::Type { agent_type: "ml-architect".into(), nth: Some(2) });
         assert_eq!(f.kind, FaultKind::Timeout);
         assert_eq!("3:error".parse::<Fault>().unwrap().target, Target::Launch(3));
-        assert!("0:error".parse::<Fault>().unwrap_err().contains("numbered from 1"));
-        assert!("x:explode".parse::<Fault>().unwrap_err().contains("unknown fault"));
-        assert!("error".parse::<Fault>().unwrap_err().contains("TARGET:KIND"));
-        assert!("x#0:error".parse::<Fault>().unwrap_err().contains("occurrence"));
+        assert!("0:error".parse::<Fault>().unwrap_err().to_string().contains("numbered from 1"));
+        assert!("x:explode".parse::<Fault>().unwrap_err().to_string().contains("unknown fault"));
+        assert!("error".parse::<Fault>().unwrap_err().to_string().contains("TARGET:KIND"));
+        assert!("x#0:error".parse::<Fault>().unwrap_err().to_string().contains("occurrence"));
     }
 
     #[test]

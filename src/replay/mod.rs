@@ -627,7 +627,7 @@ pub fn replay_paths(
     for p in paths {
         match read_trace(p) {
             Some(Ok((name, t))) => traces.push((name, t)),
-            Some(Err(e)) => unreadable.push(e),
+            Some(Err(e)) => unreadable.push(e.to_string()),
             None => transcripts.push(p.clone()),
         }
         // Traces kept in a folder beside (or instead of) transcripts.
@@ -642,7 +642,7 @@ pub fn replay_paths(
             for f in found {
                 match read_trace(&f) {
                     Some(Ok((name, t))) => traces.push((name, t)),
-                    Some(Err(e)) => unreadable.push(e),
+                    Some(Err(e)) => unreadable.push(e.to_string()),
                     None => {}
                 }
             }
@@ -697,7 +697,7 @@ pub fn replay_paths(
 }
 
 /// Reads a path as a trace, if it is one: `None` when it is not a trace file.
-pub fn read_trace(path: &std::path::Path) -> Option<Result<(Arc<str>, Trace), String>> {
+pub fn read_trace(path: &std::path::Path) -> Option<Result<(Arc<str>, Trace), LoadError>> {
     if !path.is_file() {
         return None;
     }
@@ -713,31 +713,54 @@ pub fn read_trace(path: &std::path::Path) -> Option<Result<(Arc<str>, Trace), St
     let name: Arc<str> = Arc::from(path.display().to_string());
     let text = match std::fs::read_to_string(path) {
         Ok(t) => t,
-        Err(e) => return Some(Err(format!("{name}: cannot read the trace: {e}"))),
+        Err(e) => return Some(Err(LoadError::UnreadableTrace(name.to_string(), e))),
     };
-    Some(Trace::parse(&text, &name).map(|t| (name.clone(), t)).map_err(|e| format!("{name}:{}: {}", e.line, e.message)))
+    Some(Trace::parse(&text, &name).map(|t| (name.clone(), t)).map_err(|e| LoadError::Trace {
+        file: name.to_string(),
+        line: e.line,
+        message: e.message,
+    }))
+}
+
+/// A trace or cassette that cannot be used.
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+pub enum LoadError {
+    #[error("{0}: cannot read the trace: {1}")]
+    UnreadableTrace(String, std::io::Error),
+    #[error("{file}:{line}: {message}")]
+    Trace { file: String, line: u32, message: String },
+    #[error("{0}: cannot read: {1}")]
+    Unreadable(String, std::io::Error),
+    #[error("{0}: {1}")]
+    Cassette(String, crate::cassette::CassetteError),
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Input(#[from] crate::ingest::discover::InputError),
+    #[error("{0}: not a cassette, trace or transcript with agent launches")]
+    NoLaunch(String),
+    #[error("{0}: {1} sessions with launches; name one session file")]
+    Several(String, usize),
 }
 
 /// Reads `--cassette FILE`: a cassette file, a trace, or a transcript.
-pub fn load_cassette(path: &std::path::Path, wfs: &Workflows) -> Result<Cassette, String> {
+pub fn load_cassette(path: &std::path::Path, wfs: &Workflows) -> Result<Cassette, LoadError> {
     let name = path.display().to_string();
     if let Some(t) = read_trace(path) {
         return t.map(|(_, t)| own_cassette(&t));
     }
     if path.is_file() {
-        let text = std::fs::read_to_string(path).map_err(|e| format!("{name}: cannot read: {e}"))?;
+        let text = std::fs::read_to_string(path).map_err(|e| LoadError::Unreadable(name.clone(), e))?;
         // A cassette is one JSON document with `entries`; a transcript is JSON Lines.
         let document = serde_json::from_str::<serde_json::Value>(&text).ok();
         if document.as_ref().is_some_and(|d| d.get("entries").is_some()) {
-            return Cassette::parse(&text).map_err(|e| format!("{name}: {e}"));
+            return Cassette::parse(&text).map_err(|e| LoadError::Cassette(name, e));
         }
     }
     let checked =
-        crate::engine::sessions_at(path, wfs, &crate::engine::Options::default(), |c| !c.session.launches.is_empty())
-            .map_err(|e| e.to_string())?;
+        crate::engine::sessions_at(path, wfs, &crate::engine::Options::default(), |c| !c.session.launches.is_empty())?;
     match checked.len() {
         1 => Ok(cassette::extract(&checked[0])),
-        0 => Err(format!("{name}: not a cassette, trace or transcript with agent launches")),
-        n => Err(format!("{name}: {n} sessions with launches; name one session file")),
+        0 => Err(LoadError::NoLaunch(name)),
+        n => Err(LoadError::Several(name, n)),
     }
 }

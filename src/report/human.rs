@@ -11,6 +11,7 @@ use miette::{
 
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::engine::Report;
+use crate::words::plural;
 
 /// The excerpt of one line, numbered as in its file.
 struct LineSource {
@@ -109,32 +110,32 @@ pub fn render(report: &Report, color: bool, out: &mut dyn Write) -> io::Result<(
     summary(report, out)
 }
 
-fn plural(n: usize, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
-}
-
 pub fn summary(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     let s = &report.summary;
     writeln!(
         out,
         "checked {} ({}), {}: {}, {}, {}",
-        plural(s.transcripts, "transcript", "transcripts"),
-        plural(s.subagent_files, "subagent file", "subagent files"),
-        plural(s.runs, "workflow run", "workflow runs"),
-        plural(s.errors, "error", "errors"),
-        plural(s.warnings, "warning", "warnings"),
-        plural(s.notes, "note", "notes"),
+        plural(s.transcripts, "transcript"),
+        plural(s.subagent_files, "subagent file"),
+        plural(s.runs, "workflow run"),
+        plural(s.errors, "error"),
+        plural(s.warnings, "warning"),
+        plural(s.notes, "note"),
     )?;
     if s.sessions_without_run > 0 {
-        writeln!(out, "{} no workflow run", plural(s.sessions_without_run, "session has", "sessions have"))?;
+        writeln!(
+            out,
+            "{} no workflow run",
+            crate::words::plural_phrase(s.sessions_without_run, "session has", "sessions have")
+        )?;
     }
     if s.baselined > 0 || s.suppressed > 0 {
         let mut left_out = Vec::new();
         if s.baselined > 0 {
-            left_out.push(format!("{} in the baseline", plural(s.baselined, "finding", "findings")));
+            left_out.push(format!("{} in the baseline", plural(s.baselined, "finding")));
         }
         if s.suppressed > 0 {
-            left_out.push(format!("{} suppressed by the config", plural(s.suppressed, "finding", "findings")));
+            left_out.push(format!("{} suppressed by the config", plural(s.suppressed, "finding")));
         }
         writeln!(out, "left out: {}", left_out.join(", "))?;
     }
@@ -142,7 +143,7 @@ pub fn summary(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         writeln!(
             out,
             "skipped {} with nothing to check (not transcripts, empty, or summaries only)",
-            plural(s.skipped_files, "file", "files")
+            plural(s.skipped_files, "file")
         )?;
     }
     Ok(())

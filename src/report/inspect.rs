@@ -7,6 +7,7 @@ use serde::Serialize;
 
 use crate::engine::Checked;
 use crate::model::{EventKind, Format, ReturnStatus, SubagentTranscript, UserKind};
+use crate::words::shorten;
 use crate::workflow::Workflows;
 
 #[derive(Serialize)]
@@ -113,15 +114,6 @@ pub enum StepKind {
         severity: crate::diagnostic::Severity,
         message: String,
     },
-}
-
-fn shorten(text: &str, max: usize) -> String {
-    let one = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    if one.chars().count() > max {
-        format!("{}…", one.chars().take(max).collect::<String>())
-    } else {
-        one
-    }
 }
 
 pub fn build(checked: &[Checked], wfs: &Workflows) -> InspectDocument {
@@ -306,7 +298,7 @@ pub fn render_human(doc: &InspectDocument, out: &mut dyn Write) -> io::Result<()
                 l.message,
                 l.launched_together,
                 if l.background { "background" } else { "foreground" },
-                status_word(l.status),
+                l.status.said(),
                 l.returned_line.map(|r| format!(" at line {r}")).unwrap_or_default(),
                 transcript
             )?;
@@ -342,7 +334,7 @@ pub fn render_human(doc: &InspectDocument, out: &mut dyn Write) -> io::Result<()
                         description.as_deref().map(|d| format!(" {d:?}")).unwrap_or_default()
                     ),
                     StepKind::Return { subagent_type, status, launched_line } => {
-                        format!("return  {subagent_type} {} (launched line {launched_line})", status_word(*status))
+                        format!("return  {subagent_type} {} (launched line {launched_line})", status.said())
                     }
                     StepKind::Tool { message, name, target } => format!(
                         "tool    {name}{} (msg #{message})",
@@ -359,13 +351,4 @@ pub fn render_human(doc: &InspectDocument, out: &mut dyn Write) -> io::Result<()
         }
     }
     Ok(())
-}
-
-fn status_word(s: ReturnStatus) -> &'static str {
-    match s {
-        ReturnStatus::Completed => "returned",
-        ReturnStatus::Error => "failed",
-        ReturnStatus::Outstanding => "never returned",
-        ReturnStatus::Missing => "no result",
-    }
 }

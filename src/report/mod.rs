@@ -14,33 +14,7 @@ pub mod sarif;
 
 use clap::ValueEnum;
 
-/// `1 error`, `2 errors`, `3 launches`, `4 entries`: every count printed
-/// goes through it.
-pub fn plural(n: usize, word: &str) -> String {
-    if n == 1 {
-        return format!("1 {word}");
-    }
-    let before_y = word.strip_suffix('y').and_then(|w| w.chars().next_back());
-    match before_y {
-        Some(c) if !"aeiou".contains(c) => format!("{n} {}ies", &word[..word.len() - 1]),
-        _ if word.ends_with("ch") || word.ends_with('s') => format!("{n} {word}es"),
-        _ => format!("{n} {word}s"),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::plural;
-
-    #[test]
-    fn plurals() {
-        assert_eq!(plural(1, "entry"), "1 entry");
-        assert_eq!(plural(2, "entry"), "2 entries");
-        assert_eq!(plural(0, "error"), "0 errors");
-        assert_eq!(plural(3, "launch"), "3 launches");
-        assert_eq!(plural(2, "day"), "2 days");
-    }
-}
+pub use crate::words::plural;
 
 /// ` (phase N)` after a message, naming the phase in force where it is
 /// reported; nothing when the message already says `phase N`.
@@ -97,10 +71,15 @@ pub enum Format {
     Html,
 }
 
-impl std::str::FromStr for Format {
-    type Err = String;
+/// A format name that is none of [`Format`]'s.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("unknown format `{0}`")]
+pub struct UnknownFormat(pub String);
 
-    fn from_str(s: &str) -> Result<Format, String> {
-        <Format as ValueEnum>::from_str(s, true)
+impl std::str::FromStr for Format {
+    type Err = UnknownFormat;
+
+    fn from_str(s: &str) -> Result<Format, UnknownFormat> {
+        <Format as ValueEnum>::from_str(s, true).map_err(|_| UnknownFormat(s.to_string()))
     }
 }

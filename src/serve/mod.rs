@@ -160,6 +160,8 @@ struct Shared {
     requested: tokio::sync::watch::Sender<usize>,
     /// Which recorded launches have had their answer sent.
     delivered: tokio::sync::watch::Sender<Vec<bool>>,
+    /// Where refusals are told as they happen ([`Server::watch_refusals`]).
+    refusals: Mutex<Option<std::sync::mpsc::Sender<LogLine>>>,
 }
 
 #[derive(Default)]
@@ -185,7 +187,9 @@ impl Shared {
         }
         log.summary.requests += 1;
         if line.status >= 400 {
-            eprintln!("orchlint serve: request {}: {} {}", line.request, line.status, line.what);
+            if let Some(tx) = self.refusals.lock().unwrap_or_else(|p| p.into_inner()).as_ref() {
+                let _ = tx.send(line.clone());
+            }
             log.summary.refused += 1;
             if log.summary.refusals.len() < KEPT_REFUSALS {
                 log.summary.refusals.push(line);
@@ -231,6 +235,7 @@ impl Server {
             http: reqwest::Client::new(),
             requested: tokio::sync::watch::Sender::new(0),
             delivered: tokio::sync::watch::Sender::new(vec![false; agent_count]),
+            refusals: Mutex::new(None),
             config,
         });
         let std_listener = std::net::TcpListener::bind(("127.0.0.1", port))?;
@@ -238,20 +243,22 @@ impl Server {
         let addr = std_listener.local_addr()?;
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let app = router(shared.clone());
+        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
         let handle = std::thread::Builder::new().name("orchlint-serve".into()).spawn(move || {
-            let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
-                Ok(r) => r,
-                Err(e) => {
-                    eprintln!("orchlint serve: cannot start the runtime: {e}");
-                    return;
-                }
-            };
             runtime.block_on(async move {
                 let Ok(listener) = tokio::net::TcpListener::from_std(std_listener) else { return };
                 accept(listener, app, &limits, rx).await;
             });
         })?;
         Ok(Server { addr, shared, shutdown: Some(tx), handle: Some(handle) })
+    }
+
+    /// The requests refused from now on, as they happen (for a caller that
+    /// shows them; the log file and the summary have them anyway).
+    pub fn watch_refusals(&self) -> std::sync::mpsc::Receiver<LogLine> {
+        let (tx, rx) = std::sync::mpsc::channel();
+        *self.shared.refusals.lock().unwrap_or_else(|p| p.into_inner()) = Some(tx);
+        rx
     }
 
     /// Stops the server and gives the summary of its log.
@@ -444,17 +451,28 @@ async fn read_request(
     let body = read_body(shared, n, headers, body).await?;
     match parse_request(&body.bytes) {
         Ok(v) => Ok((n, body, v)),
-        Err(what) => Err(Box::new(shared.refuse(n, StatusCode::BAD_REQUEST, "invalid_request_error", what))),
+        Err(what) => {
+            Err(Box::new(shared.refuse(n, StatusCode::BAD_REQUEST, "invalid_request_error", what.to_string())))
+        }
     }
 }
 
 /// A request body as a JSON object, or what is wrong with it.
-pub fn parse_request(body: &[u8]) -> Result<Value, String> {
+pub fn parse_request(body: &[u8]) -> Result<Value, BadBody> {
     match serde_json::from_slice(body) {
         Ok(v @ Value::Object(_)) => Ok(v),
-        Ok(_) => Err("the body is not a JSON object".into()),
-        Err(e) => Err(format!("the body is not JSON: {e}")),
+        Ok(_) => Err(BadBody::NotAnObject),
+        Err(e) => Err(BadBody::NotJson(e)),
     }
+}
+
+/// A request body that is no JSON object.
+#[derive(Debug, thiserror::Error)]
+pub enum BadBody {
+    #[error("the body is not a JSON object")]
+    NotAnObject,
+    #[error("the body is not JSON: {0}")]
+    NotJson(serde_json::Error),
 }
 
 async fn count_tokens(State(shared): State<Arc<Shared>>, headers: HeaderMap, uri: Uri, body: Body) -> Response {

@@ -3,14 +3,13 @@
 //! one with `--resume`), with `HOME` in a fresh temporary folder, then keeps
 //! the project folder the CLI wrote under `OUT/projects/` and checks it.
 
-#![allow(clippy::print_stderr, clippy::print_stdout)]
-
 use std::path::{Path, PathBuf};
-use std::process::{Command, ExitCode, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use super::{Config, Server};
-use crate::report::plural;
+use crate::outcome::Outcome;
+use crate::words::plural;
 
 /// How to drive the CLI.
 pub struct Options {
@@ -25,37 +24,60 @@ pub struct Options {
     pub workflows: crate::workflow::Workflows,
 }
 
-/// Records a run; the exit code is 0 when every CLI invocation succeeded
+/// Why a record could not be made at all.
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+pub enum RecordError {
+    #[error("cannot find the Claude Code CLI `{0}`: install it (npm install -g @anthropic-ai/claude-code) or name it with --claude PATH")]
+    NoCli(String),
+    /// A folder or file of the record: what was done to it, and why it failed.
+    #[error("{0}: {1}")]
+    Io(String, std::io::Error),
+    #[error("the recording has no user prompt to type")]
+    NoPrompt,
+    #[error("give the command to run after --, e.g. -- claude -p \"/my-plugin:my-flow …\"")]
+    NoCommand,
+}
+
+/// What `record` has to say while it works (the CLI prints it).
+pub enum Note<'a> {
+    /// How far it has come, and what went wrong (standard error).
+    Progress(&'a str),
+    /// The check of what was recorded (standard output).
+    Checked(&'a str),
+}
+
+/// Records a run: [`Outcome::Success`] when every CLI invocation succeeded
 /// and every request was answered.
-pub fn run(config: &Config, opts: &Options) -> Result<ExitCode, String> {
+pub fn run(config: &Config, opts: &Options, note: &mut dyn FnMut(Note<'_>)) -> Result<Outcome, RecordError> {
+    let io = |what: String| move |e: std::io::Error| RecordError::Io(what, e);
     if opts.replay && !runnable(&opts.claude) {
-        return Err(format!(
-            "cannot find the Claude Code CLI `{}`: install it (npm install -g @anthropic-ai/claude-code) or name it with --claude PATH",
-            opts.claude.display()
-        ));
+        return Err(RecordError::NoCli(opts.claude.display().to_string()));
     }
-    std::fs::create_dir_all(&opts.out).map_err(|e| format!("cannot create {}: {e}", opts.out.display()))?;
-    let out = opts.out.canonicalize().map_err(|e| format!("{}: {e}", opts.out.display()))?;
-    let temp = tempfile::Builder::new().prefix("orchlint-record-").tempdir().map_err(|e| e.to_string())?;
+    std::fs::create_dir_all(&opts.out).map_err(io(format!("cannot create {}", opts.out.display())))?;
+    let out = opts.out.canonicalize().map_err(io(opts.out.display().to_string()))?;
+    let temp = tempfile::Builder::new()
+        .prefix("orchlint-record-")
+        .tempdir()
+        .map_err(io("cannot create a temporary folder".into()))?;
     let home = temp.path().join("home");
     let cwd = match &opts.cwd {
-        Some(c) => c.canonicalize().map_err(|e| format!("--cwd {}: {e}", c.display()))?,
+        Some(c) => c.canonicalize().map_err(io(format!("--cwd {}", c.display())))?,
         None => temp.path().join("work"),
     };
     for dir in [&home, &cwd, &home.join("tmp")] {
-        std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        std::fs::create_dir_all(dir).map_err(io(format!("cannot create {}", dir.display())))?;
     }
     if opts.replay && config.recording.prompts.is_empty() {
-        return Err("the recording has no user prompt to type".into());
+        return Err(RecordError::NoPrompt);
     }
     // The CLI runs in another folder: paths given relative to ours are made absolute.
     let claude = absolute_if_path(&opts.claude.to_string_lossy());
     let claude = PathBuf::from(claude);
     let rest = absolute_path_args(&opts.rest);
     let server = Server::start(config.clone(), 0, Some(&out.join("serve.log.jsonl")))
-        .map_err(|e| format!("cannot start the server: {e}"))?;
+        .map_err(io("cannot start the server".into()))?;
     let base = format!("http://{}", server.addr);
-    eprintln!("orchlint record: serving on {base}");
+    note(Note::Progress(&format!("orchlint record: serving on {base}")));
     let mut failures = Vec::new();
     if opts.replay {
         let mut session: Option<String> = None;
@@ -76,10 +98,14 @@ pub fn run(config: &Config, opts: &Options) -> Result<ExitCode, String> {
             args.extend(rest.iter().cloned());
             let output = out.join(format!("cli-{}.stream.jsonl", i + 1));
             let shown: String = prompt.chars().take(60).collect();
-            eprintln!("orchlint record: prompt {} of {}: {shown}", i + 1, config.recording.prompts.len());
+            note(Note::Progress(&format!(
+                "orchlint record: prompt {} of {}: {shown}",
+                i + 1,
+                config.recording.prompts.len()
+            )));
             match invoke(&claude, &args, &home, &cwd, &base, &output, opts.timeout, false) {
                 Ok(()) => {}
-                Err(e) => failures.push(format!("prompt {}: {e}", i + 1)),
+                Err(e) => failures.push(format!("prompt {}: {}", i + 1, e.0)),
             }
             if session.is_none() {
                 session = session_id(&output);
@@ -91,11 +117,11 @@ pub fn run(config: &Config, opts: &Options) -> Result<ExitCode, String> {
         }
     } else {
         let Some((program, args)) = rest.split_first() else {
-            return Err("give the command to run after --, e.g. -- claude -p \"/my-plugin:my-flow …\"".into());
+            return Err(RecordError::NoCommand);
         };
         let output = out.join("cli-1.stream.jsonl");
         if let Err(e) = invoke(Path::new(program), args, &home, &cwd, &base, &output, opts.timeout, true) {
-            failures.push(e);
+            failures.push(e.0);
         }
     }
     let summary = server.stop();
@@ -103,25 +129,29 @@ pub fn run(config: &Config, opts: &Options) -> Result<ExitCode, String> {
     let kept = out.join("projects");
     let _ = std::fs::remove_dir_all(&kept);
     if projects.is_dir() {
-        copy_dir(&projects, &kept).map_err(|e| format!("cannot copy {}: {e}", projects.display()))?;
+        copy_dir(&projects, &kept).map_err(io(format!("cannot copy {}", projects.display())))?;
     } else {
         failures.push("the CLI wrote no project folder".into());
     }
-    eprintln!("orchlint record: {} served, {} not answered", plural(summary.requests, "request"), summary.refused);
+    note(Note::Progress(&format!(
+        "orchlint record: {} served, {} not answered",
+        plural(summary.requests, "request"),
+        summary.refused
+    )));
     for u in &summary.refusals {
-        eprintln!("  request {}: {} {}", u.request, u.status, u.what);
+        note(Note::Progress(&format!("  request {}: {} {}", u.request, u.status, u.what)));
     }
     if summary.refused > summary.refusals.len() {
-        eprintln!("  … and {} more in serve.log.jsonl", summary.refused - summary.refusals.len());
+        note(Note::Progress(&format!("  … and {} more in serve.log.jsonl", summary.refused - summary.refusals.len())));
     }
     for f in &failures {
-        eprintln!("orchlint record: {f}");
+        note(Note::Progress(&format!("orchlint record: {f}")));
     }
     if kept.is_dir() {
         let options = crate::engine::Options::default();
         if let Ok(report) = crate::engine::check(std::slice::from_ref(&kept), &opts.workflows, &options) {
             let s = &report.summary;
-            println!(
+            note(Note::Checked(&format!(
                 "{}: {}, {}; check: {}, {}, {}",
                 kept.display(),
                 plural(s.transcripts, "transcript"),
@@ -129,10 +159,20 @@ pub fn run(config: &Config, opts: &Options) -> Result<ExitCode, String> {
                 plural(s.errors, "error"),
                 plural(s.warnings, "warning"),
                 plural(s.notes, "note")
-            );
+            )));
         }
     }
-    Ok(if failures.is_empty() && summary.refused == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(Outcome::failure_if(!failures.is_empty() || summary.refused > 0))
+}
+
+/// Why one CLI invocation failed: said in the record's summary (the record
+/// goes on and fails), not an error of orchlint's.
+struct Failure(String);
+
+impl Failure {
+    fn new(why: String) -> Failure {
+        Failure(why)
+    }
 }
 
 /// Runs the CLI once, its standard output to `output`. With `keep_key`
@@ -147,8 +187,9 @@ fn invoke(
     output: &Path,
     timeout: Duration,
     keep_key: bool,
-) -> Result<(), String> {
-    let file = std::fs::File::create(output).map_err(|e| format!("cannot write {}: {e}", output.display()))?;
+) -> Result<(), Failure> {
+    let file =
+        std::fs::File::create(output).map_err(|e| Failure::new(format!("cannot write {}: {e}", output.display())))?;
     let is_js = claude.extension().is_some_and(|e| e == "js" || e == "mjs" || e == "cjs");
     let mut command = if is_js {
         let mut c = Command::new("node");
@@ -175,7 +216,7 @@ fn invoke(
         .stdin(Stdio::null())
         .stdout(file)
         .stderr(Stdio::piped());
-    let mut child = command.spawn().map_err(|e| format!("cannot run {}: {e}", claude.display()))?;
+    let mut child = command.spawn().map_err(|e| Failure::new(format!("cannot run {}: {e}", claude.display())))?;
     let start = Instant::now();
     loop {
         match child.try_wait() {
@@ -186,22 +227,22 @@ fn invoke(
                     let _ = e.read_to_string(&mut err);
                 }
                 if !status.success() {
-                    return Err(format!("{} exited with {status}: {}", claude.display(), err.trim()));
+                    return Err(Failure::new(format!("{} exited with {status}: {}", claude.display(), err.trim())));
                 }
                 // 2.0.x exits 0 on some failures: the result line tells.
                 let text = std::fs::read_to_string(output).unwrap_or_default();
                 if text.lines().any(|l| l.contains("\"type\":\"result\"") && l.contains("\"is_error\":true")) {
-                    return Err(format!("the CLI reported an error; see {}", output.display()));
+                    return Err(Failure::new(format!("the CLI reported an error; see {}", output.display())));
                 }
                 return Ok(());
             }
             Ok(None) if start.elapsed() > timeout => {
                 let _ = child.kill();
                 let _ = child.wait();
-                return Err(format!("{} did not finish in {} s", claude.display(), timeout.as_secs()));
+                return Err(Failure::new(format!("{} did not finish in {} s", claude.display(), timeout.as_secs())));
             }
             Ok(None) => std::thread::sleep(Duration::from_millis(20)),
-            Err(e) => return Err(format!("cannot wait for {}: {e}", claude.display())),
+            Err(e) => return Err(Failure::new(format!("cannot wait for {}: {e}", claude.display()))),
         }
     }
 }

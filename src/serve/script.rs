@@ -45,6 +45,20 @@ pub struct Recording {
     pub prompts: Vec<String>,
 }
 
+/// A transcript that cannot be served.
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+pub enum RecordingError {
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Input(#[from] crate::ingest::discover::InputError),
+    #[error("{0}: stream-json output does not record the user's prompts; give the session file")]
+    StreamJson(String),
+    #[error("{0}: no session found")]
+    NoSession(String),
+    #[error("{0}: {1} sessions; name one session file")]
+    Several(String, usize),
+}
+
 impl Recording {
     /// The recording of a checked session: blocks come back from the
     /// transcript's own lines, so tool inputs are whole. The workflow's
@@ -112,18 +126,16 @@ impl Recording {
     }
 
     /// The recording of the one session of a transcript (file or folder).
-    pub fn load(path: &std::path::Path, wfs: &crate::workflow::Workflows) -> Result<Recording, String> {
-        let checked =
-            crate::engine::sessions_at(path, wfs, &crate::engine::Options::default(), |c| c.session.has_conversation())
-                .map_err(|e| e.to_string())?;
+    pub fn load(path: &std::path::Path, wfs: &crate::workflow::Workflows) -> Result<Recording, RecordingError> {
+        let checked = crate::engine::sessions_at(path, wfs, &crate::engine::Options::default(), |c| {
+            c.session.has_conversation()
+        })?;
+        let shown = path.display().to_string();
         match checked.as_slice() {
-            [one] if one.session.format == crate::model::Format::StreamJson => Err(format!(
-                "{}: stream-json output does not record the user's prompts; give the session file",
-                path.display()
-            )),
+            [one] if one.session.format == crate::model::Format::StreamJson => Err(RecordingError::StreamJson(shown)),
             [one] => Ok(Recording::of(one, wfs)),
-            [] => Err(format!("{}: no session found", path.display())),
-            many => Err(format!("{}: {} sessions; name one session file", path.display(), many.len())),
+            [] => Err(RecordingError::NoSession(shown)),
+            many => Err(RecordingError::Several(shown, many.len())),
         }
     }
 

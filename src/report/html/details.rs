@@ -5,10 +5,11 @@
 
 use std::fmt::{self, Write as _};
 
-use super::{plural, split_type, status_class, status_word, Esc};
+use super::{split_type, status_class, Esc};
 use crate::diagnostic::{Diagnostic, Excerpt};
 use crate::model::ReturnStatus;
 use crate::report::inspect::{LaunchView, SessionView};
+use crate::words::plural;
 
 /// Numbers the clickable things of the page and collects their detail panels.
 #[derive(Default)]
@@ -92,7 +93,7 @@ pub fn agent_detail(l: &LaunchView, s: &SessionView) -> String {
         Esc(ns),
         Esc(if name.is_empty() { "(no type)" } else { name }),
         status_class(l.status),
-        status_word(l.status)
+        l.status.said()
     );
     if let Some(d) = &l.description {
         out.push_str(&format!("<p class=\"message\">{}</p>", Esc(d)));
@@ -104,11 +105,11 @@ pub fn agent_detail(l: &LaunchView, s: &SessionView) -> String {
         "returned",
         match l.returned_line {
             Some(r) if l.status == ReturnStatus::Completed => format!("line {r}"),
-            Some(r) => format!("line {r} ({})", status_word(l.status)),
-            None => status_word(l.status).to_string(),
+            Some(r) => format!("line {r} ({})", l.status.said()),
+            None => l.status.said().to_string(),
         },
     );
-    fact("launch message", format!("#{} with {}", l.message, plural(l.launched_together, "agent", "agents")));
+    fact("launch message", format!("#{} with {}", l.message, plural(l.launched_together, "agent")));
     fact("mode", if l.background { "background".into() } else { "foreground".into() });
     fact("tool_use_id", format!("<code>{}</code>", Esc(&l.tool_use_id)));
     if let Some(id) = &l.agent_id {
@@ -118,7 +119,7 @@ pub fn agent_detail(l: &LaunchView, s: &SessionView) -> String {
         Some(t) => {
             let place =
                 if t.inline { format!("inline in {}", Esc(&s.file)) } else { format!("<code>{}</code>", Esc(&t.file)) };
-            fact("transcript", format!("{place}, {}", plural(t.entries as usize, "entry", "entries")));
+            fact("transcript", format!("{place}, {}", plural(t.entries as usize, "entry")));
             if !t.tools.is_empty() {
                 fact("its tools", Esc(&t.tools.join(", ")).to_string());
             }

@@ -7,6 +7,7 @@
 use std::collections::BTreeSet;
 
 use crate::report::inspect::{LaunchView, PhaseView};
+use crate::words::shorten;
 
 /// Width of the lane names beside each chart.
 pub const LABEL_W: f64 = 200.0;
@@ -159,16 +160,6 @@ impl RunLayout<'_> {
     /// The middle of a finding marker.
     pub fn mark_y(&self, m: &Mark) -> f64 {
         self.findings_y + 4.0 + m.row as f64 * FINDING_ROW_H + FINDING_ROW_H / 2.0
-    }
-}
-
-/// The text shortened to `max` characters (whitespace folded), with an ellipsis.
-pub fn shorten(text: &str, max: usize) -> String {
-    let one = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    if one.chars().count() > max {
-        format!("{}…", one.chars().take(max.saturating_sub(1)).collect::<String>())
-    } else {
-        one
     }
 }
 
@@ -340,7 +331,7 @@ fn bands<'r>(axis: &Axis, phases: &'r [PhaseView]) -> (Vec<Band<'r>>, usize) {
         } else {
             let fit = (room / CHAR_W).floor() as usize;
             if fit >= p.phase.to_string().len() + 4 {
-                shorten(&full, fit)
+                shorten(&full, fit.saturating_sub(1))
             } else {
                 p.phase.to_string()
             }
@@ -442,7 +433,7 @@ mod tests {
 
     #[test]
     fn shorten_folds_whitespace_and_ends_with_an_ellipsis() {
-        assert_eq!(shorten("a  b\nc", 10), "a b c");
-        assert_eq!(shorten("Architecture Design", 8), "Archite…");
+        assert_eq!(shorten("a  b\nc", 9), "a b c");
+        assert_eq!(shorten("Architecture Design", 7), "Archite…");
     }
 }

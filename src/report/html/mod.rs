@@ -23,8 +23,8 @@ use std::io::{self, Write};
 use super::inspect::{InspectDocument, LaunchView, RunView, SessionView, StepKind};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::model::{Format, ReturnStatus};
+use crate::words::{plural, shorten};
 use details::Details;
-use layout::shorten;
 use tool_classes::TOOL_CLASSES;
 
 /// The page's style sheet.
@@ -75,15 +75,6 @@ fn split_type(raw: &str) -> (&str, &str) {
     }
 }
 
-fn status_word(s: ReturnStatus) -> &'static str {
-    match s {
-        ReturnStatus::Completed => "returned",
-        ReturnStatus::Error => "returned an error",
-        ReturnStatus::Outstanding => "never returned",
-        ReturnStatus::Missing => "no result",
-    }
-}
-
 fn status_class(s: ReturnStatus) -> &'static str {
     match s {
         ReturnStatus::Completed => "completed",
@@ -91,10 +82,6 @@ fn status_class(s: ReturnStatus) -> &'static str {
         ReturnStatus::Outstanding => "outstanding",
         ReturnStatus::Missing => "missing",
     }
-}
-
-fn plural(n: usize, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 /// Where each diagnostic is drawn: the run it belongs to, else its session, else the page.
@@ -168,9 +155,9 @@ fn write_page(h: &mut String, doc: &InspectDocument, diagnostics: &[Diagnostic])
         count(Severity::Error),
         count(Severity::Warning),
         count(Severity::Note),
-        plural(doc.sessions.len(), "session", "sessions"),
-        plural(runs, "workflow run", "workflow runs"),
-        plural(agents, "agent launched", "agents launched"),
+        plural(doc.sessions.len(), "session"),
+        plural(runs, "workflow run"),
+        crate::words::plural_phrase(agents, "agent launched", "agents launched"),
         severity_count(count(Severity::Error), Severity::Error),
         severity_count(count(Severity::Warning), Severity::Warning),
         severity_count(count(Severity::Note), Severity::Note),
@@ -207,7 +194,7 @@ fn write_page(h: &mut String, doc: &InspectDocument, diagnostics: &[Diagnostic])
                 Esc(&s.file),
                 format_word(s.format),
                 Esc(s.claude_code.as_deref().unwrap_or("unknown")),
-                plural(s.launches.len(), "launch", "launches"),
+                plural(s.launches.len(), "launch"),
             )?;
             if let Some(list) = placement.sessions.get(&si) {
                 write_finding_table(h, &mut details, list, "other-findings")?;
@@ -378,17 +365,17 @@ fn write_run(
         run.line,
         Esc(args),
         Esc(command),
-        Esc(&shorten(args, 160)),
+        Esc(&shorten(args, 159)),
     )?;
     writeln!(
         h,
         "<p class=\"chips\"><span class=\"chip\">{} entered</span><span class=\"chip\">{} in {}</span>\
          <span class=\"chip\">{}</span><span class=\"chip\">{}</span>{}{}{}{}</p></header>",
-        plural(phases_entered.len(), "phase", "phases"),
-        plural(plan.bars.len(), "agent", "agents"),
-        plural(plan.messages, "launch message", "launch messages"),
-        plural(tools.len(), "orchestrator tool call", "orchestrator tool calls"),
-        plural(run.user_messages.len(), "user message", "user messages"),
+        plural(phases_entered.len(), "phase"),
+        plural(plan.bars.len(), "agent"),
+        plural(plan.messages, "launch message"),
+        plural(tools.len(), "orchestrator tool call"),
+        plural(run.user_messages.len(), "user message"),
         severity_count(errors, Severity::Error),
         severity_count(warnings, Severity::Warning),
         severity_count(notes, Severity::Note),

@@ -7,14 +7,13 @@ use std::collections::BTreeMap;
 use std::fmt::{self, Display, Write as _};
 
 use super::details::Details;
-use super::layout::{
-    shorten, Bar, Label, RunLayout, BAR_H, CHAR_W, LABEL_W, MARK_LANE_H, MAX_SCALE, MIN_SCALE, PHASE_ROW_H,
-};
+use super::layout::{Bar, Label, RunLayout, BAR_H, CHAR_W, LABEL_W, MARK_LANE_H, MAX_SCALE, MIN_SCALE, PHASE_ROW_H};
 use super::tool_classes::tool_class;
-use super::{split_type, status_class, status_word, Esc};
+use super::{split_type, status_class, Esc};
 use crate::diagnostic::Diagnostic;
 use crate::model::ReturnStatus;
 use crate::report::inspect::RunView;
+use crate::words::shorten;
 
 /// Colours of phases 1…12 (then again).
 const PHASE_COLORS: [&str; 12] = [
@@ -281,12 +280,12 @@ pub fn write_chart(h: &mut String, details: &mut Details, c: &Chart) -> fmt::Res
             l.line,
             match l.returned_line {
                 Some(r) => format!("line {r}"),
-                None => status_word(l.status).to_string(),
+                None => l.status.said().to_string(),
             },
             l.message,
             l.launched_together,
             if l.background { ", background" } else { "" },
-            l.description.as_deref().map(|d| format!("\n{}", shorten(d, 120))).unwrap_or_default()
+            l.description.as_deref().map(|d| format!("\n{}", shorten(d, 119))).unwrap_or_default()
         );
         writeln!(
             h,
@@ -318,7 +317,7 @@ pub fn write_chart(h: &mut String, details: &mut Details, c: &Chart) -> fmt::Res
                 Px(BAR_H / 2.0),
                 b.color
             )?;
-            let word = status_word(l.status);
+            let word = l.status.said();
             if w > word.len() as f64 * CHAR_W + 16.0 {
                 writeln!(
                     h,
@@ -364,7 +363,7 @@ pub fn write_chart(h: &mut String, details: &mut Details, c: &Chart) -> fmt::Res
             Px(orch_y + (MARK_LANE_H - 14.0) / 2.0),
             Px(3.0),
             Esc(name),
-            Esc(&target.map(|t| format!(" {}", shorten(t, 100))).unwrap_or_default())
+            Esc(&target.map(|t| format!(" {}", shorten(t, 99))).unwrap_or_default())
         )?;
     }
     // The command and the genuine user messages.
@@ -385,7 +384,7 @@ pub fn write_chart(h: &mut String, details: &mut Details, c: &Chart) -> fmt::Res
             Px(x - 4.0),
             Px(cy - 6.0),
             Esc(name),
-            Esc(&shorten(args, 100))
+            Esc(&shorten(args, 99))
         )?;
     }
     for u in &run.user_messages {
@@ -405,7 +404,7 @@ pub fn write_chart(h: &mut String, details: &mut Details, c: &Chart) -> fmt::Res
              <path d=\"M{} {}h14a3 3 0 0 1 3 3v7a3 3 0 0 1 -3 3h-8l-4 4v-4h-2a3 3 0 0 1 -3 -3v-7a3 3 0 0 1 3 -3z\"/></g>",
             u.line,
             u.line,
-            Esc(&shorten(&u.text, 300)),
+            Esc(&shorten(&u.text, 299)),
             Px(x - 7.0),
             Px(cy - 9.0)
         )?;

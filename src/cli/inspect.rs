@@ -1,0 +1,35 @@
+//! `orchlint inspect`: a session as the model saw it.
+
+use orchlint::engine;
+use orchlint::ingest::discover;
+use orchlint::outcome::Outcome;
+use orchlint::report;
+
+use super::{Common, InspectFormat};
+
+#[derive(clap::Args)]
+pub struct Args {
+    #[command(flatten)]
+    common: Common,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = InspectFormat::Human)]
+    format: InspectFormat,
+}
+
+pub fn run(args: Args) -> miette::Result<Outcome> {
+    let settings = args.common.settings.sources().resolve(&[], &[])?;
+    let opts = engine::Options { detail: true, require_run: false, ..settings.engine_options() };
+    let wfs = &settings.workflows;
+    let discovery = discover::discover(&args.common.paths, true)?;
+    if discovery.jobs.is_empty() {
+        miette::bail!("no transcripts found");
+    }
+    let checked: Vec<_> =
+        discovery.jobs.iter().map(|job| engine::check_job(job, wfs, &opts)).filter(|c| !c.skipped).collect();
+    let doc = report::inspect::build(&checked, wfs);
+    super::print_all(|out| match args.format {
+        InspectFormat::Human => report::inspect::render_human(&doc, out),
+        InspectFormat::Json => report::inspect::render_json(&doc, out),
+    })?;
+    Ok(Outcome::Success)
+}
