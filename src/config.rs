@@ -266,6 +266,21 @@ pub struct UnusedSuppression {
 }
 
 impl Config {
+    /// The suppressions (of rules that ran) whose session is not among the
+    /// sessions of `report`: after a check of folders, sessions that may be
+    /// gone from the corpus.
+    pub fn absent_sessions(
+        &self,
+        report: &crate::engine::Report,
+        selection: &crate::checks::Selection,
+    ) -> Vec<UnusedSuppression> {
+        self.suppressions
+            .iter()
+            .filter(|s| selection.enabled(&s.rule) && !report.sessions.contains(s.session.as_str()))
+            .map(|s| UnusedSuppression { line: s.line, rule: s.rule.clone(), session: s.session.clone() })
+            .collect()
+    }
+
     /// Leaves out the findings the suppressions match; returns the
     /// suppressions that matched nothing.
     /// Unused ones are only those about a session that was checked, with a rule that ran.

@@ -203,6 +203,9 @@ pub enum BaselineUse {
 pub struct Settled {
     /// The config's suppressions that matched no finding.
     pub unused_suppressions: Vec<UnusedSuppression>,
+    /// After a check of folders: the suppressions whose session was not
+    /// among those checked (gone from the corpus, or never in it).
+    pub absent_sessions: Vec<UnusedSuppression>,
     /// With [`BaselineUse::Write`]: how many findings were written.
     pub written: Option<usize>,
 }
@@ -225,8 +228,11 @@ impl Settings {
     }
 
     /// Applies the config's suppressions, then the baseline (or writes one).
-    pub fn settle(&self, report: &mut Report, baseline: &BaselineUse) -> Result<Settled, Error> {
+    /// `corpus`: folders were checked, so a suppression of a session not
+    /// found in them is worth a word.
+    pub fn settle(&self, report: &mut Report, baseline: &BaselineUse, corpus: bool) -> Result<Settled, Error> {
         let unused_suppressions = self.config.suppress(report, &self.selection);
+        let absent_sessions = if corpus { self.config.absent_sessions(report, &self.selection) } else { Vec::new() };
         let mut written = None;
         match baseline {
             BaselineUse::Write(path) => written = Some(baseline::write(report, path)?),
@@ -240,7 +246,7 @@ impl Settings {
             }
             BaselineUse::Ignore => {}
         }
-        Ok(Settled { unused_suppressions, written })
+        Ok(Settled { unused_suppressions, absent_sessions, written })
     }
 
     /// The fail level: `--exit-zero` or a baseline being written is never;

@@ -287,6 +287,31 @@ fn overlapping_suppressions_are_all_used_and_others_sessions_are_not_unused() {
     assert!(!out.stderr.contains("matched no finding"), "{}", out.stderr);
 }
 
+/// A suppression of a session that no folder checked holds (its file gone
+/// from the corpus) is named after a check of folders, as a note that does
+/// not fail the check; a check of single files says nothing of it.
+#[test]
+fn a_suppression_of_a_session_gone_from_the_folders_checked_is_noted() {
+    let (dir, file) = project(TWO_ARCHITECTS);
+    let d = dir.path();
+    let toml = "[[suppress]]\nsession = \"gone-session\"\nrule = \"agent-count\"\nreason = \"the run was deleted\"\n";
+    std::fs::write(d.join("orchlint.toml"), toml).unwrap();
+    let folder = ".";
+    let out = run_in(d, &["check", folder, "--format", "concise"]);
+    assert_eq!(out.code, 1, "the fixture's own error still fails: {}", out.stderr);
+    assert!(
+        out.stderr.contains(
+            "orchlint.toml:1: the suppression of agent-count names session gone-session, which is in none of the folders checked"
+        ),
+        "{}",
+        out.stderr
+    );
+    let single = run_in(d, &["check", &file, "--format", "concise"]);
+    assert!(!single.stderr.contains("gone-session"), "{}", single.stderr);
+    let other_rule = run_in(d, &["check", folder, "--select", "phase-order"]);
+    assert!(!other_rule.stderr.contains("gone-session"), "a rule that did not run: {}", other_rule.stderr);
+}
+
 #[test]
 fn everything_excluded_is_not_an_error() {
     let (dir, file) = project(TWO_ARCHITECTS);

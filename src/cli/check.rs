@@ -137,10 +137,21 @@ pub fn run(args: Args) -> miette::Result<Outcome> {
         (None, Some(path)) => BaselineUse::ApplyFile(path.clone()),
         (None, None) => BaselineUse::Apply,
     };
-    let settled = settings.settle(&mut report, &baseline)?;
+    let corpus = args.common.paths.iter().any(|p| p.is_dir());
+    let settled = settings.settle(&mut report, &baseline, corpus)?;
     for u in &settled.unused_suppressions {
         eprintln!(
             "warning: {}:{}: the suppression of {} in session {} matched no finding; remove it",
+            settings.config_file(),
+            u.line,
+            u.rule,
+            u.session
+        );
+    }
+    for u in &settled.absent_sessions {
+        eprintln!(
+            "note: {}:{}: the suppression of {} names session {}, which is in none of the folders checked; \
+             remove it if that session is gone",
             settings.config_file(),
             u.line,
             u.rule,

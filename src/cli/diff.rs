@@ -61,7 +61,7 @@ pub fn run(args: Args) -> miette::Result<Outcome> {
                 wfs.names().join(", ")
             );
         }
-        settings.settle(&mut report, &BaselineUse::Ignore)?;
+        settings.settle(&mut report, &BaselineUse::Ignore, false)?;
         Ok(report)
     };
     let d = orchlint::diff::compare_corpora(&check(&args.a)?, &check(&args.b)?);

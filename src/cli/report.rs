@@ -25,7 +25,7 @@ pub fn run(args: Args) -> miette::Result<Outcome> {
     if checked.is_empty() && report.diagnostics.is_empty() {
         miette::bail!("no transcripts found");
     }
-    settings.settle(&mut report, &BaselineUse::Ignore)?;
+    settings.settle(&mut report, &BaselineUse::Ignore, false)?;
     let doc = report::inspect::build(&checked, &settings.workflows);
     super::check::write_output(Format::Html, &args.output.display().to_string(), &report, Some(&doc), false)?;
     eprintln!(
