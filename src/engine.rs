@@ -348,12 +348,13 @@ pub fn check_job(job: &Job, wfs: &Workflows, opts: &Options) -> Checked {
             None
         } else if damaged == 0 {
             Some("the transcript is empty: no entries to check; skipped".to_string())
-        } else if !starts_a_json_object(&job.origin) {
-            // No line even starts a JSON object: not JSON lines at all.
+        } else if !looks_like_json_lines(&job.origin) {
+            // No line even starts like a JSON object: not JSON lines at all
+            // (a text log, a TOML file, pretty-printed JSON).
             findings.retain(|f| f.place.file != job.display);
             Some(format!(
                 "not a Claude Code transcript: none of its {} is a transcript entry; skipped",
-                crate::report::plural(damaged, "line")
+                crate::words::plural(text_lines(&job.origin).max(damaged), "line")
             ))
         } else {
             // A damaged transcript: its lines say what is wrong with them.
@@ -431,9 +432,43 @@ pub fn check_job(job: &Job, wfs: &Workflows, opts: &Options) -> Checked {
     Checked { session, runs, diagnostics, subagent_files, skipped: false, unreadable }
 }
 
-/// Whether one of the first lines of an input starts a JSON object (a
-/// damaged transcript rather than a file of another kind).
-fn starts_a_json_object(origin: &Origin) -> bool {
+/// The lines of an input that hold more than whitespace (the file is read
+/// again: only for an input found to be no transcript at all).
+fn text_lines(origin: &Origin) -> usize {
+    let reader: Box<dyn Read + '_> = match origin {
+        Origin::Memory(bytes) => Box::new(&bytes[..]),
+        Origin::File(path) => match open_regular(path) {
+            Ok(f) => Box::new(f),
+            Err(_) => return 0,
+        },
+    };
+    // Byte by byte over the buffer, never holding a line: a file of one
+    // endless line costs no memory.
+    let mut reader = BufReader::new(reader);
+    let (mut lines, mut in_text) = (0, false);
+    loop {
+        let chunk = match reader.fill_buf() {
+            Ok([]) | Err(_) => break,
+            Ok(chunk) => chunk,
+        };
+        for &b in chunk {
+            if b == b'\n' {
+                lines += usize::from(in_text);
+                in_text = false;
+            } else if !b.is_ascii_whitespace() {
+                in_text = true;
+            }
+        }
+        let n = chunk.len();
+        reader.consume(n);
+    }
+    lines + usize::from(in_text)
+}
+
+/// Whether one of the first lines starts like a JSON Lines record: `{"` at
+/// the start of the line. A text log that prints indented JSON between its
+/// lines, or pretty-printed JSON, does not.
+fn looks_like_json_lines(origin: &Origin) -> bool {
     let reader: Box<dyn Read + '_> = match origin {
         Origin::Memory(bytes) => Box::new(&bytes[..]),
         Origin::File(path) => match open_regular(path) {
@@ -443,7 +478,7 @@ fn starts_a_json_object(origin: &Origin) -> bool {
     };
     BufReader::new(reader).split(b'\n').take(discover::SNIFF_LINES as usize).map_while(Result::ok).any(|line| {
         let line = line.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&line);
-        line.trim_ascii_start().starts_with(b"{")
+        line.starts_with(b"{\"") || line.starts_with(b"{ \"")
     })
 }
 

@@ -363,3 +363,22 @@ fn man_pages_cover_every_subcommand_with_options_and_exit_statuses() {
         assert!(written.contains(&file), "orchlint(1) names {name}, not written: {written:?}");
     }
 }
+
+/// A text log named `.jsonl` (with JSON printed between its lines) is no
+/// transcript: one diagnostic, not one a line; in a folder it is skipped.
+#[test]
+fn a_text_log_named_jsonl_is_one_diagnostic_not_one_a_line() {
+    let out = run(&["check", "tests/data/text-log.jsonl", "--isolated", "--format", "concise"], None);
+    assert!(out.starts_with("exit: 2"), "{out}");
+    assert!(
+        out.contains("text-log.jsonl:1:1: warning[transcript] not a Claude Code transcript: none of its 12 lines is a transcript entry; skipped"),
+        "{out}"
+    );
+    assert_eq!(out.matches("[transcript]").count(), 1, "{out}");
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(repo().join("tests/data/text-log.jsonl"), dir.path().join("log.jsonl")).unwrap();
+    std::fs::copy(repo().join(TWO_ARCHITECTS), dir.path().join("run.jsonl")).unwrap();
+    let out = run(&["check", dir.path().to_str().unwrap(), "--isolated", "--format", "concise"], None);
+    assert!(!out.contains("log.jsonl"), "{out}");
+    assert!(out.contains("skipped 1 file with nothing to check") || !out.contains("not valid JSON"), "{out}");
+}
