@@ -370,6 +370,13 @@ pub fn check_job(job: &Job, wfs: &Workflows, opts: &Options) -> Checked {
     }
     let (subagent_files, subagent_unreadable) = attach_subagents(&mut session, job, opts.detail, &mut findings);
     let unreadable = unreadable || subagent_unreadable;
+    if !session.has_conversation() {
+        if let Origin::File(path) = &job.origin {
+            if let Some(side) = subagent::sidechain_of(path) {
+                findings.push(Finding::input(source(), misnamed_subagent(&side)));
+            }
+        }
+    }
     let runs = find_runs(&session, wfs, opts.force_workflow);
     if runs.is_empty() && session.has_conversation() {
         findings.push(Finding {
@@ -480,6 +487,17 @@ fn looks_like_json_lines(origin: &Origin) -> bool {
         let line = line.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&line);
         line.starts_with(b"{\"") || line.starts_with(b"{ \"")
     })
+}
+
+/// What to say of a subagent transcript found under another name than
+/// `agent-<id>.jsonl`, which is the only name that attaches it.
+fn misnamed_subagent(side: &subagent::Sidechain) -> String {
+    let of = side.session_id.as_deref().map(|s| format!(" of session {s}")).unwrap_or_default();
+    format!(
+        "a subagent transcript (agent {}{of}) under another name than agent-{}.jsonl: it is not attached to its \
+         launch nor checked; keep it as Claude Code names it, beside its session file or in <session>/subagents/",
+        side.agent_id, side.agent_id
+    )
 }
 
 /// The note for a session with conversation but no workflow run.

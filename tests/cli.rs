@@ -382,3 +382,22 @@ fn a_text_log_named_jsonl_is_one_diagnostic_not_one_a_line() {
     assert!(!out.contains("log.jsonl"), "{out}");
     assert!(out.contains("skipped 1 file with nothing to check") || !out.contains("not valid JSON"), "{out}");
 }
+
+/// A subagent transcript under another name than `agent-<id>.jsonl` is said
+/// to be one, with the name that would attach it; not dropped in silence.
+#[test]
+fn a_subagent_file_under_another_name_is_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let lines = [
+        r#"{"type":"user","uuid":"u1","parentUuid":null,"sessionId":"s-1","isSidechain":true,"agentId":"a1b2","message":{"role":"user","content":"look at the code"}}"#,
+        r#"{"type":"assistant","uuid":"u2","parentUuid":"u1","sessionId":"s-1","isSidechain":true,"agentId":"a1b2","message":{"id":"m1","role":"assistant","content":[{"type":"text","text":"done"}]}}"#,
+    ];
+    std::fs::write(dir.path().join("child.jsonl"), lines.join("\n") + "\n").unwrap();
+    let out =
+        run(&["check", dir.path().join("child.jsonl").to_str().unwrap(), "--isolated", "--format", "concise"], None);
+    assert!(
+        out.contains("warning[transcript] a subagent transcript (agent a1b2 of session s-1) under another name than agent-a1b2.jsonl"),
+        "{out}"
+    );
+    assert!(out.starts_with("exit: 2"), "nothing else was checked: {out}");
+}

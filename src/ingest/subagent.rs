@@ -137,3 +137,38 @@ pub fn meta_tool_use_id(path: &Path) -> Option<String> {
     let value: serde_json::Value = serde_json::from_slice(&text).ok()?;
     value.get("toolUseId")?.as_str().map(str::to_string)
 }
+
+/// Who a file's first entry says wrote it, when that is a subagent: a file of
+/// sidechain entries (`isSidechain: true` with an `agentId`) is a subagent
+/// transcript, whatever its name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sidechain {
+    pub agent_id: String,
+    pub session_id: Option<String>,
+}
+
+/// The sidechain a file's first entries belong to, if they are a subagent's
+/// (read from the first lines only; `None` for a session's own entries).
+pub fn sidechain_of(path: &Path) -> Option<Sidechain> {
+    #[derive(serde::Deserialize)]
+    struct Envelope {
+        #[serde(rename = "isSidechain", default)]
+        sidechain: Option<serde_json::Value>,
+        #[serde(rename = "agentId", default)]
+        agent_id: Option<serde_json::Value>,
+        #[serde(rename = "sessionId", default)]
+        session_id: Option<serde_json::Value>,
+    }
+    let file = crate::ingest::input::open_regular(path).ok()?;
+    let mut lines = LineReader::new(file);
+    for _ in 0..crate::ingest::discover::SNIFF_LINES {
+        let line = lines.next_line().ok()??;
+        let Ok(env) = serde_json::from_slice::<Envelope>(line.bytes) else { continue };
+        let text = |v: Option<serde_json::Value>| v.and_then(|v| v.as_str().map(str::to_string));
+        return match (env.sidechain.and_then(|v| v.as_bool()), text(env.agent_id)) {
+            (Some(true), Some(agent_id)) => Some(Sidechain { agent_id, session_id: text(env.session_id) }),
+            _ => None,
+        };
+    }
+    None
+}
