@@ -78,33 +78,6 @@ pub enum Sniffed {
     NotTranscript,
 }
 
-const SESSION_TYPES: &[&str] = &[
-    "user",
-    "assistant",
-    "summary",
-    "system",
-    "queue-operation",
-    "file-history-snapshot",
-    "progress",
-    "attachment",
-    "custom-title",
-    "ai-title",
-    "agent-name",
-    "agent-setting",
-    "permission-mode",
-    "mode",
-    "pr-link",
-    "last-prompt",
-    "bridge-session",
-    "tag",
-    "api-request",
-    "api-request-shape",
-    "api-request-blob",
-    "atis-latch",
-    "tools-used",
-    "cost-state",
-];
-
 /// The envelope fields that tell formats apart; everything else is skipped.
 #[derive(serde::Deserialize)]
 struct Envelope<'a> {
@@ -129,7 +102,7 @@ pub fn sniff_line(bytes: &[u8]) -> Option<Sniffed> {
     if ty == Some("result") || (env.session_id_snake.is_some() && env.session_id.is_none()) {
         return Some(Sniffed::Transcript(Format::StreamJson));
     }
-    if env.session_id.is_some() || ty.is_some_and(|t| SESSION_TYPES.contains(&t)) {
+    if env.session_id.is_some() || ty.is_some_and(crate::ingest::known::is_session_type) {
         return Some(Sniffed::Transcript(Format::Session));
     }
     if ty.is_some() {

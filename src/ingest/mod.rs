@@ -2,6 +2,7 @@
 
 pub mod discover;
 pub mod input;
+pub mod known;
 pub mod lines;
 pub mod raw;
 pub mod subagent;
