@@ -181,9 +181,8 @@ pub fn run(recorded: &Trace, backend: &mut dyn Backend, plan: &Plan) -> Run {
                     let Some(number) = b.launch else { continue };
                     let input = b.input.as_ref();
                     let subagent_type = input.and_then(|i| i.subagent_type.as_deref()).unwrap_or("");
-                    let agent_type = crate::ingest::transcript::normalize_type(
-                        subagent_type.rsplit(':').next().unwrap_or(subagent_type),
-                    );
+                    let agent_type =
+                        crate::model::normalize_type(subagent_type.rsplit(':').next().unwrap_or(subagent_type));
                     let request = Request {
                         launch: number,
                         subagent_type,
@@ -356,7 +355,7 @@ pub fn own_cassette(t: &Trace) -> Cassette {
         entries.push(cassette::Entry {
             launch: number,
             phase,
-            agent_type: crate::ingest::transcript::normalize_type(raw.rsplit(':').next().unwrap_or(&raw)),
+            agent_type: crate::model::normalize_type(raw.rsplit(':').next().unwrap_or(&raw)),
             subagent_type: raw,
             description: input.description,
             prompt: input.prompt,
