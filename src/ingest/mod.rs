@@ -1,5 +1,6 @@
 //! File formats → events with source locations.
 
+pub mod blocks;
 pub mod discover;
 pub mod input;
 pub mod lines;
