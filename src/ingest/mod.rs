@@ -5,5 +5,6 @@ pub mod discover;
 pub mod input;
 pub mod lines;
 pub mod raw;
+pub mod stream;
 pub mod subagent;
 pub mod transcript;
