@@ -16,7 +16,6 @@ use orchlint::baseline::{self, Baseline};
 use orchlint::checks::{self, Selection};
 use orchlint::config::{Config, FailLevel};
 use orchlint::engine::{self, Options, Report};
-use orchlint::ingest::discover;
 use orchlint::replay::backend::{Fault, Match};
 use orchlint::replay::Order;
 use orchlint::report::{self, plural, Format};
@@ -908,20 +907,24 @@ fn run_extract(
 
 fn run_inspect(args: InspectArgs) -> miette::Result<ExitCode> {
     let (config, wfs, selection) = setup(&args.common.settings, &[], &[])?;
+    let config = Arc::new(config);
     let opts = Options {
         selection,
         force_workflow: args.common.settings.workflow.is_some(),
         detail: true,
-        config: Some(Arc::new(config)),
+        config: Some(config.clone()),
         ..Options::default()
     };
-    let discovery = discover::discover(&args.common.paths, true).map_err(|e| miette::miette!("{e}"))?;
-    if discovery.jobs.is_empty() {
+    let read = engine::collect(&args.common.paths, &wfs, &opts).map_err(|e| miette::miette!("{e}"))?;
+    if read.found == 0 {
         miette::bail!("no transcripts found");
     }
-    let checked: Vec<_> =
-        discovery.jobs.iter().map(|job| engine::check_job(job, &wfs, &opts)).filter(|c| !c.skipped).collect();
-    let doc = report::inspect::build(&checked, &wfs);
+    if read.report.summary.excluded == read.found {
+        let config_file = config.path.as_deref().map_or_else(|| "orchlint.toml".into(), |p| p.display().to_string());
+        eprintln!("nothing to check: every path given is excluded by {config_file}");
+        return Ok(ExitCode::SUCCESS);
+    }
+    let doc = report::inspect::build(&read.checked, &wfs);
     let stdout = io::stdout();
     let mut out = BufWriter::new(stdout.lock());
     let written = match args.format {
