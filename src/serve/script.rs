@@ -44,11 +44,12 @@ pub struct Recording {
 }
 
 impl Recording {
-    /// The recording of a checked session: text and launches as ingested;
+    /// The recording of a checked session: text and launches as ingested,
     /// tool calls whole, read back by ingest from the lines they were
-    /// recorded at (the session keeps only the input fields the checks read). The workflow's
-    /// command is typed by its first name (`/ml-flow:ml-flow`), as plugin
-    /// commands are named today, even where an older client recorded another.
+    /// recorded at (the session keeps only the input fields the checks
+    /// read). The workflow's command is typed by its first name
+    /// (`/ml-flow:ml-flow`), as plugin commands are named today, even where
+    /// an older client recorded another.
     pub fn of(c: &Checked, wfs: &crate::workflow::Workflows) -> Recording {
         let s = &c.session;
         let mut order: Vec<u32> = Vec::new();
