@@ -6,7 +6,9 @@
 //! - `replay`: what `orchlint replay` does per session once the transcript
 //!   is read: runtime, rebuilding the session, the checks' verdicts, the
 //!   verdict comparison and the canonical trace text;
-//! - `read+replay`: the same plus reading and parsing the transcript.
+//! - `read+replay`: the same plus reading, parsing and checking the
+//!   transcript, as `orchlint replay` does (the recording's verdicts are
+//!   the check's).
 //!
 //! Each figure is the best of 5 rounds of at least 1 s. Single-threaded:
 //! no rayon in the measured path.
@@ -62,9 +64,7 @@ fn bench(path: &Path, wf: &Workflows) {
     let read = per_second(|| {
         let (_, checked) = engine::check_collect(&job_paths, wf, &Options::default()).unwrap();
         let c = checked.iter().find(|c| !c.skipped && c.session.has_conversation()).unwrap();
-        let trace = Trace::of(&c.session, &c.runs);
-        let verdicts = replay::verdicts(&c.session, &trace, wf, &Selection::default(), false);
-        black_box(replay::replay(c.session.file.clone(), None, &trace, &verdicts, 0, wf, &opts));
+        black_box(replay::replay_checked(c, wf, &opts));
     });
     println!(
         "{}: {} steps, {} launches\n  run          {:>9.0} replays/s\n  replay       {:>9.0} replays/s\n  read+replay  {:>9.0} replays/s",

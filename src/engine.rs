@@ -165,8 +165,26 @@ pub fn check(paths: &[PathBuf], wfs: &Workflows, opts: &Options) -> Result<Repor
 /// Like [`check`], keeping every checked session too (for the HTML timeline,
 /// which draws them; memory grows with the input).
 pub fn check_collect(paths: &[PathBuf], wfs: &Workflows, opts: &Options) -> Result<(Report, Vec<Checked>), InputError> {
+    collect(paths, wfs, opts).map(|c| (c.report, c.checked))
+}
+
+/// What [`collect`] read.
+pub struct Collected {
+    pub report: Report,
+    /// The sessions checked (not those skipped or excluded), in order.
+    pub checked: Vec<Checked>,
+    /// The transcripts discovery found, excluded ones included: none
+    /// means there was nothing to read at all.
+    pub found: usize,
+}
+
+/// [`check_collect`], telling also how many transcripts discovery found
+/// before the config's excludes (for `inspect`).
+pub fn collect(paths: &[PathBuf], wfs: &Workflows, opts: &Options) -> Result<Collected, InputError> {
     let discovery = discover::discover(paths, opts.detail)?;
-    Ok(check_jobs(discovery, wfs, opts, true))
+    let found = discovery.jobs.len();
+    let (report, checked) = check_jobs(discovery, wfs, opts, true);
+    Ok(Collected { report, checked, found })
 }
 
 impl Report {

@@ -847,7 +847,7 @@ impl Compiler<'_> {
             let mut counts = BTreeMap::new();
             for (ty, count) in agents {
                 // As launches are read: case and separators do not matter.
-                counts.insert(crate::ingest::transcript::normalize_type(ty), self.count(count)?);
+                counts.insert(crate::model::normalize_type(ty), self.count(count)?);
             }
             let launch = match launch.map(|l| (l.get_ref().as_str(), l)) {
                 None | Some(("parallel", _)) => LaunchStyle::Parallel,
@@ -989,7 +989,7 @@ impl Compiler<'_> {
             Some(s) => self.severity(s, "over_max", false)?,
             None => Some(Severity::Warning),
         };
-        let anywhere = a.anywhere.iter().map(|t| crate::ingest::transcript::normalize_type(t)).collect();
+        let anywhere = a.anywhere.iter().map(|t| crate::model::normalize_type(t)).collect();
         let agents = Agents { namespace: a.namespace.clone(), names, over_max, anywhere };
         // Detection.
         let headers = raw.phases.headers.get_ref();
@@ -1093,7 +1093,7 @@ impl Compiler<'_> {
             }
             let mut holds_agents = Vec::new();
             for t in &g.holds.agents {
-                let t = &Spanned::new(t.span(), crate::ingest::transcript::normalize_type(t.get_ref()));
+                let t = &Spanned::new(t.span(), crate::model::normalize_type(t.get_ref()));
                 if !phases.iter().any(|p| p.step_of(t.get_ref()).is_some()) && !agents.anywhere.contains(t.get_ref()) {
                     let types: Vec<&str> = phases
                         .iter()

@@ -323,6 +323,39 @@ fn everything_excluded_is_not_an_error() {
 }
 
 #[test]
+fn inspect_leaves_out_what_the_config_excludes() {
+    let (dir, file) = project(TWO_ARCHITECTS);
+    let d = dir.path();
+    std::fs::create_dir(d.join("archive")).unwrap();
+    std::fs::copy(repo().join("fixtures/transcripts").join(FOUR_ARCHITECTS), d.join("archive/old.jsonl")).unwrap();
+    let inspected = |args: &[&str]| {
+        let out = run_in(d, args);
+        assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+        out
+    };
+    let files = |out: &Out| -> Vec<String> {
+        let doc: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+        let sessions = doc.get("sessions").and_then(|s| s.as_array()).cloned().unwrap_or_default();
+        let mut files: Vec<String> = sessions
+            .iter()
+            .filter_map(|s| s.get("file").and_then(|f| f.as_str()))
+            .map(|f| f.trim_start_matches("./").to_string())
+            .collect();
+        files.sort();
+        files
+    };
+    assert_eq!(files(&inspected(&["inspect", ".", "--format", "json"])), ["archive/old.jsonl", file.as_str()]);
+    std::fs::write(d.join("orchlint.toml"), "exclude = [\"archive/**\"]\n").unwrap();
+    assert_eq!(files(&inspected(&["inspect", ".", "--format", "json"])), [file.as_str()]);
+    // --isolated ignores the config.
+    assert_eq!(files(&inspected(&["inspect", ".", "--isolated", "--format", "json"])).len(), 2);
+    // Everything excluded: said, as `check` says it, and not an error.
+    let out = inspected(&["inspect", "archive/old.jsonl"]);
+    assert!(out.stdout.is_empty(), "{}", out.stdout);
+    assert!(out.stderr.contains("nothing to check: every path given is excluded"), "{}", out.stderr);
+}
+
+#[test]
 fn transcript_severity_applies_to_input_findings() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();

@@ -94,6 +94,31 @@ fn an_unperturbed_replay_gives_the_recording_and_checks_verdicts_in_every_order(
 }
 
 #[test]
+fn the_recordings_verdicts_are_its_checks_without_checking_again() {
+    // `replay` takes the recording's verdicts from the diagnostics `check`
+    // already gave: they are what checking the session again gives, steps included.
+    let wf = Workflows::builtin();
+    let mut paths = every_fixture();
+    paths.extend(shared().into_iter().flat_map(|s| [s.join("corpus"), s.join("realworld")]));
+    for (force, selection) in [
+        (false, Selection::default()),
+        (true, Selection::default()),
+        (false, Selection { only: ["agent-count", "phase-order"].map(String::from).into(), ..Selection::default() }),
+    ] {
+        let opts = Options { selection: selection.clone(), force_workflow: force, ..Options::default() };
+        let (_, checked) = engine::check_collect(&paths, &wf, &opts).unwrap();
+        let mut compared = 0;
+        for c in checked.iter().filter(|c| !c.skipped && c.session.has_conversation()) {
+            let trace = Trace::of(&c.session, &c.runs);
+            let again = replay::verdicts(&c.session, &trace, &wf, &selection, force);
+            assert_eq!(replay::checked_verdicts(c, &trace), again, "{} (force {force})", c.session.file);
+            compared += 1;
+        }
+        assert!(compared >= every_fixture().len(), "{compared} sessions compared");
+    }
+}
+
+#[test]
 fn a_written_trace_replays_to_itself() {
     let wf = Workflows::builtin();
     let dir = tempfile::tempdir().unwrap();

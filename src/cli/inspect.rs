@@ -1,7 +1,6 @@
 //! `orchlint inspect`: a session as the model saw it.
 
 use orchlint::engine;
-use orchlint::ingest::discover;
 use orchlint::outcome::Outcome;
 use orchlint::report;
 
@@ -20,12 +19,15 @@ pub fn run(args: Args) -> miette::Result<Outcome> {
     let settings = args.common.settings.sources().resolve(&[], &[])?;
     let opts = engine::Options { detail: true, require_run: false, ..settings.engine_options() };
     let wfs = &settings.workflows;
-    let discovery = discover::discover(&args.common.paths, true)?;
-    if discovery.jobs.is_empty() {
+    let read = engine::collect(&args.common.paths, wfs, &opts)?;
+    if read.found == 0 {
         miette::bail!("no transcripts found");
     }
-    let checked: Vec<_> =
-        discovery.jobs.iter().map(|job| engine::check_job(job, wfs, &opts)).filter(|c| !c.skipped).collect();
+    if read.report.summary.excluded == read.found {
+        eprintln!("nothing to check: every path given is excluded by {}", settings.config_file());
+        return Ok(Outcome::Success);
+    }
+    let checked = read.checked;
     let doc = report::inspect::build(&checked, wfs);
     super::print_all(|out| match args.format {
         InspectFormat::Human => report::inspect::render_human(&doc, out),

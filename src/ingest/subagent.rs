@@ -1,8 +1,10 @@
-//! Subagent transcript files: what is needed to attach them to their launch.
+//! Subagent transcript files: what is needed to attach them to their launch,
+//! and the agent's own turns for `serve`.
 
 use std::path::Path;
 
 use crate::diagnostic::{Finding, Severity};
+use crate::ingest::blocks::{kind, Block, WholeEntry};
 use crate::ingest::input::OpenFailure;
 use crate::ingest::lines::{looks_whole, sniff, LineReader, Wanted};
 use crate::ingest::raw::Content;
@@ -171,4 +173,30 @@ pub fn sidechain_of(path: &Path) -> Option<Sidechain> {
         };
     }
     None
+}
+
+/// A subagent transcript's assistant API messages, in order, each with its
+/// text and tool_use blocks whole (thinking left out): the entries of one
+/// message (same `message.id`) joined. Empty when the file cannot be
+/// opened; reading stops at a read error.
+pub fn assistant_turns(path: &Path) -> Vec<Vec<Block>> {
+    let Ok(file) = crate::ingest::input::open_regular(path) else { return Vec::new() };
+    let mut lines = LineReader::new(file);
+    let mut turns: Vec<Vec<Block>> = Vec::new();
+    let mut last_id: Option<String> = None;
+    while let Ok(Some(line)) = lines.next_line() {
+        let Ok(entry) = serde_json::from_slice::<WholeEntry<'_>>(line.bytes) else { continue };
+        if entry.kind.as_deref() != Some("assistant") || entry.message.0.is_none() {
+            continue;
+        }
+        let id = entry.message_id();
+        let blocks = entry.blocks().filter(|b| matches!(kind(b), Some("text" | "tool_use")));
+        match turns.last_mut() {
+            Some(turn) if id.is_some() && id == last_id => turn.extend(blocks),
+            _ => turns.push(blocks.collect()),
+        }
+        last_id = id;
+    }
+    turns.retain(|t| !t.is_empty());
+    turns
 }

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use crate::diagnostic::{Culprit, Place};
+use crate::workflow::split_type;
 
 /// Which transcript format a file is in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
@@ -155,6 +156,54 @@ pub struct Launch {
     pub output: String,
     /// The subagent transcript attached to this launch, if found.
     pub transcript: Option<SubagentTranscript>,
+}
+
+impl Launch {
+    /// A launch as its call makes it: the type split into namespace and
+    /// (normalized) agent type, no result yet (`Missing`), no agent id, no
+    /// subagent transcript. Ingest and replay's rebuilt sessions both make
+    /// their launches here.
+    pub fn new(
+        tool_use_id: String,
+        event: usize,
+        message: u32,
+        raw_type: String,
+        description: Option<String>,
+        prompt: Option<String>,
+        background: bool,
+    ) -> Launch {
+        let (namespace, agent_type) = split_type(&raw_type);
+        Launch {
+            tool_use_id,
+            event,
+            message,
+            namespace: namespace.map(str::to_string),
+            agent_type: normalize_type(agent_type),
+            raw_type,
+            description,
+            prompt,
+            background,
+            agent_id: None,
+            returned_at: None,
+            status: ReturnStatus::Missing,
+            output: String::new(),
+            transcript: None,
+        }
+    }
+}
+
+/// `subagent_type` compared loosely: Claude Code matches it case- and
+/// separator-insensitively (2.1.140), so `ML Explorer` is `ml-explorer`.
+pub fn normalize_type(raw: &str) -> String {
+    let mut out = String::with_capacity(raw.len());
+    for c in raw.trim().chars() {
+        if c == ' ' || c == '_' {
+            out.push('-');
+        } else {
+            out.extend(c.to_lowercase());
+        }
+    }
+    out
 }
 
 /// A subagent transcript found for a launch.

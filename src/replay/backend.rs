@@ -17,8 +17,7 @@ use regex::Regex;
 use serde::{Deserialize, Serialize};
 
 use crate::cassette::Cassette;
-use crate::ingest::transcript::normalize_type;
-use crate::model::ReturnStatus;
+use crate::model::{normalize_type, ReturnStatus};
 
 /// A launch as the backend sees it.
 #[derive(Debug, Clone)]

@@ -30,6 +30,7 @@ use serde::Serialize;
 use crate::cassette::{self, Cassette};
 use crate::checks::{self, Selection};
 use crate::diagnostic::{Finding, Severity};
+use crate::engine::Checked;
 use crate::model::run::find_runs;
 use crate::model::{ReturnStatus, Session};
 use crate::workflow::Workflows;
@@ -181,9 +182,8 @@ pub fn run(recorded: &Trace, backend: &mut dyn Backend, plan: &Plan) -> Run {
                     let Some(number) = b.launch else { continue };
                     let input = b.input.as_ref();
                     let subagent_type = input.and_then(|i| i.subagent_type.as_deref()).unwrap_or("");
-                    let agent_type = crate::ingest::transcript::normalize_type(
-                        subagent_type.rsplit(':').next().unwrap_or(subagent_type),
-                    );
+                    let agent_type =
+                        crate::model::normalize_type(subagent_type.rsplit(':').next().unwrap_or(subagent_type));
                     let request = Request {
                         launch: number,
                         subagent_type,
@@ -356,7 +356,7 @@ pub fn own_cassette(t: &Trace) -> Cassette {
         entries.push(cassette::Entry {
             launch: number,
             phase,
-            agent_type: crate::ingest::transcript::normalize_type(raw.rsplit(':').next().unwrap_or(&raw)),
+            agent_type: crate::model::normalize_type(raw.rsplit(':').next().unwrap_or(&raw)),
             subagent_type: raw,
             description: input.description,
             prompt: input.prompt,
@@ -421,6 +421,45 @@ pub fn verdicts(session: &Session, t: &Trace, wfs: &Workflows, selection: &Selec
             phase: f.phase,
             line: f.place.line,
             message: f.message,
+        })
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// The verdicts of a checked session, placed at the steps of its trace:
+/// [`verdicts`] on its session, taken from the diagnostics its check already
+/// gave instead of checking it again. The check must have used the replay's
+/// selection and `force_workflow`, and not `require_run` (which rewrites
+/// verdicts): [`replay_paths`] sees to it.
+pub fn checked_verdicts(c: &Checked, t: &Trace) -> Vec<Verdict> {
+    // The checks place findings at events, and every event of a session is a
+    // line of its file: within the file, the line is the step's key.
+    let mut step_at: HashMap<u32, usize> = HashMap::new();
+    for s in &t.steps {
+        let blocks = match &s.kind {
+            StepKind::Decision { blocks, .. } => blocks.as_slice(),
+            _ => &[],
+        };
+        for src in s.source.iter().chain(blocks.iter().filter_map(|b| b.source.as_ref())) {
+            if src.file == c.session.file {
+                step_at.entry(src.line).or_insert(s.step);
+            }
+        }
+    }
+    let mut out: Vec<Verdict> = c
+        .diagnostics
+        .iter()
+        // Input problems are the reading's, not the checks' verdicts.
+        .filter(|d| d.rule != "transcript")
+        .map(|d| Verdict {
+            step: if d.file == c.session.file { step_at.get(&d.line).copied().unwrap_or(0) } else { 0 },
+            rule: d.rule,
+            severity: d.severity,
+            phase: d.phase,
+            line: d.line,
+            message: d.message.clone(),
         })
         .collect();
     out.sort();
@@ -585,6 +624,16 @@ pub fn replay(
     }
 }
 
+/// Replays one session of a transcript as `check` read it: the recorded
+/// verdicts are the check's own ([`checked_verdicts`]), so only the replayed
+/// run is checked.
+pub fn replay_checked(c: &Checked, wfs: &Workflows, opts: &Options) -> SessionReplay {
+    let recorded = Trace::of(&c.session, &c.runs);
+    let recorded_verdicts = checked_verdicts(c, &recorded);
+    let problems = c.diagnostics.iter().filter(|d| d.rule == "transcript" && d.severity != Severity::Note).count();
+    replay(c.session.file.clone(), c.session.id.clone(), &recorded, &recorded_verdicts, problems, wfs, opts)
+}
+
 /// What `replay` found over all its inputs.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct ReplayReport {
@@ -650,14 +699,20 @@ pub fn replay_paths(
     }
     let mut sessions: Vec<SessionReplay> = Vec::new();
     if !transcripts.is_empty() {
-        let (_, checked) = crate::engine::check_collect(&transcripts, wfs, engine_opts)?;
-        sessions.par_extend(checked.par_iter().filter(|c| !c.skipped && c.session.has_conversation()).map(|c| {
-            let recorded = Trace::of(&c.session, &c.runs);
-            let recorded_verdicts = verdicts(&c.session, &recorded, wfs, &opts.selection, opts.force_workflow);
-            let problems =
-                c.diagnostics.iter().filter(|d| d.rule == "transcript" && d.severity != Severity::Note).count();
-            replay(c.session.file.clone(), c.session.id.clone(), &recorded, &recorded_verdicts, problems, wfs, opts)
-        }));
+        // Checked as the replay judges: its verdicts on the recording are the check's.
+        let engine_opts = crate::engine::Options {
+            selection: opts.selection.clone(),
+            force_workflow: opts.force_workflow,
+            require_run: false,
+            ..engine_opts.clone()
+        };
+        let (_, checked) = crate::engine::check_collect(&transcripts, wfs, &engine_opts)?;
+        sessions.par_extend(
+            checked
+                .par_iter()
+                .filter(|c| !c.skipped && c.session.has_conversation())
+                .map(|c| replay_checked(c, wfs, opts)),
+        );
     }
     sessions.par_extend(traces.par_iter().map(|(name, t)| {
         let session = t.to_session(name);

@@ -19,10 +19,9 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use crate::cassette::agent_report;
-use crate::ingest::transcript::{normalize_type, short_error};
+use crate::ingest::transcript::short_error;
 use crate::model::run::Run;
 use crate::model::{Event, EventKind, Format, Launch, ReturnStatus, Session, Source, ToolInput, UserKind};
-use crate::workflow::split_type;
 
 /// The version of the trace format.
 pub const VERSION: u32 = 1;
@@ -336,23 +335,19 @@ impl Trace {
                         if let Some(number) = b.launch {
                             let input = b.input.as_deref();
                             let raw_type = input.and_then(|i| i.subagent_type.clone()).unwrap_or_default();
-                            let (namespace, agent_type) = split_type(&raw_type);
-                            session.launches.push(Launch {
-                                tool_use_id: id,
-                                event: ev,
-                                message: *decision,
-                                namespace: namespace.map(str::to_string),
-                                agent_type: normalize_type(agent_type),
-                                raw_type: raw_type.clone(),
-                                description: input.and_then(|i| i.description.clone()),
-                                prompt: input.and_then(|i| i.prompt.clone()),
-                                background: b.background,
-                                agent_id: None,
-                                returned_at: None,
-                                status: if b.background { ReturnStatus::Outstanding } else { ReturnStatus::Missing },
-                                output: String::new(),
-                                transcript: None,
-                            });
+                            let mut launch = Launch::new(
+                                id,
+                                ev,
+                                *decision,
+                                raw_type,
+                                input.and_then(|i| i.description.clone()),
+                                input.and_then(|i| i.prompt.clone()),
+                                b.background,
+                            );
+                            if b.background {
+                                launch.status = ReturnStatus::Outstanding;
+                            }
+                            session.launches.push(launch);
                             launch_of_number.insert(number, session.launches.len() - 1);
                         }
                     }

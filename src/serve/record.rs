@@ -108,7 +108,7 @@ pub fn run(config: &Config, opts: &Options, note: &mut dyn FnMut(Note<'_>)) -> R
                 Err(e) => failures.push(format!("prompt {}: {}", i + 1, e.0)),
             }
             if session.is_none() {
-                session = session_id(&output);
+                session = crate::ingest::stream::session_id(&output);
                 if session.is_none() {
                     failures.push(format!("prompt {}: the CLI printed no session id", i + 1));
                     break;
@@ -230,8 +230,7 @@ fn invoke(
                     return Err(Failure::new(format!("{} exited with {status}: {}", claude.display(), err.trim())));
                 }
                 // 2.0.x exits 0 on some failures: the result line tells.
-                let text = std::fs::read_to_string(output).unwrap_or_default();
-                if text.lines().any(|l| l.contains("\"type\":\"result\"") && l.contains("\"is_error\":true")) {
+                if crate::ingest::stream::reports_error(output) {
                     return Err(Failure::new(format!("the CLI reported an error; see {}", output.display())));
                 }
                 return Ok(());
@@ -283,15 +282,6 @@ fn absolute_if_path(value: &str) -> String {
         }
     }
     value.to_string()
-}
-
-/// The session id the CLI announced in its stream-json output.
-fn session_id(output: &Path) -> Option<String> {
-    let text = std::fs::read_to_string(output).ok()?;
-    text.lines().find_map(|l| {
-        let v: serde_json::Value = serde_json::from_str(l).ok()?;
-        v.get("session_id")?.as_str().map(str::to_string)
-    })
 }
 
 fn copy_dir(from: &Path, to: &Path) -> std::io::Result<()> {

@@ -1,13 +1,11 @@
 //! What `serve` answers with: a recorded session's orchestrator turns (its
 //! API messages, content blocks as recorded) and its agents' reports.
 
-use std::fs::File;
-use std::io::{BufRead, BufReader, Seek, SeekFrom};
-
 use serde_json::{json, Value};
 
 use crate::cassette::{agent_report, Cassette};
 use crate::engine::Checked;
+use crate::ingest::{blocks, subagent};
 use crate::model::{EventKind, ReturnStatus};
 
 /// One recorded orchestrator API message: its content blocks.
@@ -60,15 +58,17 @@ pub enum RecordingError {
 }
 
 impl Recording {
-    /// The recording of a checked session: blocks come back from the
-    /// transcript's own lines, so tool inputs are whole. The workflow's
-    /// command is typed by its first name (`/ml-flow:ml-flow`), as plugin
-    /// commands are named today, even where an older client recorded another.
+    /// The recording of a checked session: text and launches as ingested,
+    /// tool calls whole, read back by ingest from the lines they were
+    /// recorded at (the session keeps only the input fields the checks
+    /// read). The workflow's command is typed by its first name
+    /// (`/ml-flow:ml-flow`), as plugin commands are named today, even where
+    /// an older client recorded another.
     pub fn of(c: &Checked, wfs: &crate::workflow::Workflows) -> Recording {
         let s = &c.session;
         let mut order: Vec<u32> = Vec::new();
         let mut blocks: std::collections::HashMap<u32, Vec<Value>> = std::collections::HashMap::new();
-        let mut lines = LineCache::default();
+        let mut recorded = blocks::Reader::default();
         let mut prompts = Vec::new();
         let mut turns_before = vec![0usize; s.events.len()];
         for (i, ev) in s.events.iter().enumerate() {
@@ -84,8 +84,9 @@ impl Recording {
                     if !blocks.contains_key(message) {
                         order.push(*message);
                     }
-                    let raw = lines
-                        .tool_use(&ev.source.file, ev.source.offset, id)
+                    let raw = recorded
+                        .tool_use(&ev.source, id)
+                        .map(Value::Object)
                         .unwrap_or_else(|| json!({"type": "tool_use", "id": id, "name": name, "input": input}));
                     blocks.entry(*message).or_default().push(raw);
                 }
@@ -118,7 +119,7 @@ impl Recording {
                     .transcript
                     .as_ref()
                     .filter(|t| !t.inline)
-                    .map(|t| subagent_turns(std::path::Path::new(&t.file)))
+                    .map(|t| agent_turns(std::path::Path::new(&t.file)))
                     .unwrap_or_default(),
             })
             .collect();
@@ -160,61 +161,8 @@ impl Recording {
     }
 }
 
-/// A subagent transcript's assistant API messages, in order: entries of one
-/// message (same `message.id`) joined, thinking left out.
-fn subagent_turns(path: &std::path::Path) -> Vec<Turn> {
-    let Ok(file) = File::open(path) else { return Vec::new() };
-    let mut turns: Vec<Turn> = Vec::new();
-    let mut last_id: Option<String> = None;
-    for line in BufReader::new(file).lines() {
-        let Ok(line) = line else { break };
-        let Ok(entry) = serde_json::from_str::<Value>(&line) else { continue };
-        if entry.get("type").and_then(Value::as_str) != Some("assistant") {
-            continue;
-        }
-        let Some(message) = entry.get("message") else { continue };
-        let id = message.get("id").and_then(Value::as_str).map(str::to_string);
-        let blocks: Vec<Value> = message
-            .get("content")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .filter(|b| matches!(b.get("type").and_then(Value::as_str), Some("text" | "tool_use")))
-            .cloned()
-            .collect();
-        match turns.last_mut() {
-            Some(t) if id.is_some() && id == last_id => t.blocks.extend(blocks),
-            _ => turns.push(Turn { blocks }),
-        }
-        last_id = id;
-    }
-    turns.retain(|t| !t.blocks.is_empty());
-    turns
-}
-
-/// Reads lines back by offset, keeping the last file open.
-#[derive(Default)]
-struct LineCache {
-    open: Option<(String, BufReader<File>)>,
-}
-
-impl LineCache {
-    fn tool_use(&mut self, file: &str, offset: u64, id: &str) -> Option<Value> {
-        if self.open.as_ref().is_none_or(|(name, _)| name != file) {
-            self.open = Some((file.to_string(), BufReader::new(File::open(file).ok()?)));
-        }
-        let (_, reader) = self.open.as_mut()?;
-        reader.seek(SeekFrom::Start(offset)).ok()?;
-        let mut line = String::new();
-        reader.read_line(&mut line).ok()?;
-        let entry: Value = serde_json::from_str(&line).ok()?;
-        let content = entry.get("message")?.get("content")?.as_array()?;
-        content
-            .iter()
-            .find(|b| {
-                b.get("type").and_then(Value::as_str) == Some("tool_use")
-                    && b.get("id").and_then(Value::as_str) == Some(id)
-            })
-            .cloned()
-    }
+/// A subagent transcript's API messages as `serve` sends them.
+fn agent_turns(path: &std::path::Path) -> Vec<Turn> {
+    let turns = subagent::assistant_turns(path);
+    turns.into_iter().map(|blocks| Turn { blocks: blocks.into_iter().map(Value::Object).collect() }).collect()
 }
