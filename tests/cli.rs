@@ -401,3 +401,27 @@ fn a_subagent_file_under_another_name_is_reported() {
     );
     assert!(out.starts_with("exit: 2"), "nothing else was checked: {out}");
 }
+
+/// `inspect` on a subagent transcript alone shows what it says about itself
+/// (agent, session, prompt, tools) and where its launch is.
+#[test]
+fn inspect_shows_a_subagent_transcript_given_alone() {
+    let out = run(
+        &["inspect", "fixtures/samples/2.0.77-clean/-home-dev-churn-model/agent-a079382.jsonl", "--isolated"],
+        None,
+    );
+    assert!(out.starts_with("exit: 0"), "{out}");
+    assert!(out.contains("subagent transcript fixtures/samples/2.0.77-clean/-home-dev-churn-model/agent-a079382.jsonl (agent a079382, of session "), "{out}");
+    assert!(out.contains("its launch is in the session file "), "{out}");
+    let json = run(
+        &[
+            "inspect",
+            "fixtures/samples/2.0.77-clean/-home-dev-churn-model/agent-a079382.jsonl",
+            "--isolated",
+            "--format",
+            "json",
+        ],
+        None,
+    );
+    assert!(json.contains(r#""agent_id": "a079382""#), "{json}");
+}

@@ -21,7 +21,17 @@ pub fn run(args: Args) -> miette::Result<Outcome> {
     let wfs = &settings.workflows;
     let read = engine::collect(&args.common.paths, wfs, &opts)?;
     if read.found == 0 {
-        miette::bail!("no transcripts found");
+        // Subagent transcripts given alone: what each says about itself.
+        let mut findings = Vec::new();
+        let doc = report::inspect::subagents(&args.common.paths, &mut findings);
+        if doc.subagents.is_empty() {
+            miette::bail!("no transcripts found");
+        }
+        super::print_all(|out| match args.format {
+            InspectFormat::Human => report::inspect::render_subagents_human(&doc, out),
+            InspectFormat::Json => report::inspect::render_subagents_json(&doc, out),
+        })?;
+        return Ok(Outcome::Success);
     }
     if read.report.summary.excluded == read.found {
         eprintln!("nothing to check: every path given is excluded by {}", settings.config_file());

@@ -352,3 +352,80 @@ pub fn render_human(doc: &InspectDocument, out: &mut dyn Write) -> io::Result<()
     }
     Ok(())
 }
+
+/// A subagent transcript inspected on its own (no session file given):
+/// what it says about itself.
+#[derive(Serialize)]
+pub struct SubagentView {
+    pub file: String,
+    pub agent_id: Option<String>,
+    /// The session it belongs to, from its entries.
+    pub session: Option<String>,
+    /// The launch prompt: its first user entry.
+    pub prompt: Option<String>,
+    pub tools: Vec<String>,
+    pub entries: u32,
+}
+
+/// The subagent transcripts given alone, read in full.
+#[derive(Serialize)]
+pub struct SubagentDocument {
+    pub version: u32,
+    pub subagents: Vec<SubagentView>,
+}
+
+/// Reads each file that is a subagent transcript (by its name or its
+/// sidechain entries); `findings` gets what is damaged in them.
+pub fn subagents(paths: &[std::path::PathBuf], findings: &mut Vec<crate::diagnostic::Finding>) -> SubagentDocument {
+    use crate::ingest::subagent;
+    let mut subagents = Vec::new();
+    for path in paths.iter().filter(|p| p.is_file()) {
+        let by_name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .and_then(|n| n.strip_prefix("agent-")?.strip_suffix(".jsonl"))
+            .map(str::to_string);
+        let side = subagent::sidechain_of(path);
+        if by_name.is_none() && side.is_none() {
+            continue;
+        }
+        let display: std::sync::Arc<str> = std::sync::Arc::from(path.display().to_string());
+        let info = subagent::read(path, &display, true, findings);
+        subagents.push(SubagentView {
+            file: display.to_string(),
+            agent_id: by_name.or_else(|| side.as_ref().map(|s| s.agent_id.clone())),
+            session: info.session_id.clone().or_else(|| side.and_then(|s| s.session_id)),
+            prompt: info.prompt.clone(),
+            tools: info.tools.clone(),
+            entries: info.entries,
+        });
+    }
+    SubagentDocument { version: 1, subagents }
+}
+
+pub fn render_subagents_json(doc: &SubagentDocument, out: &mut dyn Write) -> io::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, doc)?;
+    writeln!(out)
+}
+
+pub fn render_subagents_human(doc: &SubagentDocument, out: &mut dyn Write) -> io::Result<()> {
+    for (i, s) in doc.subagents.iter().enumerate() {
+        if i > 0 {
+            writeln!(out)?;
+        }
+        writeln!(
+            out,
+            "subagent transcript {} (agent {}, of session {})",
+            s.file,
+            s.agent_id.as_deref().unwrap_or("(no id)"),
+            s.session.as_deref().unwrap_or("(not named)")
+        )?;
+        writeln!(out, "  prompt: {}", s.prompt.as_deref().map(|p| shorten(p, 100)).unwrap_or_else(|| "(none)".into()))?;
+        let tools = if s.tools.is_empty() { "none".to_string() } else { s.tools.join(", ") };
+        writeln!(out, "  {}; tools used: {tools}", super::plural(s.entries as usize, "entry"))?;
+        if let Some(session) = &s.session {
+            writeln!(out, "  its launch is in the session file {session}.jsonl: inspect that to see it in its run")?;
+        }
+    }
+    Ok(())
+}
