@@ -246,18 +246,27 @@ impl Report {
 
 /// Checks a transcript held in memory (standard input, tests).
 pub fn check_bytes(bytes: Vec<u8>, display: &str, wfs: &Workflows, opts: &Options) -> Report {
+    check_discovered(Discovery { jobs: vec![memory_job(bytes, display)], ..Discovery::default() }, wfs, opts)
+}
+
+/// Checks a session held in memory and keeps it whole (the guard judges
+/// the run so far this way).
+pub fn check_memory(bytes: Vec<u8>, display: &str, wfs: &Workflows, opts: &Options) -> Checked {
+    check_job(&memory_job(bytes, display), wfs, opts)
+}
+
+fn memory_job(bytes: Vec<u8>, display: &str) -> Job {
     let format = match discover::sniff_format(&bytes[..]) {
         discover::Sniffed::Transcript(f) => f,
         discover::Sniffed::NotTranscript => crate::model::Format::Session,
     };
-    let job = Job {
+    Job {
         origin: Origin::Memory(Arc::new(bytes)),
         display: Arc::from(display),
         format: Some(format),
         explicit: true,
         subagents: Vec::new(),
-    };
-    check_discovered(Discovery { jobs: vec![job], ..Discovery::default() }, wfs, opts)
+    }
 }
 
 pub fn check_discovered(discovery: Discovery, wfs: &Workflows, opts: &Options) -> Report {

@@ -15,6 +15,7 @@ pub mod config;
 pub mod diagnostic;
 pub mod diff;
 pub mod engine;
+pub mod guard;
 pub mod ingest;
 pub mod model;
 pub mod outcome;

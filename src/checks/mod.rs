@@ -128,6 +128,32 @@ pub fn suggest_rule(id: &str) -> String {
     }
 }
 
+/// How `orchlint guard` enforces a rule kind while the model works.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Live {
+    /// Judged from the run so far and the call about to run: the call is
+    /// denied before it runs.
+    Deny,
+    /// Known only once the call's message is done (a split launch, a count):
+    /// told to the model after it, and at the end of the turn.
+    Report,
+    /// Left to `orchlint check` after the run.
+    Check,
+}
+
+impl Rule {
+    /// How the guard enforces this kind.
+    pub fn live(&self) -> Live {
+        match self.id {
+            "agent-type" | "agent-namespace" | "sequential-steps" | "wait-for-agents" | "forbidden-tool"
+            | "read-policy" | "approval-gate" | "approach-selection" => Live::Deny,
+            "phase-announcement" | "phase-order" | "agent-count" | "parallel-launch" | "todo-list"
+            | "incomplete-run" => Live::Report,
+            _ => Live::Check,
+        }
+    }
+}
+
 pub fn rule(id: &str) -> Option<&'static Rule> {
     RULES.iter().find(|r| r.id == id)
 }

@@ -15,6 +15,7 @@ mod cassette;
 mod check;
 mod diff;
 mod explain;
+mod guard;
 mod inspect;
 mod man;
 mod replay;
@@ -67,6 +68,8 @@ enum Command {
         #[command(subcommand)]
         action: Option<rules::Command>,
     },
+    /// Enforce the rules live, as Claude Code hooks: answer a hook call, install the hooks, or explain them.
+    Guard(guard::Args),
     /// Print a shell completion script.
     Completions {
         /// The shell.
@@ -144,6 +147,7 @@ pub fn main() -> ExitCode {
         Command::Cassette(command) => cassette::run(command),
         Command::Explain(args) => explain::run(args),
         Command::Rules { action } => rules::run(action),
+        Command::Guard(args) => guard::run(args),
         Command::Completions { shell } => {
             let mut out = io::stdout().lock();
             clap_complete::generate(shell, &mut <Cli as clap::CommandFactory>::command(), "orchlint", &mut out);

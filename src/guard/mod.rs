@@ -1,0 +1,364 @@
+//! `orchlint guard`: the workflow's rules enforced while the model works,
+//! as Claude Code hooks (`docs/guard.md`).
+//!
+//! Each hook call rebuilds the run so far from the transcript (through a
+//! mirror of the lines the checks read, kept in [`state`] and extended with
+//! what was written since the last call), puts the call about to run at its
+//! end when the transcript does not hold it yet, and runs the same checks
+//! as `orchlint check`. A finding of a kind judged before the fact
+//! ([`Live::Deny`]) about that call denies it, with the finding's message
+//! and help as the reason the model reads; kinds known only after the
+//! message ([`Live::Report`]) are told at PostToolBatch; a Stop before the
+//! workflow's last phase has the model go on, once.
+
+pub mod hook;
+pub mod install;
+pub mod state;
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+
+use crate::checks::{self, Live};
+use crate::diagnostic::{Diagnostic, Severity};
+use crate::engine::{self, Checked};
+use crate::model::EventKind;
+use crate::workflow::Workflows;
+use hook::{Answer, Input};
+use state::SessionState;
+
+/// What the guard does with a breach.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Mode {
+    /// Deny the call; have the model go on at a Stop before the last phase.
+    Enforce,
+    /// Let the call run and tell the model what is wrong.
+    Warn,
+    /// Let everything run; only log.
+    Audit,
+}
+
+/// How the guard runs.
+pub struct Options {
+    pub mode: Mode,
+    pub workflows: Workflows,
+    /// Judge every session by the one workflow given (`--workflow`).
+    pub force_workflow: bool,
+    /// Where the per-session state is kept.
+    pub state_dir: PathBuf,
+    /// How long a PreToolUse waits for its call to show in the transcript
+    /// (Claude Code writes it up to ~130 ms after the hook starts).
+    pub wait: Duration,
+}
+
+/// A breach found by the guard.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Breach {
+    pub rule: &'static str,
+    pub message: String,
+    pub help: Option<String>,
+}
+
+impl Breach {
+    fn of(d: &Diagnostic) -> Breach {
+        Breach {
+            rule: d.rule,
+            message: format!("{}{}", d.message, crate::report::phase_suffix(d)),
+            help: d.help.as_deref().map(str::to_string),
+        }
+    }
+
+    /// What the model reads: rule, message and help.
+    pub fn reason(&self) -> String {
+        match &self.help {
+            Some(help) => format!("orchlint guard: {}: {}. {help}", self.rule, self.message),
+            None => format!("orchlint guard: {}: {}", self.rule, self.message),
+        }
+    }
+}
+
+/// The call a PreToolUse is about.
+pub struct Pending<'a> {
+    pub tool_use_id: &'a str,
+}
+
+fn engine_options(force_workflow: bool) -> engine::Options {
+    engine::Options { force_workflow, ..engine::Options::default() }
+}
+
+fn holds(mirror: &[u8], id: &str) -> bool {
+    memchr::memmem::find(mirror, &id_needle(id)).is_some()
+}
+
+/// The byte needle of a tool_use id as the transcript writes it.
+fn id_needle(id: &str) -> Vec<u8> {
+    format!("\"id\":\"{id}\"").into_bytes()
+}
+
+/// The lines of the API message holding the calls `ids`, and the lines of
+/// that message's other calls.
+fn message_lines(c: &Checked, ids: &[&str]) -> (Vec<u32>, Vec<u32>) {
+    let message = c.session.events.iter().find_map(|e| match &e.kind {
+        EventKind::ToolCall { message, id, .. } if ids.contains(&id.as_str()) => Some(*message),
+        _ => None,
+    });
+    let Some(m) = message else { return (Vec::new(), Vec::new()) };
+    let (mut own, mut others) = (Vec::new(), Vec::new());
+    for e in &c.session.events {
+        match &e.kind {
+            EventKind::ToolCall { message, id, .. } if *message == m => {
+                if ids.contains(&id.as_str()) {
+                    own.push(e.source.line);
+                } else {
+                    others.push(e.source.line);
+                }
+            }
+            EventKind::Text { message, .. } if *message == m => own.push(e.source.line),
+            _ => {}
+        }
+    }
+    others.retain(|l| !own.contains(l));
+    (own, others)
+}
+
+fn breaches(c: &Checked, lines: &[u32], live: Live) -> Vec<Breach> {
+    let mut found: Vec<Breach> = c
+        .diagnostics
+        .iter()
+        .filter(|d| d.severity >= Severity::Warning && lines.contains(&d.line))
+        .filter(|d| checks::rule(d.rule).is_some_and(|r| r.live() == live))
+        .map(Breach::of)
+        .collect();
+    found.dedup();
+    found
+}
+
+/// The breaches of kinds judged before the fact that the pending call
+/// commits, given the transcript so far, which holds the call's message
+/// (Claude Code writes a message's blocks together, before their hooks run;
+/// a call not in it is not judged: see [`answer`]).
+pub fn judge_call(transcript: Vec<u8>, p: &Pending<'_>, wfs: &Workflows, force: bool) -> Vec<Breach> {
+    if memchr::memmem::find(&transcript, &id_needle(p.tool_use_id)).is_none() {
+        return Vec::new();
+    }
+    let checked = engine::check_memory(transcript, "transcript", wfs, &engine_options(force));
+    let (own, _) = message_lines(&checked, &[p.tool_use_id]);
+    breaches(&checked, &own, Live::Deny)
+}
+
+/// The breaches of kinds known only after the fact that the message holding
+/// these calls commits.
+pub fn judge_message(transcript: Vec<u8>, ids: &[&str], wfs: &Workflows, force: bool) -> Vec<Breach> {
+    let checked = engine::check_memory(transcript, "transcript", wfs, &engine_options(force));
+    let (own, _) = message_lines(&checked, ids);
+    breaches(&checked, &own, Live::Report)
+}
+
+/// At the end of a turn: the last run stopped before its last phase? Then
+/// what is missing, with the run's errors; and how many runs there are.
+pub fn judge_end(transcript: Vec<u8>, wfs: &Workflows, force: bool) -> (Option<String>, u32) {
+    let checked = engine::check_memory(transcript, "transcript", wfs, &engine_options(force));
+    let runs = checked.runs.len() as u32;
+    let last = runs;
+    let of_last = |d: &&Diagnostic| d.run == Some(last);
+    let Some(open) = checked.diagnostics.iter().filter(of_last).find(|d| d.rule == "incomplete-run") else {
+        return (None, runs);
+    };
+    let mut text = Breach::of(open).reason();
+    let errors: Vec<String> = checked
+        .diagnostics
+        .iter()
+        .filter(of_last)
+        .filter(|d| d.severity == Severity::Error)
+        .take(5)
+        .map(|d| format!("- {}: {}{}", d.rule, d.message, crate::report::phase_suffix(d)))
+        .collect();
+    if !errors.is_empty() {
+        text.push_str("\nAlso found in this run:\n");
+        text.push_str(&errors.join("\n"));
+    }
+    (Some(text), runs)
+}
+
+/// Why a hook call could not be judged; the call is let through (see
+/// docs/guard.md, "Failure").
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+pub enum GuardError {
+    #[error(transparent)]
+    Input(#[from] hook::BadInput),
+    #[error("the hook input has no {0}")]
+    Missing(&'static str),
+    #[error(transparent)]
+    State(#[from] state::StateError),
+}
+
+/// Answers one hook call.
+pub fn answer(event: &str, raw: &[u8], opts: &Options) -> Result<Answer, GuardError> {
+    let input = Input::parse(raw)?;
+    let event = canonical_event(input.hook_event_name.as_deref().unwrap_or(event));
+    let session = input.session_id.as_deref().ok_or(GuardError::Missing("session_id"))?;
+    let transcript = PathBuf::from(input.transcript_path.as_deref().ok_or(GuardError::Missing("transcript_path"))?);
+    let state = SessionState::open(&opts.state_dir, session)?;
+    let wfs = &opts.workflows;
+    let force = opts.force_workflow;
+    let answer = match event.as_str() {
+        "PreToolUse" => {
+            let Some(id) = input.tool_use_id.as_deref() else { return Ok(Answer::Allow) };
+            if input.agent_id.is_some() {
+                log(
+                    &state,
+                    &event,
+                    Some(id),
+                    "allow",
+                    None,
+                    "a subagent's call: not judged by the orchestrator's rules",
+                );
+                return Ok(Answer::Allow);
+            }
+            state.locked(|s| s.catch_up(&transcript))?;
+            let mut mirror = state.mirror();
+            if !holds(&mirror, id) {
+                // 2.0.x gives no agent_id: a call that is not in the session
+                // file while a foreground launch runs is its agent's (the
+                // orchestrator waits for it). Otherwise the call's message
+                // is about to be written: wait for it.
+                if waits_for_a_foreground_agent(&mirror, opts) {
+                    log(
+                        &state,
+                        &event,
+                        Some(id),
+                        "allow",
+                        None,
+                        "not in the session file while an agent runs: the agent's call",
+                    );
+                    return Ok(Answer::Allow);
+                }
+                mirror = wait_for(&state, &transcript, id, opts.wait)?;
+                if !holds(&mirror, id) {
+                    let note = format!(
+                        "not judged: the call did not show in the transcript within {} ms",
+                        opts.wait.as_millis()
+                    );
+                    log(&state, &event, Some(id), "allow", None, &note);
+                    return Ok(Answer::Allow);
+                }
+            }
+            let pending = Pending { tool_use_id: id };
+            match judge_call(mirror, &pending, wfs, force).into_iter().next() {
+                None => Answer::Allow,
+                Some(b) => {
+                    let decision = match opts.mode {
+                        Mode::Enforce => "deny",
+                        Mode::Warn => "warn",
+                        Mode::Audit => "audit",
+                    };
+                    log(&state, &event, Some(id), decision, Some(&b), "");
+                    match opts.mode {
+                        Mode::Enforce => Answer::Deny { reason: b.reason() },
+                        Mode::Warn => Answer::Context { event: event.clone(), text: b.reason() },
+                        Mode::Audit => Answer::Allow,
+                    }
+                }
+            }
+        }
+        "PostToolBatch" => {
+            let ids: Vec<&str> = input.tool_calls.iter().flatten().filter_map(|c| c.tool_use_id.as_deref()).collect();
+            if ids.is_empty() || input.agent_id.is_some() {
+                return Ok(Answer::Allow);
+            }
+            let mirror = wait_for(&state, &transcript, ids[ids.len() - 1], opts.wait)?;
+            let found = judge_message(mirror, &ids, wfs, force);
+            for b in &found {
+                log(&state, &event, ids.first().copied(), "report", Some(b), "");
+            }
+            if found.is_empty() || opts.mode == Mode::Audit {
+                Answer::Allow
+            } else {
+                let text: Vec<String> = found.iter().map(Breach::reason).collect();
+                Answer::Context { event: event.clone(), text: text.join("\n") }
+            }
+        }
+        "Stop" => {
+            if input.stop_hook_active == Some(true) || input.running_agents() > 0 {
+                return Ok(Answer::Allow);
+            }
+            state.locked(|s| s.catch_up(&transcript))?;
+            let (missing, runs) = judge_end(state.mirror(), wfs, force);
+            match missing {
+                Some(reason) if state.reminded() < runs => {
+                    state.locked(|s| s.set_reminded(runs))?;
+                    log(
+                        &state,
+                        &event,
+                        None,
+                        if opts.mode == Mode::Audit { "audit" } else { "continue" },
+                        None,
+                        &reason,
+                    );
+                    if opts.mode == Mode::Audit {
+                        Answer::Allow
+                    } else {
+                        Answer::Continue { reason }
+                    }
+                }
+                _ => Answer::Allow,
+            }
+        }
+        _ => Answer::Allow,
+    };
+    Ok(answer)
+}
+
+/// Brings the mirror up to date, polling until the call `id` shows in it or
+/// `wait` has passed; the mirror's bytes.
+fn wait_for(state: &SessionState, transcript: &Path, id: &str, wait: Duration) -> Result<Vec<u8>, GuardError> {
+    let start = Instant::now();
+    let needle = id_needle(id);
+    loop {
+        state.locked(|s| s.catch_up(transcript))?;
+        let mirror = state.mirror();
+        if memchr::memmem::find(&mirror, &needle).is_some() || start.elapsed() >= wait {
+            return Ok(mirror);
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// Whether the session so far has a foreground launch without a result: the
+/// orchestrator waits for it, so a call now is its agent's.
+fn waits_for_a_foreground_agent(mirror: &[u8], opts: &Options) -> bool {
+    let checked =
+        engine::check_memory(mirror.to_vec(), "transcript", &opts.workflows, &engine_options(opts.force_workflow));
+    checked.session.launches.iter().any(|l| !l.background && l.status == crate::model::ReturnStatus::Missing)
+}
+
+fn log(state: &SessionState, event: &str, id: Option<&str>, decision: &str, b: Option<&Breach>, note: &str) {
+    let line = json!({
+        "event": event,
+        "tool_use_id": id,
+        "decision": decision,
+        "rule": b.map(|b| b.rule),
+        "message": b.map(|b| b.message.clone()),
+        "note": if note.is_empty() { None } else { Some(note) },
+    });
+    let _ = state.log(&line);
+}
+
+/// `pre-tool-use`, `PreToolUse`, `pretooluse` → `PreToolUse`.
+pub fn canonical_event(name: &str) -> String {
+    const EVENTS: [&str; 9] = [
+        "SessionStart",
+        "UserPromptSubmit",
+        "UserPromptExpansion",
+        "PreToolUse",
+        "PostToolUse",
+        "PostToolBatch",
+        "SubagentStart",
+        "SubagentStop",
+        "Stop",
+    ];
+    let flat: String = name.chars().filter(|c| *c != '-' && *c != '_').collect::<String>().to_lowercase();
+    EVENTS.iter().find(|e| e.to_lowercase() == flat).map_or_else(|| name.to_string(), |e| e.to_string())
+}

@@ -1,0 +1,173 @@
+//! The guard's own state, one folder a session under the state folder
+//! (`$CLAUDE_PLUGIN_DATA`, else the user's cache): the lines of the
+//! transcript that the checks read, copied as the transcript grows (so a hook
+//! call reads only what was written since the last one), how far it has
+//! read, whether the end-of-turn reminder was given, and the log of
+//! decisions. Every change happens under an exclusive lock on the folder's
+//! lock file: Claude Code runs the hooks of parallel calls at the same time.
+
+use std::fs::{File, OpenOptions};
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+
+use crate::ingest::lines::{sniff, Wanted};
+
+/// Why the state could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum StateError {
+    #[error("{0}: {1}")]
+    Io(String, std::io::Error),
+}
+
+fn io(what: &Path) -> impl Fn(std::io::Error) -> StateError + '_ {
+    move |e| StateError::Io(what.display().to_string(), e)
+}
+
+/// One session's state folder.
+pub struct SessionState {
+    dir: PathBuf,
+}
+
+/// What is kept between calls (`state.json`).
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
+struct Kept {
+    /// Bytes of the transcript read so far (up to a line end).
+    offset: u64,
+    /// The end-of-turn reminder was given for this many runs' ends.
+    reminded: u32,
+}
+
+/// A session id as a folder name: what is not a letter, digit, `-` or `_`
+/// becomes `_` (a session id is a UUID; nothing else reaches the path).
+fn folder_name(session: &str) -> String {
+    let name: String =
+        session.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' }).collect();
+    if name.is_empty() {
+        "unknown-session".into()
+    } else {
+        name
+    }
+}
+
+impl SessionState {
+    pub fn open(root: &Path, session: &str) -> Result<SessionState, StateError> {
+        let dir = root.join(folder_name(session));
+        std::fs::create_dir_all(&dir).map_err(io(&dir))?;
+        Ok(SessionState { dir })
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Runs `f` holding the session's lock.
+    pub fn locked<T>(&self, f: impl FnOnce(&Self) -> Result<T, StateError>) -> Result<T, StateError> {
+        let path = self.dir.join("lock");
+        let file = OpenOptions::new().create(true).truncate(false).write(true).open(&path).map_err(io(&path))?;
+        let mut lock = fd_lock::RwLock::new(file);
+        let _guard = lock.write().map_err(io(&path))?;
+        f(self)
+    }
+
+    fn kept(&self) -> Kept {
+        std::fs::read(self.dir.join("state.json"))
+            .ok()
+            .and_then(|b| serde_json::from_slice(&b).ok())
+            .unwrap_or_default()
+    }
+
+    fn keep(&self, kept: &Kept) -> Result<(), StateError> {
+        let path = self.dir.join("state.json");
+        let tmp = self.dir.join("state.json.tmp");
+        std::fs::write(&tmp, serde_json::to_vec(kept).unwrap_or_default()).map_err(io(&tmp))?;
+        std::fs::rename(&tmp, &path).map_err(io(&path))
+    }
+
+    /// Copies the transcript's new whole lines that the checks read into the
+    /// mirror (call it holding the lock). A transcript shorter than what was
+    /// read (rewritten) is read again from the start.
+    pub fn catch_up(&self, transcript: &Path) -> Result<(), StateError> {
+        let mut kept = self.kept();
+        let mirror_path = self.dir.join("mirror.jsonl");
+        let mut file = crate::ingest::input::open_regular(transcript)
+            .map_err(|e| StateError::Io(transcript.display().to_string(), std::io::Error::other(e.to_string())))?;
+        let len = file.metadata().map_err(io(transcript))?.len();
+        let mut mirror = if len < kept.offset {
+            kept = Kept { reminded: kept.reminded, ..Kept::default() };
+            File::create(&mirror_path).map_err(io(&mirror_path))?
+        } else {
+            OpenOptions::new().create(true).append(true).open(&mirror_path).map_err(io(&mirror_path))?
+        };
+        if len == kept.offset {
+            return Ok(());
+        }
+        file.seek(SeekFrom::Start(kept.offset)).map_err(io(transcript))?;
+        let mut new = Vec::with_capacity((len - kept.offset) as usize);
+        file.take(len - kept.offset).read_to_end(&mut new).map_err(io(transcript))?;
+        // Only whole lines: the one being written is read next time.
+        let Some(end) = memchr::memrchr(b'\n', &new) else { return Ok(()) };
+        let mut out = Vec::with_capacity(end + 1);
+        for line in new[..end].split(|b| *b == b'\n') {
+            let line = line.strip_suffix(b"\r").unwrap_or(line);
+            if line.len() <= crate::ingest::input::MAX_LINE && sniff(line) != Wanted::Skip {
+                out.extend_from_slice(line);
+                out.push(b'\n');
+            }
+        }
+        mirror.write_all(&out).map_err(io(&mirror_path))?;
+        kept.offset += end as u64 + 1;
+        self.keep(&kept)
+    }
+
+    /// The mirror: the lines of the transcript so far that the checks read.
+    pub fn mirror(&self) -> Vec<u8> {
+        std::fs::read(self.dir.join("mirror.jsonl")).unwrap_or_default()
+    }
+
+    /// How many runs' ends the reminder was given for.
+    pub fn reminded(&self) -> u32 {
+        self.kept().reminded
+    }
+
+    pub fn set_reminded(&self, n: u32) -> Result<(), StateError> {
+        let mut kept = self.kept();
+        kept.reminded = n;
+        self.keep(&kept)
+    }
+
+    /// Appends a decision to the session's log (`guard.jsonl`).
+    pub fn log(&self, line: &serde_json::Value) -> Result<(), StateError> {
+        let path = self.dir.join("guard.jsonl");
+        let mut f = OpenOptions::new().create(true).append(true).open(&path).map_err(io(&path))?;
+        let mut text = serde_json::to_vec(line).unwrap_or_default();
+        text.push(b'\n');
+        f.write_all(&text).map_err(io(&path))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn catch_up_copies_whole_read_lines_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let t = dir.path().join("t.jsonl");
+        std::fs::write(&t, "{\"type\":\"user\",\"n\":1}\n{\"type\":\"attachment\"}\n{\"type\":\"assistant\",\"n\":2")
+            .unwrap();
+        let s = SessionState::open(&dir.path().join("state"), "s/../1").unwrap();
+        assert!(s.dir().ends_with("s____1"), "{}", s.dir().display());
+        s.locked(|s| s.catch_up(&t)).unwrap();
+        assert_eq!(s.mirror(), b"{\"type\":\"user\",\"n\":1}\n");
+        // The line being written is read once whole; nothing twice.
+        let mut f = OpenOptions::new().append(true).open(&t).unwrap();
+        f.write_all(b"}\n").unwrap();
+        s.locked(|s| s.catch_up(&t)).unwrap();
+        s.locked(|s| s.catch_up(&t)).unwrap();
+        assert_eq!(s.mirror(), b"{\"type\":\"user\",\"n\":1}\n{\"type\":\"assistant\",\"n\":2}\n");
+        // A rewritten, shorter transcript is read again.
+        std::fs::write(&t, "{\"type\":\"user\",\"n\":3}\n").unwrap();
+        s.locked(|s| s.catch_up(&t)).unwrap();
+        assert_eq!(s.mirror(), b"{\"type\":\"user\",\"n\":3}\n");
+    }
+}
