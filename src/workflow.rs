@@ -361,10 +361,10 @@ pub struct Detector {
 /// Word lists that judge a genuine user reply.
 #[derive(Debug, Clone)]
 pub struct Words {
-    pub approve: Regex,
-    pub negate: Regex,
-    pub hold: Regex,
-    pub changes: Regex,
+    pub approve: WordList,
+    pub negate: WordList,
+    pub hold: WordList,
+    pub changes: WordList,
     /// Whether any change words are listed.
     pub has_changes: bool,
 }
@@ -886,8 +886,8 @@ impl Compiler<'_> {
         }
     }
 
-    fn words(list: &[String]) -> Regex {
-        words_regex(list)
+    fn words(list: &[String]) -> WordList {
+        WordList::new(list)
     }
 
     fn compile(&self, raw: RawFile) -> Result<Workflow, SettingsError> {
@@ -1344,6 +1344,30 @@ fn words_regex(words: &[String]) -> Regex {
         format!(r"(?i)(^|[^\w']){}($|[^\w'])", format_args!("({})", alternation.join("|")))
     };
     Regex::new(&pattern).expect("escaped words form a valid regex")
+}
+
+/// A word list's regex, built the first time a reply is judged with it: a
+/// list matches whole words by Unicode word characters, which makes its
+/// regex costly to build (most of a rules file's load time), and most lists
+/// of a workflow are never needed by one run, nor by one guard call.
+#[derive(Debug, Clone)]
+pub struct WordList {
+    words: Vec<String>,
+    regex: std::sync::OnceLock<Regex>,
+}
+
+impl WordList {
+    fn new(words: &[String]) -> WordList {
+        WordList { words: words.to_vec(), regex: std::sync::OnceLock::new() }
+    }
+}
+
+impl std::ops::Deref for WordList {
+    type Target = Regex;
+
+    fn deref(&self) -> &Regex {
+        self.regex.get_or_init(|| words_regex(&self.words))
+    }
 }
 
 // ---------------------------------------------------------------------------

@@ -92,9 +92,11 @@ fn holds(mirror: &[u8], id: &str) -> bool {
     memchr::memmem::find(mirror, &id_needle(id)).is_some()
 }
 
-/// The byte needle of a tool_use id as the transcript writes it.
+/// The byte needle of a tool_use id: the id as a JSON string (ids are
+/// unique; a line that holds it holds the call or its result, which comes
+/// after the call).
 fn id_needle(id: &str) -> Vec<u8> {
-    format!("\"id\":\"{id}\"").into_bytes()
+    format!("\"{id}\"").into_bytes()
 }
 
 /// The lines of the API message holding the calls `ids`, and the lines of
@@ -143,9 +145,20 @@ pub fn judge_call(transcript: Vec<u8>, p: &Pending<'_>, wfs: &Workflows, force: 
     if memchr::memmem::find(&transcript, &id_needle(p.tool_use_id)).is_none() {
         return Vec::new();
     }
-    let checked = engine::check_memory(transcript, "transcript", wfs, &engine_options(force));
-    let (own, _) = message_lines(&checked, &[p.tool_use_id]);
-    breaches(&checked, &own, Live::Deny)
+    call_breaches(&engine::check_memory(transcript, "transcript", wfs, &engine_options(force)), p)
+}
+
+fn call_breaches(checked: &Checked, p: &Pending<'_>) -> Vec<Breach> {
+    let (own, _) = message_lines(checked, &[p.tool_use_id]);
+    breaches(checked, &own, Live::Deny)
+}
+
+/// Where the last workflow run starts in the mirror (bytes before it are
+/// no run the guard still judges), when runs before it can be let go.
+fn last_run_start(checked: &Checked) -> Option<u64> {
+    let last = checked.runs.last()?;
+    let offset = checked.session.events.get(last.start)?.source.offset;
+    (offset > 0).then_some(offset)
 }
 
 /// The breaches of kinds known only after the fact that the message holding
@@ -157,14 +170,14 @@ pub fn judge_message(transcript: Vec<u8>, ids: &[&str], wfs: &Workflows, force: 
 }
 
 /// At the end of a turn: the last run stopped before its last phase? Then
-/// what is missing, with the run's errors; and how many runs there are.
-pub fn judge_end(transcript: Vec<u8>, wfs: &Workflows, force: bool) -> (Option<String>, u32) {
+/// what is missing, with the run's errors; and where the last run starts.
+pub fn judge_end(transcript: Vec<u8>, wfs: &Workflows, force: bool) -> (Option<String>, u64) {
     let checked = engine::check_memory(transcript, "transcript", wfs, &engine_options(force));
-    let runs = checked.runs.len() as u32;
-    let last = runs;
+    let start = last_run_start(&checked).unwrap_or(0);
+    let last = checked.runs.len() as u32;
     let of_last = |d: &&Diagnostic| d.run == Some(last);
     let Some(open) = checked.diagnostics.iter().filter(of_last).find(|d| d.rule == "incomplete-run") else {
-        return (None, runs);
+        return (None, start);
     };
     let mut text = Breach::of(open).reason();
     let errors: Vec<String> = checked
@@ -179,7 +192,7 @@ pub fn judge_end(transcript: Vec<u8>, wfs: &Workflows, force: bool) -> (Option<S
         text.push_str("\nAlso found in this run:\n");
         text.push_str(&errors.join("\n"));
     }
-    (Some(text), runs)
+    (Some(text), start)
 }
 
 /// Why a hook call could not be judged; the call is let through (see
@@ -246,7 +259,12 @@ pub fn answer(event: &str, raw: &[u8], opts: &Options) -> Result<Answer, GuardEr
                 }
             }
             let pending = Pending { tool_use_id: id };
-            match judge_call(mirror, &pending, wfs, force).into_iter().next() {
+            let checked = engine::check_memory(mirror, "transcript", wfs, &engine_options(force));
+            if let Some(offset) = last_run_start(&checked) {
+                // Earlier runs are done: later calls read only the last one.
+                state.locked(|s| s.drop_before(offset))?;
+            }
+            match call_breaches(&checked, &pending).into_iter().next() {
                 None => Answer::Allow,
                 Some(b) => {
                     let decision = match opts.mode {
@@ -285,10 +303,11 @@ pub fn answer(event: &str, raw: &[u8], opts: &Options) -> Result<Answer, GuardEr
                 return Ok(Answer::Allow);
             }
             state.locked(|s| s.catch_up(&transcript))?;
-            let (missing, runs) = judge_end(state.mirror(), wfs, force);
+            let (missing, start) = judge_end(state.mirror(), wfs, force);
+            let run = state.run_id(start);
             match missing {
-                Some(reason) if state.reminded() < runs => {
-                    state.locked(|s| s.set_reminded(runs))?;
+                Some(reason) if !state.reminded(run) => {
+                    state.locked(|s| s.set_reminded(run))?;
                     log(
                         &state,
                         &event,

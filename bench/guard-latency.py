@@ -1,0 +1,75 @@
+#!/usr/bin/env python3
+"""Hook latency of `orchlint guard`, per event, median and p99.
+
+    bench/guard-latency.py [--bin target/release/orchlint] [--sizes-kb 100,10240,102400] [--calls 200]
+
+For each size, a session file of that size is made from a real 2.1.39 run
+repeated with fresh ids (bench/repeat_session.py), as Claude Code would have
+written it by then. Then, call after call, an orchestrator message with one
+tool call is appended to it (as Claude Code writes it before the hook runs)
+and `orchlint guard pre-tool-use` is run on that call's hook input, timed
+from process start to exit (what Claude Code waits for). Every tenth call is
+a PostToolBatch, and the last a Stop. The first call of a session reads the
+whole transcript into the guard's mirror; it is reported apart ("first").
+"""
+import argparse, json, os, statistics, subprocess, sys, tempfile, time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SRC = os.path.join(ROOT, "fixtures/samples/2.1.39-too-few-architects/-home-dev-churn-model/801217df-37c2-4273-9a93-79b6ac1c7a4a.jsonl")
+
+def pct(xs, p):
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, int(round(p / 100 * (len(xs) - 1))))]
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--bin", default=os.path.join(ROOT, "target/release/orchlint"))
+    ap.add_argument("--sizes-kb", default="100,10240,102400")
+    ap.add_argument("--calls", type=int, default=200)
+    a = ap.parse_args()
+    print(f"| transcript | event | calls | median ms | p99 ms | max ms |")
+    print(f"|---|---|---:|---:|---:|---:|")
+    for kb in [int(x) for x in a.sizes_kb.split(",")]:
+        with tempfile.TemporaryDirectory() as tmp:
+            t = os.path.join(tmp, "session.jsonl")
+            subprocess.run([sys.executable, os.path.join(ROOT, "bench/repeat_session.py"), SRC, t, str(kb * 1024)],
+                           check=True, stdout=subprocess.DEVNULL)
+            sid = "801217df-37c2-4273-9a93-79b6ac1c7a4a"
+            state = os.path.join(tmp, "state")
+            times = {"first": [], "PreToolUse": [], "PostToolBatch": [], "Stop": []}
+            for i in range(a.calls):
+                tid = f"toolu_bench_{i:06d}"
+                line = {"type": "assistant", "uuid": f"bench-{i}", "parentUuid": None, "sessionId": sid,
+                        "isSidechain": False,
+                        "message": {"id": f"msg_bench_{i}", "type": "message", "role": "assistant",
+                                    "content": [{"type": "tool_use", "id": tid, "name": "Bash",
+                                                 "input": {"command": "git status"}}]}}
+                with open(t, "a") as f:
+                    f.write(json.dumps(line) + "\n")
+                if i == a.calls - 1:
+                    event, inp = "Stop", {"hook_event_name": "Stop", "stop_hook_active": False}
+                elif i % 10 == 9:
+                    event, inp = "PostToolBatch", {"hook_event_name": "PostToolBatch",
+                                                   "tool_calls": [{"tool_name": "Bash", "tool_use_id": tid}]}
+                else:
+                    event, inp = "PreToolUse", {"hook_event_name": "PreToolUse", "tool_name": "Bash",
+                                                "tool_input": {"command": "git status"}, "tool_use_id": tid}
+                inp.update({"session_id": sid, "transcript_path": t, "cwd": tmp})
+                start = time.perf_counter()
+                subprocess.run([a.bin, "guard", event, "--isolated", "--state-dir", state, "--wait-ms", "0"],
+                               input=json.dumps(inp).encode(), stdout=subprocess.DEVNULL, check=True)
+                ms = (time.perf_counter() - start) * 1000
+                times["first" if i == 0 else event].append(ms)
+                # the call's result, as Claude Code writes it after the tool ran
+                result = {"type": "user", "uuid": f"bench-r{i}", "sessionId": sid, "isSidechain": False,
+                          "message": {"role": "user", "content": [{"type": "tool_result", "tool_use_id": tid,
+                                                                   "content": "On branch main"}]}}
+                with open(t, "a") as f:
+                    f.write(json.dumps(result) + "\n")
+            size = f"{kb // 1024} MB" if kb >= 1024 else f"{kb} KB"
+            for event, xs in times.items():
+                if xs:
+                    print(f"| {size} | {event} | {len(xs)} | {statistics.median(xs):.1f} | {pct(xs, 99):.1f} | {max(xs):.1f} |")
+            sys.stdout.flush()
+
+main()
