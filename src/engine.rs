@@ -14,7 +14,7 @@ use crate::ingest::discover::{self, Discovery, InputError, Job, Origin};
 use crate::ingest::input::{open_regular, OpenFailure, MAX_LINE};
 use crate::ingest::{subagent, transcript};
 use crate::model::run::{find_runs, Run};
-use crate::model::{Format, Session, Source, SubagentTranscript};
+use crate::model::{EventKind, Format, Session, Source, SubagentTranscript};
 use crate::workflow::Workflows;
 
 /// How to run a check.
@@ -395,6 +395,7 @@ pub fn check_job(job: &Job, wfs: &Workflows, opts: &Options) -> Checked {
         diagnostic::fingerprint(&mut diagnostics);
         return Checked { session, runs: Vec::new(), diagnostics, subagent_files: 0, skipped: true, unreadable };
     }
+    drop_denied_calls(&mut session, &job.origin, &mut findings);
     let (subagent_files, subagent_unreadable) = attach_subagents(&mut session, job, opts.detail, &mut findings);
     let unreadable = unreadable || subagent_unreadable;
     if !session.has_conversation() {
@@ -514,6 +515,54 @@ fn looks_like_json_lines(origin: &Origin) -> bool {
         let line = line.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&line);
         line.starts_with(b"{\"") || line.starts_with(b"{ \"")
     })
+}
+
+/// Calls a PreToolUse hook denied (`orchlint guard`, or any other hook)
+/// were not made: their events become [`EventKind::Denied`], their launches
+/// go, and a note says so at the call. Only error results are read back.
+fn drop_denied_calls(session: &mut Session, origin: &Origin, findings: &mut Vec<Finding>) {
+    let mut reader = crate::ingest::blocks::Reader::default();
+    let mut denied: Vec<(String, String)> = Vec::new();
+    for ev in &session.events {
+        let EventKind::ToolResult { tool_use_id, is_error: true, .. } = &ev.kind else { continue };
+        let line = match origin {
+            Origin::Memory(bytes) => {
+                let start = ev.source.offset as usize;
+                let end =
+                    memchr::memchr(b'\n', bytes.get(start..).unwrap_or_default()).map_or(bytes.len(), |n| start + n);
+                bytes.get(start..end).map(<[u8]>::to_vec)
+            }
+            Origin::File(_) => reader.line_at(&ev.source),
+        };
+        let text = line.and_then(|l| crate::ingest::blocks::tool_result_text(&l, tool_use_id));
+        if let Some(text) = text.filter(|t| crate::ingest::blocks::is_hook_denial(t)) {
+            denied.push((tool_use_id.clone(), text));
+        }
+    }
+    if denied.is_empty() {
+        return;
+    }
+    for ev in &mut session.events {
+        let (id, name) = match &ev.kind {
+            EventKind::ToolCall { id, name, .. } => (id.clone(), name.clone()),
+            EventKind::ToolResult { tool_use_id, .. } => (tool_use_id.clone(), String::new()),
+            _ => continue,
+        };
+        let Some((_, reason)) = denied.iter().find(|(d, _)| *d == id) else { continue };
+        if matches!(ev.kind, EventKind::ToolCall { .. }) {
+            let shown = crate::words::shorten(reason, 160);
+            findings.push(Finding {
+                severity: Severity::Note,
+                ..Finding::input_at(
+                    &ev.source,
+                    Culprit::ToolName { tool_use_id: id.clone() },
+                    format!("this {name} call was denied by a PreToolUse hook before it ran: {shown}"),
+                )
+            });
+        }
+        ev.kind = EventKind::Denied { tool_use_id: id, name, reason: reason.clone() };
+    }
+    session.launches.retain(|l| !denied.iter().any(|(d, _)| *d == l.tool_use_id));
 }
 
 /// What to say of a subagent transcript found under another name than

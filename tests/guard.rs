@@ -124,3 +124,40 @@ fn each_breach_judged_before_the_fact_is_denied_at_its_call() {
         assert!(denied_kinds.contains(kind), "no fixture shows {kind} denied");
     }
 }
+
+/// A call the guard denied was not made: the final transcript has no breach
+/// there, only a note that the call was denied.
+#[test]
+fn a_denied_call_is_no_breach_in_the_transcript() {
+    let wfs = Workflows::builtin();
+    let file = fixtures().join("forbidden-tool/invalid-v2.1-bash-grep-phase1.jsonl");
+    let text = std::fs::read_to_string(&file).unwrap();
+    let check = |t: &str| {
+        engine::check_bytes(t.as_bytes().to_vec(), "t.jsonl", &wfs, &engine::Options::default())
+            .diagnostics
+            .iter()
+            .map(|d| format!("{}:{}: {}", d.line, d.rule, d.message))
+            .collect::<Vec<_>>()
+    };
+    assert!(check(&text).iter().any(|d| d.starts_with("18:forbidden-tool")), "{:?}", check(&text));
+    // The result as Claude Code 2.1 writes a PreToolUse deny.
+    let reason = "PreToolUse:Bash hook error: orchlint guard: forbidden-tool: the orchestrator ran `grep`";
+    let denied = text.replacen(
+        r#""type":"tool_result","content":"src/train.py:40:def train(model, data):""#,
+        &format!(r#""type":"tool_result","is_error":true,"content":"{reason}""#),
+        1,
+    );
+    assert_ne!(denied, text);
+    let after = check(&denied);
+    assert!(!after.iter().any(|d| d.split(':').nth(1) == Some("forbidden-tool")), "{after:?}");
+    assert!(
+        after
+            .iter()
+            .any(|d| d.starts_with("18:transcript: this Bash call was denied by a PreToolUse hook before it ran")),
+        "{after:?}"
+    );
+    // A tool's own error is no denial.
+    let failed =
+        text.replacen(r#""type":"tool_result","content":"#, r#""type":"tool_result","is_error":true,"content":"#, 1);
+    assert!(check(&failed).iter().any(|d| d.starts_with("18:forbidden-tool")));
+}

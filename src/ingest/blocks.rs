@@ -87,6 +87,10 @@ impl Reader {
     }
 
     /// The line at a source, without its newline.
+    pub fn line_at(&mut self, source: &Source) -> Option<Vec<u8>> {
+        self.line(source)
+    }
+
     fn line(&mut self, source: &Source) -> Option<Vec<u8>> {
         if self.open.as_ref().is_none_or(|(name, _)| *name != source.file) {
             // Never a device or a FIFO.
@@ -103,5 +107,46 @@ impl Reader {
             line.pop();
         }
         Some(line)
+    }
+}
+
+/// The text of the `tool_result` block for `id` in an entry's line (its
+/// string content, or its text blocks joined).
+pub fn tool_result_text(line: &[u8], id: &str) -> Option<String> {
+    let entry: WholeEntry<'_> = serde_json::from_slice(line).ok()?;
+    let block = entry
+        .blocks()
+        .find(|b| kind(b) == Some("tool_result") && b.get("tool_use_id").and_then(Value::as_str) == Some(id))?;
+    match block.get("content")? {
+        Value::String(s) => Some(s.clone()),
+        Value::Array(parts) => {
+            Some(parts.iter().filter_map(|p| p.get("text").and_then(Value::as_str)).collect::<Vec<_>>().join("\n"))
+        }
+        _ => None,
+    }
+}
+
+/// Whether a tool result's text says a PreToolUse hook denied the call
+/// before it ran: Claude Code 2.1 writes `PreToolUse:<Tool> hook error: …`;
+/// 2.0.x writes the hook's reason alone, which orchlint's guard starts with
+/// `orchlint guard: `.
+pub fn is_hook_denial(text: &str) -> bool {
+    let text = text.trim_start();
+    (text.starts_with("PreToolUse:") && text.contains(" hook error")) || text.starts_with("orchlint guard: ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hook_denials_are_told_from_tool_errors() {
+        assert!(is_hook_denial("PreToolUse:Bash hook error: orchlint guard: forbidden-tool: …"));
+        assert!(is_hook_denial("orchlint guard: approval-gate: phase 7 started …"));
+        assert!(!is_hook_denial("Exit code 1\ngrep: src: No such file"));
+        assert!(!is_hook_denial("<tool_use_error>Error: No such tool available: Grep</tool_use_error>"));
+        let line = br#"{"type":"user","message":{"role":"user","content":[{"type":"tool_result","tool_use_id":"t1","is_error":true,"content":[{"type":"text","text":"PreToolUse:Agent hook error: no"}]}]}}"#;
+        assert_eq!(tool_result_text(line, "t1").as_deref(), Some("PreToolUse:Agent hook error: no"));
+        assert_eq!(tool_result_text(line, "t2"), None);
     }
 }

@@ -99,6 +99,10 @@ pub enum EventKind {
     User { kind: UserKind, text: String },
     /// A slash-command invocation.
     Command { name: String, args: String },
+    /// A tool call a PreToolUse hook denied before it ran (its result says
+    /// so), or that denial's result: the call was not made, and no rule
+    /// counts it.
+    Denied { tool_use_id: String, name: String, reason: String },
 }
 
 /// One orchestrator event.

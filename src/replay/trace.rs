@@ -245,6 +245,8 @@ impl Trace {
                 EventKind::Command { name, args } => {
                     push(&mut steps, StepKind::Command { name: name.clone(), args: args.clone() }, &ev.source)
                 }
+                // A call a hook denied was not made: the trace has no step of it.
+                EventKind::Denied { .. } => {}
             }
         }
         Trace { header: Header { trace: VERSION, format: session.format }, steps }
