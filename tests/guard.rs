@@ -161,3 +161,101 @@ fn a_denied_call_is_no_breach_in_the_transcript() {
         text.replacen(r#""type":"tool_result","content":"#, r#""type":"tool_result","is_error":true,"content":"#, 1);
     assert!(check(&failed).iter().any(|d| d.starts_with("18:forbidden-tool")));
 }
+
+fn orchlint(args: &[&str], stdin: &[u8], dir: &std::path::Path) -> (i32, String, String) {
+    use std::io::Write;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_orchlint"))
+        .args(args)
+        .current_dir(dir)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(stdin).unwrap();
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into(),
+        String::from_utf8_lossy(&out.stderr).into(),
+    )
+}
+
+/// One hook call as Claude Code makes it: the deny JSON on standard output,
+/// exit 0, the decision in the session's log; a clean call prints nothing.
+#[test]
+fn a_hook_call_answers_in_the_hooks_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = std::fs::read_to_string(fixtures().join("forbidden-tool/invalid-v2.1-bash-grep-phase1.jsonl")).unwrap();
+    let upto: String = src.lines().take(18).map(|l| format!("{l}\n")).collect();
+    let transcript = dir.path().join("s.jsonl");
+    std::fs::write(&transcript, upto).unwrap();
+    let state = dir.path().join("state");
+    let input = serde_json::json!({
+        "session_id": "s-1", "transcript_path": transcript, "cwd": dir.path(), "hook_event_name": "PreToolUse",
+        "tool_name": "Bash", "tool_input": {"command": "grep -rn 'def train' src/"}, "tool_use_id": "toolu_88373a0003_0",
+    });
+    let args = ["guard", "pre-tool-use", "--isolated", "--state-dir", state.to_str().unwrap(), "--wait-ms", "0"];
+    let (code, out, err) = orchlint(&args, input.to_string().as_bytes(), dir.path());
+    assert_eq!(code, 0, "{err}");
+    let answer: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(answer["hookSpecificOutput"]["permissionDecision"], "deny");
+    let reason = answer["hookSpecificOutput"]["permissionDecisionReason"].as_str().unwrap();
+    assert!(
+        reason.starts_with("orchlint guard: forbidden-tool: the orchestrator ran `grep -rn 'def train' src/`"),
+        "{reason}"
+    );
+    assert!(reason.contains("NEVER explore code yourself"), "the help is in the reason: {reason}");
+    let log = std::fs::read_to_string(state.join("s-1/guard.jsonl")).unwrap();
+    assert!(log.contains(r#""decision":"deny""#) && log.contains(r#""rule":"forbidden-tool""#), "{log}");
+
+    // warn lets it run and tells the model; audit only logs.
+    let mut warn = args.to_vec();
+    warn.extend(["--mode", "warn"]);
+    let (_, out, _) = orchlint(&warn, input.to_string().as_bytes(), dir.path());
+    assert!(out.contains(r#""additionalContext":"orchlint guard: forbidden-tool"#), "{out}");
+    let mut audit = args.to_vec();
+    audit.extend(["--mode", "audit"]);
+    let (code, out, _) = orchlint(&audit, input.to_string().as_bytes(), dir.path());
+    assert_eq!((code, out.as_str()), (0, ""));
+
+    // A subagent's call is not judged; a broken input lets the call through.
+    let mut sub = input.clone();
+    sub["agent_id"] = "a1".into();
+    let (code, out, _) = orchlint(&args, sub.to_string().as_bytes(), dir.path());
+    assert_eq!((code, out.as_str()), (0, ""));
+    let (code, out, err) = orchlint(&args, b"not json", dir.path());
+    assert_eq!((code, out.as_str()), (0, ""));
+    assert!(err.contains("cannot judge this call, so it is let through"), "{err}");
+}
+
+#[test]
+fn install_writes_the_hooks_once_and_dry_run_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let plugin = dir.path().join("plugin");
+    std::fs::create_dir_all(&plugin).unwrap();
+    let p = plugin.to_str().unwrap();
+    let (code, out, err) = orchlint(&["guard", "install", "--plugin", p, "--dry-run", "--isolated"], b"", dir.path());
+    assert_eq!(code, 0, "{err}");
+    assert!(!plugin.join("hooks/hooks.json").exists());
+    let planned: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let pre = &planned["hooks"]["PreToolUse"][0]["hooks"][0];
+    assert!(pre["command"].as_str().unwrap().ends_with(" guard --mode enforce pre-tool-use"), "{pre}");
+    assert_eq!((pre["timeout"].as_u64(), pre["onFailure"].as_str()), (Some(10), Some("block")));
+    for _ in 0..2 {
+        let (code, _, err) = orchlint(&["guard", "install", "--plugin", p, "--isolated"], b"", dir.path());
+        assert_eq!(code, 0, "{err}");
+        assert!(err.contains("hooks/hooks.json: orchlint guard on PreToolUse, PostToolBatch, Stop"), "{err}");
+    }
+    let written: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(plugin.join("hooks/hooks.json")).unwrap()).unwrap();
+    assert_eq!(written["hooks"]["PreToolUse"].as_array().unwrap().len(), 1, "installed twice, written once");
+    let (code, out, _) = orchlint(&["guard", "--explain", "--isolated"], b"", dir.path());
+    assert_eq!(code, 0);
+    assert!(out.contains("workflow ml-flow") && out.contains("Denied before the call runs"), "{out}");
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(&bad, "version = 2\n").unwrap();
+    let (code, _, err) =
+        orchlint(&["guard", "pre-tool-use", "--isolated", "--rules", bad.to_str().unwrap()], b"{}", dir.path());
+    assert_eq!(code, 2, "an invalid rules file is an error, not a silent pass: {err}");
+}

@@ -76,12 +76,14 @@ pub fn run(args: Args) -> miette::Result<Outcome> {
         return Ok(Outcome::Success);
     }
     let event = args.event.unwrap_or_default();
+    // An invalid rules file or config is an error (exit 2): with
+    // `onFailure: "block"` every call is then blocked, so it is seen at once.
+    let opts = options(&args.guard)?;
     let mut raw = Vec::new();
     let _ = std::io::stdin().lock().take(MAX_INPUT).read_to_end(&mut raw);
-    // Whatever goes wrong below lets the call through (exit 0, said on
+    // Whatever goes wrong with this call lets it through (exit 0, said on
     // standard error): docs/guard.md, "Failure".
-    let answered = options(&args.guard).and_then(|opts| Ok(guard::answer(&event, &raw, &opts)?));
-    match answered {
+    match guard::answer(&event, &raw, &opts) {
         Ok(answer) => {
             if let Some(json) = answer.json() {
                 println!("{json}");
