@@ -6,13 +6,17 @@ use std::sync::Arc;
 
 use crate::diagnostic::{Culprit, Finding, Severity};
 use crate::ingest::discover::Sniffed;
-use crate::ingest::lines::{looks_whole, sniff, LineReader, Wanted};
+use crate::ingest::lines::{sniff, LineReader, Wanted};
 use crate::ingest::raw::{Block, Content, Entry};
 use crate::model::text::{classify_user_text, tag};
 use crate::model::{
     Event, EventKind, Format, Launch, ReturnStatus, Session, Source, SubagentTranscript, ToolInput, UserKind,
 };
 use crate::workflow::{split_type, Workflows};
+
+mod damage;
+
+pub(crate) use damage::short_error;
 
 /// Reads a transcript and builds its session; input problems become findings.
 /// With `format` unknown it is told from the first lines; `None` when the
@@ -136,27 +140,7 @@ impl<'w> Builder<'w> {
         let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
         let wanted = sniff(bytes);
         if wanted == Wanted::Skip {
-            if bytes.iter().all(u8::is_ascii_whitespace) {
-                return;
-            }
-            if looks_whole(bytes) {
-                // Escapes (`"t\u0079pe"`) or a type that is no string hide a
-                // line from the byte sniffer: rare, so looked for only here.
-                if may_hide_its_type(bytes) {
-                    self.reread(bytes, &source, findings);
-                }
-                return;
-            }
-            // Damaged: say what is wrong with it.
-            let message = if let Some(at) = memchr::memchr(0, bytes) {
-                format!("line holds NUL bytes (from column {}); skipped", at + 1)
-            } else {
-                match serde_json::from_slice::<serde::de::IgnoredAny>(bytes) {
-                    Ok(_) => "line is not a JSON object; skipped".to_string(),
-                    Err(e) => format!("line is not valid JSON ({}); skipped", short_error(&e)),
-                }
-            };
-            findings.push(Finding::input(source, message));
+            damage::skipped(self, bytes, source, findings);
             return;
         }
         if wanted == Wanted::Progress {
@@ -169,155 +153,8 @@ impl<'w> Builder<'w> {
         self.line_print = line_print(bytes);
         match crate::ingest::raw::parse_entry(bytes) {
             Some(entry) => self.entry(entry, &source, findings),
-            None => self.recover(bytes, &source, findings),
+            None => damage::recover(self, bytes, &source, findings),
         }
-    }
-
-    /// A whole JSON line the fast path could not read as an entry: read as
-    /// JavaScript's `JSON.parse` would (escapes in keys, the last of
-    /// duplicate keys), a line wrapped in an array read record by record,
-    /// and an entry type that is no string taken from `message.role`.
-    /// Returns false when it is no JSON at all.
-    fn reread(&mut self, bytes: &[u8], source: &Source, findings: &mut Vec<Finding>) -> bool {
-        let Ok(value) = serde_json::from_slice::<serde_json::Value>(bytes) else { return false };
-        self.line_print = line_print(bytes);
-        let (records, wrapped) = match value {
-            serde_json::Value::Array(items) => (items, true),
-            other => (vec![other], false),
-        };
-        let mut notes: Vec<String> = Vec::new();
-        if wrapped {
-            notes
-                .push(format!("line is a JSON array of {}; read each", crate::report::plural(records.len(), "record")));
-        }
-        for mut record in records {
-            let Some(object) = record.as_object_mut() else {
-                notes.push("an array element is not a JSON object; skipped it".into());
-                continue;
-            };
-            match object.get("type") {
-                Some(serde_json::Value::String(_)) => {}
-                other => {
-                    let role = object.get("message").and_then(|m| m.get("role")).and_then(|r| r.as_str());
-                    let was = other.map_or_else(|| "absent".to_string(), |v| format!("{v}"));
-                    match role.filter(|r| matches!(*r, "user" | "assistant")).map(str::to_string) {
-                        Some(role) => {
-                            notes.push(format!(
-                                "entry type is {was}, not a string; read as {role:?}, its message's role"
-                            ));
-                            object.insert("type".into(), serde_json::Value::String(role));
-                        }
-                        None => {
-                            if other.is_some() {
-                                notes.push(format!("entry type is {was}, not a string; entry skipped"));
-                            }
-                            continue;
-                        }
-                    }
-                }
-            }
-            let canonical = serde_json::to_vec(&record).unwrap_or_default();
-            if sniff(&canonical) == Wanted::Skip {
-                continue;
-            }
-            if let Some(entry) = crate::ingest::raw::parse_entry(&canonical) {
-                self.entry(entry, source, findings);
-            }
-        }
-        if !wrapped && duplicate_key(bytes) {
-            notes.push("line repeats a key; read the last one, as JSON.parse does".into());
-        }
-        for message in notes {
-            findings.push(Finding::input(source.clone(), message));
-        }
-        true
-    }
-
-    /// Reads what can be read of a line that does not parse, and says what
-    /// was wrong: lone surrogate escapes and raw control bytes (repaired),
-    /// duplicate keys, records spliced without a newline, damaged text after
-    /// whole records, invalid UTF-8, a truncated record followed by a whole one.
-    fn recover(&mut self, bytes: &[u8], source: &Source, findings: &mut Vec<Finding>) {
-        // Repairs that keep every column: `\ud83d` alone → `\ufffd`, a raw
-        // control byte → a space.
-        if let Some((repaired, what)) = repair(bytes) {
-            if let Some(entry) = crate::ingest::raw::parse_entry(&repaired) {
-                self.entry(entry, source, findings);
-                findings.push(Finding::input(source.clone(), what));
-                return;
-            }
-            if serde_json::from_slice::<serde::de::IgnoredAny>(&repaired).is_ok() {
-                findings.push(Finding::input(source.clone(), what));
-                self.reread(&repaired, source, findings);
-                return;
-            }
-        }
-        // Whole JSON the fast path refused (duplicate keys, an array).
-        if serde_json::from_slice::<serde::de::IgnoredAny>(bytes).is_ok() && self.reread(bytes, source, findings) {
-            return;
-        }
-        let error = serde_json::from_slice::<serde::de::IgnoredAny>(bytes)
-            .err()
-            .map_or_else(|| "not a transcript entry".to_string(), |e| short_error(&e));
-        // Whole records from the start: spliced records, or damage at the end.
-        let (read, damaged) = self.read_records(bytes, source, findings);
-        if read > 0 {
-            let message = if damaged {
-                format!(
-                    "line holds {read} JSON record{} followed by damaged text ({error}); read what was whole",
-                    if read == 1 { "" } else { "s" }
-                )
-            } else {
-                format!("line holds {read} JSON records with no newline between them; read them all")
-            };
-            findings.push(Finding::input(source.clone(), message));
-            return;
-        }
-        // Invalid UTF-8: read the line with replacement characters.
-        if let std::borrow::Cow::Owned(lossy) = String::from_utf8_lossy(bytes) {
-            if let Some(entry) = crate::ingest::raw::parse_entry(lossy.as_bytes()) {
-                self.entry(entry, source, findings);
-                let message = "line holds invalid UTF-8; read it with replacement characters".to_string();
-                findings.push(Finding::input(source.clone(), message));
-                return;
-            }
-        }
-        // A truncated record, then a whole one on the same line.
-        for at in memchr::memmem::find_iter(bytes, b"{\"").filter(|&at| at > 0).take(64) {
-            let (read, _) = self.read_records(&bytes[at..], source, findings);
-            if read > 0 {
-                let message = format!(
-                    "line starts with a damaged record ({error}); read the {read} whole record{} from column {}",
-                    if read == 1 { "" } else { "s" },
-                    at + 1
-                );
-                findings.push(Finding::input(source.clone(), message));
-                return;
-            }
-        }
-        let message = match memchr::memchr(0, bytes) {
-            Some(at) => format!("line holds NUL bytes (from column {}); skipped", at + 1),
-            None => format!("line is not valid JSON ({error}); skipped"),
-        };
-        findings.push(Finding::input(source.clone(), message));
-    }
-
-    /// Reads consecutive whole records from the start of `bytes`; returns how
-    /// many, and whether something that is not a record followed them.
-    fn read_records(&mut self, bytes: &[u8], source: &Source, findings: &mut Vec<Finding>) -> (usize, bool) {
-        let mut read = 0;
-        for entry in serde_json::Deserializer::from_slice(bytes).into_iter::<Entry>() {
-            match entry {
-                // A record with no entry type is a fragment (a content block), not a record.
-                Ok(entry) if entry.kind.0.is_none() => return (read, true),
-                Ok(entry) => {
-                    read += 1;
-                    self.entry(entry, source, findings);
-                }
-                Err(_) => return (read, true),
-            }
-        }
-        (read, false)
     }
 
     /// A user line that only carries results of ordinary tools (Read, Bash, …)
@@ -847,92 +684,14 @@ impl<'w> Builder<'w> {
     }
 }
 
-/// Whether a skipped line may be a wanted entry in disguise: an escape
-/// (`"t\u0079pe"`, `"assist\u0061nt"`) or a `"type"` whose value is no string.
-fn may_hide_its_type(bytes: &[u8]) -> bool {
-    use std::sync::LazyLock;
-    static ESCAPE: LazyLock<memchr::memmem::Finder<'static>> = LazyLock::new(|| memchr::memmem::Finder::new(b"\\u"));
-    static TYPE: LazyLock<memchr::memmem::Finder<'static>> =
-        LazyLock::new(|| memchr::memmem::Finder::new(b"\"type\":"));
-    ESCAPE.find(bytes).is_some()
-        || TYPE.find_iter(bytes).any(|at| bytes.get(at + 7).is_some_and(|b| !matches!(b, b'"' | b' ')))
-        || bytes.trim_ascii_start().starts_with(b"[")
-}
+impl damage::Reader for Builder<'_> {
+    fn read(&mut self, e: Entry<'_>, source: &Source, findings: &mut Vec<Finding>) {
+        self.entry(e, source, findings);
+    }
 
-/// Whether the top-level object of a line holds a key twice.
-fn duplicate_key(bytes: &[u8]) -> bool {
-    struct Keys(bool);
-    impl<'de> serde::de::Visitor<'de> for &mut Keys {
-        type Value = ();
-        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-            f.write_str("an object")
-        }
-        fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-            let mut seen = std::collections::HashSet::new();
-            while let Some(key) = map.next_key::<String>()? {
-                map.next_value::<serde::de::IgnoredAny>()?;
-                self.0 |= !seen.insert(key);
-            }
-            Ok(())
-        }
+    fn reprint(&mut self, bytes: &[u8]) {
+        self.line_print = line_print(bytes);
     }
-    let mut keys = Keys(false);
-    let mut de = serde_json::Deserializer::from_slice(bytes);
-    serde::Deserializer::deserialize_map(&mut de, &mut keys).is_ok() && keys.0
-}
-
-/// A line with lone surrogate escapes made `\ufffd` and raw control bytes
-/// made spaces (same length: columns stay), and what was changed; `None`
-/// when there is nothing to repair.
-fn repair(bytes: &[u8]) -> Option<(Vec<u8>, String)> {
-    let mut out = bytes.to_vec();
-    let mut said = Vec::new();
-    let mut i = 0;
-    let hex = |b: &[u8]| std::str::from_utf8(b).ok().and_then(|h| u16::from_str_radix(h, 16).ok());
-    while i + 6 <= out.len() {
-        if out[i] == b'\\' {
-            if out[i + 1] == b'u' {
-                if let Some(unit) = hex(&out[i + 2..i + 6]) {
-                    let high = (0xD800..0xDC00).contains(&unit);
-                    let low = (0xDC00..0xE000).contains(&unit);
-                    let paired = high
-                        && out.get(i + 6..i + 8) == Some(b"\\u")
-                        && out.get(i + 8..i + 12).and_then(hex).is_some_and(|u| (0xDC00..0xE000).contains(&u));
-                    if paired {
-                        i += 12;
-                        continue;
-                    }
-                    if high || low {
-                        said.push(format!(
-                            "a lone surrogate escape \\u{unit:04x} at column {} (read as U+FFFD)",
-                            i + 1
-                        ));
-                        out[i + 2..i + 6].copy_from_slice(b"fffd");
-                    }
-                }
-                i += 6;
-                continue;
-            }
-            i += 2;
-            continue;
-        }
-        i += 1;
-    }
-    let controls: Vec<usize> = out.iter().enumerate().filter(|(_, b)| **b < 0x20).map(|(at, _)| at).collect();
-    if let Some(first) = controls.first() {
-        let name = if out[*first] == 0 { "NUL" } else { "control" };
-        said.push(format!(
-            "{} raw {name} byte{} from column {} (read as space{})",
-            controls.len(),
-            if controls.len() == 1 { "" } else { "s" },
-            first + 1,
-            if controls.len() == 1 { "" } else { "s" },
-        ));
-        for at in controls {
-            out[at] = b' ';
-        }
-    }
-    (!said.is_empty()).then(|| (out, format!("line holds {}; the rest of the entry read", said.join(" and "))))
 }
 
 /// A cheap print of a line, to tell a copy of a line from another line with
@@ -991,15 +750,6 @@ fn agent_id_tail(text: &str) -> Option<String> {
     let at = text.rfind("agentId: ")? + "agentId: ".len();
     let id: String = text[at..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_').collect();
     (!id.is_empty()).then_some(id)
-}
-
-/// A JSON error without serde's "at line 1 column N" (the line is known): "… at column N".
-pub(crate) fn short_error(e: &serde_json::Error) -> String {
-    let msg = e.to_string();
-    match msg.find(" at line ") {
-        Some(i) => format!("{} at column {}", &msg[..i], e.column()),
-        None => msg,
-    }
 }
 
 /// The diagnostic of a line longer than [`crate::ingest::input::MAX_LINE`].
