@@ -15,6 +15,7 @@ use crate::model::{
 use crate::workflow::{split_type, Workflows};
 
 mod damage;
+mod fast;
 
 pub(crate) use damage::short_error;
 
@@ -161,46 +162,9 @@ impl<'w> Builder<'w> {
     /// is not parsed: the checks need just the ids. Returns false when the
     /// line needs a full parse (a launch's result, a subagent's line, text).
     fn plain_tool_results(&mut self, bytes: &[u8], source: &Source) -> bool {
-        use memchr::memmem::Finder;
-        use std::sync::LazyLock;
-        static KEY: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"\"tool_use_id\":\""));
-        static RESULT: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"\"tool_result\""));
-        static SIDECHAIN: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"\"isSidechain\":true"));
-        static PARENT: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"\"parent_tool_use_id\":\""));
-        static RETRIEVAL: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"<retrieval_status>"));
-        if RESULT.find(bytes).is_none()
-            || SIDECHAIN.find(bytes).is_some()
-            || PARENT.find(bytes).is_some()
-            || RETRIEVAL.find(bytes).is_some()
-        {
+        let Some(ids) = fast::plain_tool_results(bytes, |id| self.launch_by_id.contains_key(id)) else {
             return false;
-        }
-        // Only the message's own results: toolUseResult may nest other ids
-        // (WebSearch's server tool results).
-        static MESSAGE: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"\"message\":"));
-        let Some(at) = MESSAGE.find(bytes) else { return false };
-        let start = at + 10;
-        static TOOL_USE_RESULT: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"\"toolUseResult\":"));
-        // Claude Code writes toolUseResult after the message; otherwise parse.
-        let end = match TOOL_USE_RESULT.find(bytes) {
-            Some(t) if t < start => return false,
-            Some(t) => t,
-            None => bytes.len(),
         };
-        let bytes = &bytes[..end];
-        let mut ids = Vec::new();
-        for at in KEY.find_iter(&bytes[start..]).map(|i| i + start) {
-            let start = at + 15;
-            let Some(len) = memchr::memchr(b'"', &bytes[start..]) else { return false };
-            let Ok(id) = std::str::from_utf8(&bytes[start..start + len]) else { return false };
-            if self.launch_by_id.contains_key(id) || id.contains('\\') {
-                return false;
-            }
-            ids.push(id);
-        }
-        if ids.is_empty() || !crate::ingest::lines::looks_whole(bytes) {
-            return false;
-        }
         self.session.entries += 1;
         self.result_seen();
         for id in ids {
@@ -218,18 +182,7 @@ impl<'w> Builder<'w> {
 
     /// An `agent_progress` mirror line links an agent id to its launch.
     fn progress(&mut self, bytes: &[u8]) {
-        use crate::ingest::lines::KeyFinder;
-        use std::sync::LazyLock;
-        static AGENT_PROGRESS: LazyLock<memchr::memmem::Finder<'static>> =
-            LazyLock::new(|| memchr::memmem::Finder::new(b"\"agent_progress\""));
-        static AGENT_ID: LazyLock<KeyFinder> = LazyLock::new(|| KeyFinder::new("agentId"));
-        static PARENT: LazyLock<KeyFinder> = LazyLock::new(|| KeyFinder::new("parentToolUseID"));
-        if AGENT_PROGRESS.find(bytes).is_none() {
-            return;
-        }
-        let (Some(agent), Some(tool_use)) = (AGENT_ID.value(bytes), PARENT.value(bytes)) else {
-            return;
-        };
+        let Some((agent, tool_use)) = fast::agent_progress(bytes) else { return };
         if self.launch_by_agent.contains_key(agent) {
             return;
         }
