@@ -15,9 +15,11 @@ use crate::model::{
 use crate::workflow::{split_type, Workflows};
 
 mod damage;
+mod dedupe;
 mod fast;
 
 pub(crate) use damage::short_error;
+use dedupe::Dedupe;
 
 /// Reads a transcript and builds its session; input problems become findings.
 /// With `format` unknown it is told from the first lines; `None` when the
@@ -96,13 +98,7 @@ struct Builder<'w> {
     next_message: u32,
     /// Findings made where no findings list is at hand.
     pending_findings: Vec<Finding>,
-    /// Entry uuids read, to skip exact duplicates (as 128-bit numbers)…
-    /// with the print of the line and its number…
-    seen_uuids: HashMap<u128, (u64, u32)>,
-    /// … and the ids that are not uuids.
-    seen_other_ids: HashMap<String, (u64, u32)>,
-    /// The print of the line being read ([`line_print`]).
-    line_print: u64,
+    dedupe: Dedupe,
     /// Results that came before any call with their id.
     early_results: std::collections::HashSet<String>,
 }
@@ -129,9 +125,7 @@ impl<'w> Builder<'w> {
             open_message: None,
             next_message: 0,
             pending_findings: Vec::new(),
-            seen_uuids: HashMap::new(),
-            seen_other_ids: HashMap::new(),
-            line_print: 0,
+            dedupe: Dedupe::default(),
             early_results: std::collections::HashSet::new(),
         }
     }
@@ -151,7 +145,7 @@ impl<'w> Builder<'w> {
         if wanted == Wanted::User && self.plain_tool_results(bytes, &source) {
             return;
         }
-        self.line_print = line_print(bytes);
+        self.dedupe.line(bytes);
         match crate::ingest::raw::parse_entry(bytes) {
             Some(entry) => self.entry(entry, &source, findings),
             None => damage::recover(self, bytes, &source, findings),
@@ -208,22 +202,8 @@ impl<'w> Builder<'w> {
                 // Claude Code sometimes writes a line twice: read it once.
                 // A uuid used again by another line (not a copy) is read too.
                 if let Some(uuid) = e.uuid.as_deref() {
-                    let print = (self.line_print, source.line);
-                    let earlier = match uuid_bits(uuid) {
-                        Some(bits) => self.seen_uuids.entry(bits).or_insert(print).0,
-                        None => self.seen_other_ids.entry(uuid.to_string()).or_insert(print).0,
-                    };
-                    let first = match uuid_bits(uuid) {
-                        Some(bits) => self.seen_uuids[&bits].1,
-                        None => self.seen_other_ids[uuid].1,
-                    };
-                    if first != source.line {
-                        if earlier == self.line_print {
-                            return;
-                        }
-                        let message =
-                            format!("uuid {uuid} is used again (first at line {first}) by another entry; read both");
-                        findings.push(Finding::input_at(source, Culprit::Key("uuid".into()), message));
+                    if !self.dedupe.admit(uuid, source, findings) {
+                        return;
                     }
                 }
                 self.session.entries += 1;
@@ -643,37 +623,8 @@ impl damage::Reader for Builder<'_> {
     }
 
     fn reprint(&mut self, bytes: &[u8]) {
-        self.line_print = line_print(bytes);
+        self.dedupe.line(bytes);
     }
-}
-
-/// A cheap print of a line, to tell a copy of a line from another line with
-/// the same uuid: its length and a hash of its first and last 256 bytes.
-fn line_print(bytes: &[u8]) -> u64 {
-    use std::hash::{Hash, Hasher};
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    bytes.len().hash(&mut h);
-    bytes[..bytes.len().min(256)].hash(&mut h);
-    bytes[bytes.len().saturating_sub(256)..].hash(&mut h);
-    h.finish()
-}
-
-/// A canonical uuid (`8-4-4-4-12` hex digits) as the number it is.
-fn uuid_bits(uuid: &str) -> Option<u128> {
-    if uuid.len() != 36 {
-        return None;
-    }
-    let mut bits: u128 = 0;
-    for (i, c) in uuid.bytes().enumerate() {
-        if matches!(i, 8 | 13 | 18 | 23) {
-            if c != b'-' {
-                return None;
-            }
-            continue;
-        }
-        bits = bits << 4 | (c as char).to_digit(16)? as u128;
-    }
-    Some(bits)
 }
 
 fn return_missing_call(source: &Source, id: &str, findings: &mut Vec<Finding>) {
