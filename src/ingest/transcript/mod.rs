@@ -17,9 +17,11 @@ use crate::workflow::{split_type, Workflows};
 mod damage;
 mod dedupe;
 mod fast;
+mod messages;
 
 pub(crate) use damage::short_error;
 use dedupe::Dedupe;
+use messages::Messages;
 
 /// Reads a transcript and builds its session; input problems become findings.
 /// With `format` unknown it is told from the first lines; `None` when the
@@ -93,9 +95,7 @@ struct Builder<'w> {
     calls: HashMap<String, ()>,
     /// Sidechain entry uuid → launch index (1.0.x inline subagents).
     sidechain: HashMap<String, usize>,
-    /// The open API message: its id (if any) and key.
-    open_message: Option<(Option<String>, u32)>,
-    next_message: u32,
+    messages: Messages,
     /// Findings made where no findings list is at hand.
     pending_findings: Vec<Finding>,
     dedupe: Dedupe,
@@ -122,8 +122,7 @@ impl<'w> Builder<'w> {
             launch_by_agent: HashMap::new(),
             calls: HashMap::new(),
             sidechain: HashMap::new(),
-            open_message: None,
-            next_message: 0,
+            messages: Messages::default(),
             pending_findings: Vec::new(),
             dedupe: Dedupe::default(),
             early_results: std::collections::HashSet::new(),
@@ -160,7 +159,7 @@ impl<'w> Builder<'w> {
             return false;
         };
         self.session.entries += 1;
-        self.result_seen();
+        self.messages.result_seen();
         for id in ids {
             self.push(
                 source,
@@ -329,46 +328,14 @@ impl<'w> Builder<'w> {
         self.session.events.len() - 1
     }
 
-    /// The message key of an assistant line: one key per API message, by
-    /// `message.id`, with contiguity as fallback when ids are missing.
-    fn message_key(&mut self, id: Option<&str>) -> u32 {
-        if let Some((open_id, key)) = &self.open_message {
-            if open_id.as_deref() == id {
-                return *key;
-            }
-        }
-        let key = self.next_message;
-        self.next_message += 1;
-        self.open_message = Some((id.map(str::to_string), key));
-        key
-    }
-
-    /// A new turn (a user entry that is not a tool result): the open message ends.
-    fn close_message(&mut self) {
-        self.open_message = None;
-    }
-
-    /// A tool result: Claude Code 2.1.x writes results between the blocks of
-    /// the message that made the calls, so a message with an id stays open;
-    /// one without an id (contiguity) ends here.
-    fn result_seen(&mut self) {
-        if self.open_message.as_ref().is_some_and(|(id, _)| id.is_none()) {
-            self.open_message = None;
-        }
-    }
-
     fn assistant(&mut self, e: &Entry<'_>, source: &Source) {
         let Some(message) = e.message.0.as_ref() else {
             let message = "assistant entry without a message object; nothing read from it".to_string();
             self.pending_findings.push(Finding::input_at(source, Culprit::Key("message".into()), message));
             return;
         };
-        let id = match (message.id.as_deref(), e.request_id.as_deref()) {
-            (Some(id), Some(req)) => Some(format!("{id}\u{1f}{req}")),
-            (Some(id), None) => Some(id.to_string()),
-            (None, _) => None,
-        };
-        let key = self.message_key(id.as_deref());
+        let id = messages::message_id(message.id.as_deref(), e.request_id.as_deref());
+        let key = self.messages.key(id.as_deref());
         match &message.content {
             Content::Blocks(blocks) => {
                 for b in blocks {
@@ -495,7 +462,7 @@ impl<'w> Builder<'w> {
         {
             kind = UserKind::System;
         }
-        self.close_message();
+        self.messages.close();
         match kind {
             UserKind::Command => {
                 let name = tag(&text, "command-name").unwrap_or("").to_string();
@@ -522,7 +489,7 @@ impl<'w> Builder<'w> {
         let async_launch = launch.is_some()
             && (tur.and_then(|t| t.status.0.as_deref()) == Some("async_launched")
                 || text.trim_start().starts_with("Async agent launched successfully"));
-        self.result_seen();
+        self.messages.result_seen();
         let ev =
             self.push(source, EventKind::ToolResult { tool_use_id: id.clone(), is_error: r.is_error.0, async_launch });
         if !self.calls.contains_key(&id) {
@@ -570,7 +537,7 @@ impl<'w> Builder<'w> {
         let status = tag(text, "status").map(str::to_string);
         let result = tag(text, "result").unwrap_or("").to_string();
         if new_turn {
-            self.close_message();
+            self.messages.close();
         }
         let ev = self.push(
             source,
