@@ -1,6 +1,28 @@
 //! One transcript file (session JSONL or stream-json) → [`Session`].
+//!
+//! [`parse`] reads the file line by line and hands each line to the
+//! builder, which sorts it and coordinates the jobs, each a module that owns
+//! its state:
+//!
+//! - [`fast`]: byte fast paths for lines that need no parse;
+//! - [`damage`]: damaged and disguised lines, read as far as they can be;
+//! - [`dedupe`]: copies of a line, read once;
+//! - [`attribution`]: whose an entry is, the orchestrator's or a subagent's;
+//! - [`messages`]: the lines of one API message under one key;
+//! - [`calls`]: calls and results matched by id;
+//! - [`launches`]: launches, their agent ids and their returns.
+//!
+//! The builder itself turns the orchestrator's entries into events and
+//! passes each job what it needs.
 
-use std::collections::HashMap;
+mod attribution;
+mod calls;
+mod damage;
+mod dedupe;
+mod fast;
+mod launches;
+mod messages;
+
 use std::io::Read;
 use std::sync::Arc;
 
@@ -9,18 +31,14 @@ use crate::ingest::discover::Sniffed;
 use crate::ingest::lines::{sniff, LineReader, Wanted};
 use crate::ingest::raw::{Block, Content, Entry};
 use crate::model::text::{classify_user_text, tag};
-use crate::model::{
-    Event, EventKind, Format, Launch, ReturnStatus, Session, Source, SubagentTranscript, ToolInput, UserKind,
-};
-use crate::workflow::{split_type, Workflows};
+use crate::model::{Event, EventKind, Format, ReturnStatus, Session, Source, ToolInput, UserKind};
+use crate::workflow::Workflows;
 
-mod damage;
-mod dedupe;
-mod fast;
-mod messages;
-
+use attribution::Attribution;
+use calls::Calls;
 pub(crate) use damage::short_error;
 use dedupe::Dedupe;
+use launches::{LaunchCall, Launches};
 use messages::Messages;
 
 /// Reads a transcript and builds its session; input problems become findings.
@@ -36,6 +54,7 @@ pub fn parse<R: Read>(
     let mut b = Builder::new(file, format.unwrap_or(Format::Session), wf);
     let mut undecided = format.is_none().then_some(0u32);
     let mut lines = LineReader::new(reader);
+    let mut last_line = 0;
     loop {
         match lines.next_line() {
             Ok(Some(line)) => {
@@ -43,7 +62,7 @@ pub fn parse<R: Read>(
                     let source =
                         Source { file: b.session.file.clone(), line: line.number, offset: line.offset, len: 0 };
                     findings.push(Finding::input(source, too_long_message(len)));
-                    b.last_line = line.number;
+                    last_line = line.number;
                     continue;
                 }
                 if let Some(tried) = undecided.as_mut() {
@@ -69,11 +88,12 @@ pub fn parse<R: Read>(
                     offset: line.offset,
                     len: line.bytes.len() as u32,
                 };
+                last_line = line.number;
                 b.line(line.bytes, source, findings);
             }
             Ok(None) => break,
             Err(e) => {
-                let source = Source { file: b.session.file.clone(), line: b.last_line + 1, offset: 0, len: 0 };
+                let source = Source { file: b.session.file.clone(), line: last_line + 1, offset: 0, len: 0 };
                 findings.push(Finding::unreadable(&source, format!("reading stopped at line {}: {e}", source.line)));
                 break;
             }
@@ -85,22 +105,15 @@ pub fn parse<R: Read>(
 
 struct Builder<'w> {
     wf: &'w Workflows,
+    /// The session built, but for its launches: [`Launches`] holds those.
     session: Session,
-    last_line: u32,
-    /// tool_use id → launch index.
-    launch_by_id: HashMap<String, usize>,
-    /// agent id → launch index.
-    launch_by_agent: HashMap<String, usize>,
-    /// Every tool_use id seen, orchestrator or subagent.
-    calls: HashMap<String, ()>,
-    /// Sidechain entry uuid → launch index (1.0.x inline subagents).
-    sidechain: HashMap<String, usize>,
-    messages: Messages,
     /// Findings made where no findings list is at hand.
     pending_findings: Vec<Finding>,
     dedupe: Dedupe,
-    /// Results that came before any call with their id.
-    early_results: std::collections::HashSet<String>,
+    messages: Messages,
+    calls: Calls,
+    launches: Launches,
+    attribution: Attribution,
 }
 
 impl<'w> Builder<'w> {
@@ -117,20 +130,16 @@ impl<'w> Builder<'w> {
                 entries: 0,
                 offered_tools: None,
             },
-            last_line: 0,
-            launch_by_id: HashMap::new(),
-            launch_by_agent: HashMap::new(),
-            calls: HashMap::new(),
-            sidechain: HashMap::new(),
-            messages: Messages::default(),
             pending_findings: Vec::new(),
             dedupe: Dedupe::default(),
-            early_results: std::collections::HashSet::new(),
+            messages: Messages::default(),
+            calls: Calls::default(),
+            launches: Launches::default(),
+            attribution: Attribution::default(),
         }
     }
 
     fn line(&mut self, bytes: &[u8], source: Source, findings: &mut Vec<Finding>) {
-        self.last_line = source.line;
         let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
         let wanted = sniff(bytes);
         if wanted == Wanted::Skip {
@@ -138,7 +147,10 @@ impl<'w> Builder<'w> {
             return;
         }
         if wanted == Wanted::Progress {
-            self.progress(bytes);
+            // An `agent_progress` mirror line links an agent id to its launch.
+            if let Some((agent, tool_use)) = fast::agent_progress(bytes) {
+                self.launches.progress(agent, tool_use);
+            }
             return;
         }
         if wanted == Wanted::User && self.plain_tool_results(bytes, &source) {
@@ -155,7 +167,7 @@ impl<'w> Builder<'w> {
     /// is not parsed: the checks need just the ids. Returns false when the
     /// line needs a full parse (a launch's result, a subagent's line, text).
     fn plain_tool_results(&mut self, bytes: &[u8], source: &Source) -> bool {
-        let Some(ids) = fast::plain_tool_results(bytes, |id| self.launch_by_id.contains_key(id)) else {
+        let Some(ids) = fast::plain_tool_results(bytes, |id| self.launches.by_tool_use(id).is_some()) else {
             return false;
         };
         self.session.entries += 1;
@@ -165,27 +177,9 @@ impl<'w> Builder<'w> {
                 source,
                 EventKind::ToolResult { tool_use_id: id.to_string(), is_error: false, async_launch: false },
             );
-            if !self.calls.contains_key(id) {
-                return_missing_call(source, id, &mut self.pending_findings);
-                self.early_results.insert(id.to_string());
-            }
+            self.calls.result(id, source, &mut self.pending_findings);
         }
         true
-    }
-
-    /// An `agent_progress` mirror line links an agent id to its launch.
-    fn progress(&mut self, bytes: &[u8]) {
-        let Some((agent, tool_use)) = fast::agent_progress(bytes) else { return };
-        if self.launch_by_agent.contains_key(agent) {
-            return;
-        }
-        if let Some(&l) = self.launch_by_id.get(tool_use) {
-            self.launch_by_agent.insert(agent.to_string(), l);
-            let launch = &mut self.session.launches[l];
-            if launch.agent_id.is_none() {
-                launch.agent_id = Some(agent.to_string());
-            }
-        }
     }
 
     fn entry(&mut self, e: Entry<'_>, source: &Source, findings: &mut Vec<Finding>) {
@@ -206,8 +200,10 @@ impl<'w> Builder<'w> {
                     }
                 }
                 self.session.entries += 1;
-                if let Some(l) = self.subagent_owner(&e) {
-                    self.subagent_entry(l, &e, source);
+                if let Some(l) = self.attribution.subagent_owner(&e, &self.session.file, &mut self.launches) {
+                    if l != usize::MAX {
+                        attribution::subagent_entry(self.launches.get_mut(l), &e, source, &mut self.calls);
+                    }
                     return;
                 }
                 if e.is_sidechain.0 {
@@ -238,6 +234,7 @@ impl<'w> Builder<'w> {
                     }
                 }
                 Some("task_notification") => {
+                    let status = launches::notified_status(e.status.0.as_deref());
                     let ev = self.push(
                         source,
                         EventKind::Notification {
@@ -247,79 +244,16 @@ impl<'w> Builder<'w> {
                         },
                     );
                     let report = e.summary.to_owned_string().unwrap_or_default();
-                    self.deliver(e.tool_use_id.0.as_deref(), e.task_id.0.as_deref(), ev, report);
+                    self.launches.deliver(e.tool_use_id.0.as_deref(), e.task_id.0.as_deref(), ev, status, report);
                 }
                 Some("task_started") => {
                     if let (Some(tu), Some(task)) = (e.tool_use_id.0.as_deref(), e.task_id.0.as_deref()) {
-                        if let Some(&l) = self.launch_by_id.get(tu) {
-                            self.launch_by_agent.entry(task.to_string()).or_insert(l);
-                            self.session.launches[l].agent_id.get_or_insert_with(|| task.to_string());
-                        }
+                        self.launches.task_started(tu, task);
                     }
                 }
                 _ => {}
             },
             _ => {}
-        }
-    }
-
-    /// The launch a subagent entry belongs to, for inline sidechains (1.0.x)
-    /// and stream-json lines with `parent_tool_use_id`.
-    fn subagent_owner(&mut self, e: &Entry<'_>) -> Option<usize> {
-        if let Some(parent) = e.parent_tool_use_id.0.as_deref() {
-            return self.launch_by_id.get(parent).copied().or(Some(usize::MAX));
-        }
-        if !e.is_sidechain.0 {
-            return None;
-        }
-        if let Some(parent) = e.parent_uuid.0.as_deref() {
-            if let Some(&l) = self.sidechain.get(parent) {
-                if let Some(uuid) = e.uuid.to_owned_string() {
-                    self.sidechain.insert(uuid, l);
-                }
-                return Some(l);
-            }
-        }
-        // A sidechain root: match its prompt to a launch not yet attached.
-        let prompt = e.message.0.as_ref().map(|m| m.content.joined_text())?;
-        let l = self
-            .session
-            .launches
-            .iter()
-            .position(|l| l.transcript.is_none() && l.prompt.as_deref() == Some(prompt.as_str()))?;
-        if let Some(uuid) = e.uuid.to_owned_string() {
-            self.sidechain.insert(uuid, l);
-        }
-        let file = self.session.file.to_string();
-        self.session.launches[l].transcript =
-            Some(SubagentTranscript { file, inline: true, entries: 0, tools: Vec::new() });
-        Some(l)
-    }
-
-    fn subagent_entry(&mut self, l: usize, e: &Entry<'_>, source: &Source) {
-        if l == usize::MAX {
-            return;
-        }
-        let file = source.file.to_string();
-        let launch = &mut self.session.launches[l];
-        let t = launch.transcript.get_or_insert_with(|| SubagentTranscript {
-            file,
-            inline: true,
-            entries: 0,
-            tools: Vec::new(),
-        });
-        t.entries += 1;
-        if let Some(Content::Blocks(blocks)) = e.message.0.as_ref().map(|m| &m.content) {
-            for b in blocks {
-                if b.kind.0.as_deref() == Some("tool_use") {
-                    self.calls.insert(b.id.to_owned_string().unwrap_or_default(), ());
-                    if let Some(name) = b.name.as_deref() {
-                        if !t.tools.iter().any(|t| t == name) {
-                            t.tools.push(name.to_string());
-                        }
-                    }
-                }
-            }
         }
     }
 
@@ -363,74 +297,23 @@ impl<'w> Builder<'w> {
     fn tool_use(&mut self, b: &Block<'_>, key: u32, source: &Source) {
         let id = b.id.to_owned_string().unwrap_or_default();
         let name = b.name.to_owned_string().unwrap_or_default();
-        let empty = crate::ingest::raw::ToolInputRaw::default();
-        let raw = b.input.0.as_ref().unwrap_or(&empty);
-        let mut todo_items: Vec<String> = raw
-            .todos
-            .0
-            .iter()
-            .flatten()
-            .filter_map(|t| t.0.as_ref().and_then(|t| t.content.to_owned_string().or(t.subject.to_owned_string())))
-            .collect();
-        if let Some(subject) = raw.subject.to_owned_string() {
-            todo_items.push(subject);
-        }
-        let input = ToolInput {
-            subagent_type: raw.subagent_type.to_owned_string(),
-            description: raw.description.to_owned_string(),
-            prompt: raw.prompt.to_owned_string(),
-            run_in_background: raw.run_in_background.0,
-            command: raw.command.to_owned_string(),
-            file_path: raw
-                .file_path
-                .to_owned_string()
-                .or_else(|| raw.notebook_path.to_owned_string())
-                .or_else(|| raw.path.to_owned_string()),
-            todo_items,
-        };
         if id.is_empty() {
             let message =
                 format!("{} call without an id: its result cannot be matched; read as returned at once", name);
             self.pending_findings.push(Finding::input_at(source, Culprit::Key("name".into()), message));
-        } else if self.calls.contains_key(&id) {
+        } else if self.calls.made(&id) {
             // The same call written twice: read it once.
             return;
         }
-        self.calls.insert(id.clone(), ());
-        let is_launch = self.wf.is_launch_tool(&name);
+        self.calls.insert(id.clone());
+        let mut input = tool_input(b.input.0.as_ref());
         // The launch keeps the prompt; the event keeps the rest (no copies).
-        let mut input = input;
-        let prompt = if is_launch { input.prompt.take() } else { None };
-        let launch_input =
-            is_launch.then(|| (input.subagent_type.clone(), input.description.clone(), input.run_in_background));
+        let launch = self.wf.is_launch_tool(&name).then(|| LaunchCall::take(&mut input));
         let ev = self.push(source, EventKind::ToolCall { message: key, id: id.clone(), name, input });
-        if let Some((subagent_type, description, run_in_background)) = launch_input {
-            let raw_type = subagent_type.unwrap_or_default();
-            let (namespace, agent_type) = split_type(&raw_type);
-            let launch = Launch {
-                tool_use_id: id.clone(),
-                event: ev,
-                message: key,
-                namespace: namespace.map(str::to_string),
-                agent_type: normalize_type(agent_type),
-                raw_type: raw_type.clone(),
-                description,
-                prompt,
-                background: run_in_background,
-                agent_id: None,
-                returned_at: None,
-                status: ReturnStatus::Missing,
-                output: String::new(),
-                transcript: None,
-            };
-            self.session.launches.push(launch);
-            let l = self.session.launches.len() - 1;
+        if let Some(launch) = launch {
             // No id, or its result came first: nothing more will arrive for it.
-            if id.is_empty() || self.early_results.remove(&id) {
-                self.session.launches[l].returned_at = Some(ev);
-                self.session.launches[l].status = ReturnStatus::Completed;
-            }
-            self.launch_by_id.insert(id, l);
+            let returned = id.is_empty() || self.calls.take_early(&id);
+            self.launches.add(launch, id, ev, key, returned);
         }
     }
 
@@ -485,48 +368,24 @@ impl<'w> Builder<'w> {
     ) {
         let id = r.tool_use_id.to_owned_string().unwrap_or_default();
         let text = r.content.joined_text();
-        let launch = self.launch_by_id.get(&id).copied();
-        let async_launch = launch.is_some()
-            && (tur.and_then(|t| t.status.0.as_deref()) == Some("async_launched")
-                || text.trim_start().starts_with("Async agent launched successfully"));
+        let launch = self.launches.by_tool_use(&id);
+        let async_launch = launch.is_some() && launches::async_launched(tur.and_then(|t| t.status.0.as_deref()), &text);
         self.messages.result_seen();
         let ev =
             self.push(source, EventKind::ToolResult { tool_use_id: id.clone(), is_error: r.is_error.0, async_launch });
-        if !self.calls.contains_key(&id) {
-            return_missing_call(source, &id, findings);
-            self.early_results.insert(id);
+        if !self.calls.result(&id, source, findings) {
             return;
         }
         let Some(l) = launch else {
-            // TaskOutput retrieving a finished background agent: its return.
-            if text.contains("<retrieval_status>") {
-                if let (Some(task), Some(status)) = (tag(&text, "task_id"), tag(&text, "status")) {
-                    if matches!(status, "completed" | "failed" | "killed") {
-                        let output = tag(&text, "output").unwrap_or("").to_string();
-                        self.deliver(None, Some(task), ev, output);
-                    }
-                }
+            // TaskOutput retrieving a finished background agent: its return
+            // (completed, whatever the status retrieved).
+            if let Some((task, output)) = launches::retrieval(&text) {
+                self.launches.deliver(None, Some(task), ev, ReturnStatus::Completed, output);
             }
             return;
         };
-        let agent_id = tur.and_then(|t| t.agent_id.to_owned_string()).or_else(|| agent_id_tail(&text));
-        if let Some(a) = &agent_id {
-            self.launch_by_agent.entry(a.clone()).or_insert(l);
-        }
-        let launch = &mut self.session.launches[l];
-        if launch.agent_id.is_none() {
-            launch.agent_id = agent_id;
-        }
-        if async_launch {
-            launch.background = true;
-        } else if launch.returned_at.is_none() {
-            launch.returned_at = Some(ev);
-            launch.status = if r.is_error.0 { ReturnStatus::Error } else { ReturnStatus::Completed };
-            launch.output = text;
-        } else if launch.output.is_empty() {
-            // stream-json: the task_notification came first; the report is here.
-            launch.output = text;
-        }
+        let agent_id = tur.and_then(|t| t.agent_id.to_owned_string());
+        self.launches.result(l, agent_id, async_launch, ev, r.is_error.0, text);
     }
 
     /// A `<task-notification>` block reaching the orchestrator (user entry or
@@ -539,47 +398,17 @@ impl<'w> Builder<'w> {
         if new_turn {
             self.messages.close();
         }
+        let returned = launches::notified_status(status.as_deref());
         let ev = self.push(
             source,
             EventKind::Notification { tool_use_id: tool_use_id.clone(), task_id: task_id.clone(), status },
         );
-        self.deliver(tool_use_id.as_deref(), task_id.as_deref(), ev, result);
-    }
-
-    fn deliver(&mut self, tool_use_id: Option<&str>, task_id: Option<&str>, ev: usize, output: String) {
-        let l = tool_use_id
-            .and_then(|t| self.launch_by_id.get(t))
-            .or_else(|| task_id.and_then(|t| self.launch_by_agent.get(t)))
-            .copied();
-        let Some(l) = l else { return };
-        let status = match &self.session.events[ev].kind {
-            EventKind::Notification { status: Some(s), .. } if s == "failed" || s == "killed" => ReturnStatus::Error,
-            _ => ReturnStatus::Completed,
-        };
-        let launch = &mut self.session.launches[l];
-        if let Some(t) = task_id {
-            if launch.agent_id.is_none() {
-                launch.agent_id = Some(t.to_string());
-            }
-        }
-        if launch.returned_at.is_none() {
-            launch.returned_at = Some(ev);
-            launch.status = status;
-            if !output.is_empty() || launch.output.is_empty() {
-                launch.output = output;
-            }
-        } else if launch.output.is_empty() {
-            launch.output = output;
-        }
+        self.launches.deliver(tool_use_id.as_deref(), task_id.as_deref(), ev, returned, result);
     }
 
     fn finish(mut self, findings: &mut Vec<Finding>) -> Session {
         findings.append(&mut self.pending_findings);
-        for l in &mut self.session.launches {
-            if l.returned_at.is_none() {
-                l.status = if l.background { ReturnStatus::Outstanding } else { ReturnStatus::Missing };
-            }
-        }
+        self.session.launches = self.launches.finish();
         self.session
     }
 }
@@ -594,12 +423,33 @@ impl damage::Reader for Builder<'_> {
     }
 }
 
-fn return_missing_call(source: &Source, id: &str, findings: &mut Vec<Finding>) {
-    findings.push(Finding::input_at(
-        source,
-        Culprit::Raw(format!("\"{id}\"")),
-        format!("tool result for call {id:?}, which no earlier tool_use made"),
-    ));
+/// The input of a call as the checks keep it.
+fn tool_input(raw: Option<&crate::ingest::raw::ToolInputRaw<'_>>) -> ToolInput {
+    let empty = crate::ingest::raw::ToolInputRaw::default();
+    let raw = raw.unwrap_or(&empty);
+    let mut todo_items: Vec<String> = raw
+        .todos
+        .0
+        .iter()
+        .flatten()
+        .filter_map(|t| t.0.as_ref().and_then(|t| t.content.to_owned_string().or(t.subject.to_owned_string())))
+        .collect();
+    if let Some(subject) = raw.subject.to_owned_string() {
+        todo_items.push(subject);
+    }
+    ToolInput {
+        subagent_type: raw.subagent_type.to_owned_string(),
+        description: raw.description.to_owned_string(),
+        prompt: raw.prompt.to_owned_string(),
+        run_in_background: raw.run_in_background.0,
+        command: raw.command.to_owned_string(),
+        file_path: raw
+            .file_path
+            .to_owned_string()
+            .or_else(|| raw.notebook_path.to_owned_string())
+            .or_else(|| raw.path.to_owned_string()),
+        todo_items,
+    }
 }
 
 /// `subagent_type` compared loosely: Claude Code matches it case- and
@@ -614,13 +464,6 @@ pub fn normalize_type(raw: &str) -> String {
         }
     }
     out
-}
-
-/// The `agentId: <id>` tail Claude Code appends to a subagent's result text.
-fn agent_id_tail(text: &str) -> Option<String> {
-    let at = text.rfind("agentId: ")? + "agentId: ".len();
-    let id: String = text[at..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_').collect();
-    (!id.is_empty()).then_some(id)
 }
 
 /// The diagnostic of a line longer than [`crate::ingest::input::MAX_LINE`].
@@ -707,14 +550,5 @@ mod tests {
         let mut findings = Vec::new();
         let text = r#"{"display":"/model","pastedContents":{},"timestamp":1,"project":"/x"}"#;
         assert!(parse(text.as_bytes(), Arc::from("h.jsonl"), None, &Workflows::builtin(), &mut findings).is_none());
-    }
-
-    #[test]
-    fn reads_agent_id_tail() {
-        assert_eq!(
-            agent_id_tail("report\nagentId: a42025978b510c8be (use SendMessage with to: 'a4')"),
-            Some("a42025978b510c8be".into())
-        );
-        assert_eq!(agent_id_tail("no id here"), None);
     }
 }
