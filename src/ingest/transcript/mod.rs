@@ -34,7 +34,7 @@ use crate::model::text::{classify_user_text, tag};
 use crate::model::{Event, EventKind, Format, ReturnStatus, Session, Source, ToolInput, UserKind};
 use crate::workflow::Workflows;
 
-use attribution::Attribution;
+use attribution::{Attribution, Owner};
 use calls::Calls;
 pub(crate) use damage::short_error;
 use dedupe::Dedupe;
@@ -200,15 +200,14 @@ impl<'w> Builder<'w> {
                     }
                 }
                 self.session.entries += 1;
-                if let Some(l) = self.attribution.subagent_owner(&e, &self.session.file, &mut self.launches) {
-                    if l != usize::MAX {
+                match self.attribution.owner(&e, &self.session.file, &mut self.launches) {
+                    Owner::Orchestrator => {}
+                    Owner::Launch(l) => {
                         attribution::subagent_entry(self.launches.get_mut(l), &e, source, &mut self.calls);
+                        return;
                     }
-                    return;
-                }
-                if e.is_sidechain.0 {
-                    // A sidechain whose launch is unknown: not the orchestrator's.
-                    return;
+                    // A subagent's entry whose launch is unknown: not the orchestrator's.
+                    Owner::UnknownLaunch => return,
                 }
                 if kind == "assistant" {
                     self.assistant(&e, source);
@@ -543,6 +542,20 @@ mod tests {
         assert_eq!(launch.status, crate::model::ReturnStatus::Completed);
         assert_eq!(launch.returned_at, Some(3));
         assert_eq!(launch.output, "src/model.py");
+    }
+
+    #[test]
+    fn entries_of_an_unknown_launch_are_nobodys() {
+        let lines = [
+            r#"{"type":"assistant","sessionId":"s","parent_tool_use_id":"t9","message":{"id":"m1","content":[{"type":"tool_use","id":"c1","name":"Read","input":{}}]}}"#,
+            r#"{"type":"user","sessionId":"s","isSidechain":true,"uuid":"u1","message":{"role":"user","content":"a prompt no launch has"}}"#,
+            USER,
+        ];
+        let (session, findings) = parse_str(&lines.join("\n"));
+        assert!(findings.is_empty(), "{findings:?}");
+        assert_eq!(session.entries, 3);
+        assert_eq!(session.events.len(), 1, "{:?}", session.events);
+        assert!(matches!(session.events[0].kind, EventKind::User { .. }));
     }
 
     #[test]
