@@ -4,13 +4,13 @@
 //! builder, which sorts it and coordinates the jobs, each a module that owns
 //! its state:
 //!
-//! - [`fast`]: byte fast paths for lines that need no parse;
-//! - [`damage`]: damaged and disguised lines, read as far as they can be;
-//! - [`dedupe`]: copies of a line, read once;
-//! - [`attribution`]: whose an entry is, the orchestrator's or a subagent's;
-//! - [`messages`]: the lines of one API message under one key;
-//! - [`calls`]: calls and results matched by id;
-//! - [`launches`]: launches, their agent ids and their returns.
+//! - `fast`: byte fast paths for lines that need no parse;
+//! - `damage`: damaged and disguised lines, read as far as they can be;
+//! - `dedupe`: copies of a line, read once;
+//! - `attribution`: whose an entry is, the orchestrator's or a subagent's;
+//! - `messages`: the lines of one API message under one key;
+//! - `calls`: calls and results matched by id;
+//! - `launches`: launches, their agent ids and their returns.
 //!
 //! The builder itself turns the orchestrator's entries into events and
 //! passes each job what it needs.
@@ -107,7 +107,8 @@ struct Builder<'w> {
     wf: &'w Workflows,
     /// The session built, but for its launches: [`Launches`] holds those.
     session: Session,
-    /// Findings made where no findings list is at hand.
+    /// Findings made where no findings list is at hand; they follow the
+    /// others (in [`Builder::finish`]).
     pending_findings: Vec<Finding>,
     dedupe: Dedupe,
     messages: Messages,
