@@ -230,6 +230,16 @@ mod tests {
         call
     }
 
+    /// Explore launches by calls `t1`, `t2`, … at events 0, 1, …, in the
+    /// background or not.
+    fn explore(background: &[bool]) -> Launches {
+        let mut launches = Launches::default();
+        for (i, &b) in background.iter().enumerate() {
+            launches.add(call("Explore", "p", b), format!("t{}", i + 1), i, 0, false);
+        }
+        launches
+    }
+
     #[test]
     fn a_launch_reads_its_type_and_returns_at_once_when_told() {
         let mut launches = Launches::default();
@@ -248,8 +258,7 @@ mod tests {
 
     #[test]
     fn a_background_launch_returns_by_notification() {
-        let mut launches = Launches::default();
-        launches.add(call("Explore", "p", false), "t1".into(), 0, 0, false);
+        let mut launches = explore(&[false]);
         let text = "Async agent launched successfully.\nagentId: a1 (…)".to_string();
         assert!(async_launched(None, &text));
         launches.result(0, None, true, 1, false, text);
@@ -265,18 +274,14 @@ mod tests {
 
     #[test]
     fn a_background_launch_that_never_returned_is_outstanding() {
-        let mut launches = Launches::default();
-        launches.add(call("Explore", "p", true), "t1".into(), 0, 0, false);
-        launches.add(call("Explore", "p", false), "t2".into(), 1, 0, false);
-        let list = launches.finish();
+        let list = explore(&[true, false]).finish();
         assert_eq!(list[0].status, ReturnStatus::Outstanding);
         assert_eq!(list[1].status, ReturnStatus::Missing);
     }
 
     #[test]
     fn a_report_after_the_notification_fills_an_empty_output() {
-        let mut launches = Launches::default();
-        launches.add(call("Explore", "p", false), "t1".into(), 0, 0, false);
+        let mut launches = explore(&[false]);
         launches.deliver(Some("t1"), Some("a1"), 1, ReturnStatus::Completed, String::new());
         launches.result(0, None, false, 2, true, "the report".into());
         let l = &launches.finish()[0];
@@ -286,9 +291,7 @@ mod tests {
 
     #[test]
     fn agent_ids_link_once() {
-        let mut launches = Launches::default();
-        launches.add(call("Explore", "p", false), "t1".into(), 0, 0, false);
-        launches.add(call("Explore", "p", false), "t2".into(), 1, 0, false);
+        let mut launches = explore(&[false, false]);
         launches.progress("a1", "t1");
         launches.progress("a1", "t2");
         launches.task_started("t2", "a2");

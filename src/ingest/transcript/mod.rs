@@ -121,16 +121,7 @@ impl<'w> Builder<'w> {
     fn new(file: Arc<str>, format: Format, wf: &'w Workflows) -> Self {
         Builder {
             wf,
-            session: Session {
-                file,
-                format,
-                id: None,
-                version: None,
-                events: Vec::new(),
-                launches: Vec::new(),
-                entries: 0,
-                offered_tools: None,
-            },
+            session: Session { format, ..Session::empty(file) },
             pending_findings: Vec::new(),
             dedupe: Dedupe::default(),
             messages: Messages::default(),
