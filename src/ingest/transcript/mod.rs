@@ -1,0 +1,559 @@
+//! One transcript file (session JSONL or stream-json) → [`Session`].
+//!
+//! [`parse`] reads the file line by line and hands each line to the
+//! builder, which sorts it and coordinates the jobs, each a module that owns
+//! its state:
+//!
+//! - `fast`: byte fast paths for lines that need no parse;
+//! - `damage`: damaged and disguised lines, read as far as they can be;
+//! - `dedupe`: copies of a line, read once;
+//! - `attribution`: whose an entry is, the orchestrator's or a subagent's;
+//! - `messages`: the lines of one API message under one key;
+//! - `calls`: calls and results matched by id;
+//! - `launches`: launches, their agent ids and their returns.
+//!
+//! The builder itself turns the orchestrator's entries into events and
+//! passes each job what it needs.
+
+mod attribution;
+mod calls;
+mod damage;
+mod dedupe;
+mod fast;
+mod launches;
+mod messages;
+
+use std::io::Read;
+use std::sync::Arc;
+
+use crate::diagnostic::{Culprit, Finding, Severity};
+use crate::ingest::discover::Sniffed;
+use crate::ingest::lines::{sniff, LineReader, Wanted};
+use crate::ingest::raw::{Block, Content, Entry};
+use crate::model::text::{classify_user_text, tag};
+use crate::model::{Event, EventKind, Format, ReturnStatus, Session, Source, ToolInput, UserKind};
+use crate::workflow::Workflows;
+
+use attribution::{Attribution, Owner};
+use calls::Calls;
+pub(crate) use damage::short_error;
+use dedupe::Dedupe;
+use launches::{LaunchCall, Launches};
+use messages::Messages;
+
+/// Reads a transcript and builds its session; input problems become findings.
+/// With `format` unknown it is told from the first lines; `None` when the
+/// file is not a transcript at all (a history, a journal).
+pub fn parse<R: Read>(
+    reader: R,
+    file: Arc<str>,
+    format: Option<Format>,
+    wf: &Workflows,
+    findings: &mut Vec<Finding>,
+) -> Option<Session> {
+    let mut b = Builder::new(file, format.unwrap_or(Format::Session), wf);
+    let mut undecided = format.is_none().then_some(0u32);
+    let mut lines = LineReader::new(reader);
+    let mut last_line = 0;
+    loop {
+        match lines.next_line() {
+            Ok(Some(line)) => {
+                if let Some(len) = line.too_long {
+                    let source =
+                        Source { file: b.session.file.clone(), line: line.number, offset: line.offset, len: 0 };
+                    findings.push(Finding::input(source, too_long_message(len)));
+                    last_line = line.number;
+                    continue;
+                }
+                if let Some(tried) = undecided.as_mut() {
+                    if !line.bytes.iter().all(u8::is_ascii_whitespace) {
+                        match crate::ingest::discover::sniff_line(line.bytes) {
+                            Some(Sniffed::Transcript(f)) => {
+                                b.session.format = f;
+                                undecided = None;
+                            }
+                            Some(Sniffed::NotTranscript) => return None,
+                            None => {
+                                *tried += 1;
+                                if *tried >= crate::ingest::discover::SNIFF_LINES {
+                                    undecided = None;
+                                }
+                            }
+                        }
+                    }
+                }
+                let source = Source {
+                    file: b.session.file.clone(),
+                    line: line.number,
+                    offset: line.offset,
+                    len: line.bytes.len() as u32,
+                };
+                last_line = line.number;
+                b.line(line.bytes, source, findings);
+            }
+            Ok(None) => break,
+            Err(e) => {
+                let source = Source { file: b.session.file.clone(), line: last_line + 1, offset: 0, len: 0 };
+                findings.push(Finding::unreadable(&source, format!("reading stopped at line {}: {e}", source.line)));
+                break;
+            }
+        }
+        lines.shrink();
+    }
+    Some(b.finish(findings))
+}
+
+struct Builder<'w> {
+    wf: &'w Workflows,
+    /// The session built, but for its launches: [`Launches`] holds those.
+    session: Session,
+    /// Findings made where no findings list is at hand; they follow the
+    /// others (in [`Builder::finish`]).
+    pending_findings: Vec<Finding>,
+    dedupe: Dedupe,
+    messages: Messages,
+    calls: Calls,
+    launches: Launches,
+    attribution: Attribution,
+}
+
+impl<'w> Builder<'w> {
+    fn new(file: Arc<str>, format: Format, wf: &'w Workflows) -> Self {
+        Builder {
+            wf,
+            session: Session { format, ..Session::empty(file) },
+            pending_findings: Vec::new(),
+            dedupe: Dedupe::default(),
+            messages: Messages::default(),
+            calls: Calls::default(),
+            launches: Launches::default(),
+            attribution: Attribution::default(),
+        }
+    }
+
+    fn line(&mut self, bytes: &[u8], source: Source, findings: &mut Vec<Finding>) {
+        let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+        let wanted = sniff(bytes);
+        if wanted == Wanted::Skip {
+            damage::skipped(self, bytes, source, findings);
+            return;
+        }
+        if wanted == Wanted::Progress {
+            // An `agent_progress` mirror line links an agent id to its launch.
+            if let Some((agent, tool_use)) = fast::agent_progress(bytes) {
+                self.launches.progress(agent, tool_use);
+            }
+            return;
+        }
+        if wanted == Wanted::User && self.plain_tool_results(bytes, &source) {
+            return;
+        }
+        self.dedupe.line(bytes);
+        match crate::ingest::raw::parse_entry(bytes) {
+            Some(entry) => self.entry(entry, &source, findings),
+            None => damage::recover(self, bytes, &source, findings),
+        }
+    }
+
+    /// A user line that only carries results of ordinary tools (Read, Bash, …)
+    /// is not parsed: the checks need just the ids. Returns false when the
+    /// line needs a full parse (a launch's result, a subagent's line, text).
+    fn plain_tool_results(&mut self, bytes: &[u8], source: &Source) -> bool {
+        let Some(ids) = fast::plain_tool_results(bytes, |id| self.launches.by_tool_use(id).is_some()) else {
+            return false;
+        };
+        self.session.entries += 1;
+        self.messages.result_seen();
+        for id in ids {
+            self.push(
+                source,
+                EventKind::ToolResult { tool_use_id: id.to_string(), is_error: false, async_launch: false },
+            );
+            self.calls.result(id, source, &mut self.pending_findings);
+        }
+        true
+    }
+
+    fn entry(&mut self, e: Entry<'_>, source: &Source, findings: &mut Vec<Finding>) {
+        let kind = e.kind.0.as_deref().unwrap_or("");
+        if self.session.id.is_none() {
+            self.session.id = e.session_id.to_owned_string().or_else(|| e.session_id_snake.to_owned_string());
+        }
+        if self.session.version.is_none() {
+            self.session.version = e.version.to_owned_string().or_else(|| e.claude_code_version.to_owned_string());
+        }
+        match kind {
+            "assistant" | "user" => {
+                // Claude Code sometimes writes a line twice: read it once.
+                // A uuid used again by another line (not a copy) is read too.
+                if let Some(uuid) = e.uuid.as_deref() {
+                    if !self.dedupe.admit(uuid, source, findings) {
+                        return;
+                    }
+                }
+                self.session.entries += 1;
+                match self.attribution.owner(&e, &self.session.file, &mut self.launches) {
+                    Owner::Orchestrator => {}
+                    Owner::Launch(l) => {
+                        attribution::subagent_entry(self.launches.get_mut(l), &e, source, &mut self.calls);
+                        return;
+                    }
+                    // A subagent's entry whose launch is unknown: not the orchestrator's.
+                    Owner::UnknownLaunch => return,
+                }
+                if kind == "assistant" {
+                    self.assistant(&e, source);
+                } else {
+                    self.user(&e, source, findings);
+                }
+            }
+            "queue-operation" => {
+                let op = e.operation.0.as_deref().unwrap_or("");
+                if matches!(op, "remove" | "dequeue") {
+                    if let Some(text) = e.content.0.as_deref() {
+                        if text.trim_start().starts_with("<task-notification>") {
+                            // Handed over inside a tool loop: the message goes on.
+                            self.notification_text(text, source, false);
+                        }
+                    }
+                }
+            }
+            "system" => match e.subtype.0.as_deref() {
+                Some("init") => {
+                    if let Some(tools) = &e.tools.0 {
+                        self.session.offered_tools = Some(tools.iter().map(|t| t.to_string()).collect());
+                    }
+                }
+                Some("task_notification") => {
+                    let status = launches::notified_status(e.status.0.as_deref());
+                    let ev = self.push(
+                        source,
+                        EventKind::Notification {
+                            tool_use_id: e.tool_use_id.to_owned_string(),
+                            task_id: e.task_id.to_owned_string(),
+                            status: e.status.to_owned_string(),
+                        },
+                    );
+                    let report = e.summary.to_owned_string().unwrap_or_default();
+                    self.launches.deliver(e.tool_use_id.0.as_deref(), e.task_id.0.as_deref(), ev, status, report);
+                }
+                Some("task_started") => {
+                    if let (Some(tu), Some(task)) = (e.tool_use_id.0.as_deref(), e.task_id.0.as_deref()) {
+                        self.launches.task_started(tu, task);
+                    }
+                }
+                _ => {}
+            },
+            _ => {}
+        }
+    }
+
+    fn push(&mut self, source: &Source, kind: EventKind) -> usize {
+        self.session.events.push(Event { source: source.clone(), kind });
+        self.session.events.len() - 1
+    }
+
+    fn assistant(&mut self, e: &Entry<'_>, source: &Source) {
+        let Some(message) = e.message.0.as_ref() else {
+            let message = "assistant entry without a message object; nothing read from it".to_string();
+            self.pending_findings.push(Finding::input_at(source, Culprit::Key("message".into()), message));
+            return;
+        };
+        let id = messages::message_id(message.id.as_deref(), e.request_id.as_deref());
+        let key = self.messages.key(id.as_deref());
+        match &message.content {
+            Content::Blocks(blocks) => {
+                for b in blocks {
+                    match b.kind.as_deref() {
+                        Some("text") | None => self.text(b.text.as_deref(), key, source),
+                        Some("tool_use") => self.tool_use(b, key, source),
+                        _ => {}
+                    }
+                }
+            }
+            Content::Text(t) => self.text(Some(t), key, source),
+            Content::None => {}
+        }
+    }
+
+    fn text(&mut self, text: Option<&str>, key: u32, source: &Source) {
+        // A string cut inside an emoji leaves U+FFFD at its edge (a lone
+        // surrogate repaired): it is no part of a heading.
+        let text = text.map(|t| t.trim_matches('\u{FFFD}'));
+        if let Some(text) = text.filter(|t| !t.trim().is_empty()) {
+            self.push(source, EventKind::Text { message: key, text: text.to_string() });
+        }
+    }
+
+    fn tool_use(&mut self, b: &Block<'_>, key: u32, source: &Source) {
+        let id = b.id.to_owned_string().unwrap_or_default();
+        let name = b.name.to_owned_string().unwrap_or_default();
+        if id.is_empty() {
+            let message =
+                format!("{} call without an id: its result cannot be matched; read as returned at once", name);
+            self.pending_findings.push(Finding::input_at(source, Culprit::Key("name".into()), message));
+        } else if self.calls.made(&id) {
+            // The same call written twice: read it once.
+            return;
+        }
+        self.calls.insert(id.clone());
+        let mut input = tool_input(b.input.0.as_ref());
+        // The launch keeps the prompt; the event keeps the rest (no copies).
+        let launch = self.wf.is_launch_tool(&name).then(|| LaunchCall::take(&mut input));
+        let ev = self.push(source, EventKind::ToolCall { message: key, id: id.clone(), name, input });
+        if let Some(launch) = launch {
+            // No id, or its result came first: nothing more will arrive for it.
+            let returned = id.is_empty() || self.calls.take_early(&id);
+            self.launches.add(launch, id, ev, key, returned);
+        }
+    }
+
+    fn user(&mut self, e: &Entry<'_>, source: &Source, findings: &mut Vec<Finding>) {
+        let Some(message) = e.message.0.as_ref() else { return };
+        let blocks = match &message.content {
+            Content::Blocks(b) => b.as_slice(),
+            _ => &[],
+        };
+        let results: Vec<&Block<'_>> = blocks.iter().filter(|b| b.kind.0.as_deref() == Some("tool_result")).collect();
+        if !results.is_empty() {
+            let tur = e.tool_use_result.0.as_ref().or(e.tool_use_result_snake.0.as_ref());
+            for r in results {
+                self.tool_result(r, tur, source, findings);
+            }
+            return;
+        }
+        let text = message.content.joined_text();
+        let origin = e.origin.0.as_ref().and_then(|o| o.kind.0.as_deref());
+        let mut kind = classify_user_text(&text);
+        if origin == Some("task-notification") || text.contains("<task-notification>") {
+            kind = UserKind::Notification;
+        } else if e.is_meta.0 {
+            kind = UserKind::Meta;
+        } else if e.is_compact_summary.0 {
+            kind = UserKind::CompactSummary;
+        } else if kind == UserKind::Genuine
+            && (origin.is_some_and(|o| o != "human") || e.prompt_source.0.as_deref() == Some("system"))
+        {
+            kind = UserKind::System;
+        }
+        self.messages.close();
+        match kind {
+            UserKind::Command => {
+                let name = tag(&text, "command-name").unwrap_or("").to_string();
+                let args = tag(&text, "command-args").unwrap_or("").to_string();
+                self.push(source, EventKind::Command { name, args });
+            }
+            UserKind::Notification => self.notification_text(&text, source, true),
+            _ => {
+                self.push(source, EventKind::User { kind, text });
+            }
+        }
+    }
+
+    fn tool_result(
+        &mut self,
+        r: &Block<'_>,
+        tur: Option<&crate::ingest::raw::ToolUseResult<'_>>,
+        source: &Source,
+        findings: &mut Vec<Finding>,
+    ) {
+        let id = r.tool_use_id.to_owned_string().unwrap_or_default();
+        let text = r.content.joined_text();
+        let launch = self.launches.by_tool_use(&id);
+        let async_launch = launch.is_some() && launches::async_launched(tur.and_then(|t| t.status.0.as_deref()), &text);
+        self.messages.result_seen();
+        let ev =
+            self.push(source, EventKind::ToolResult { tool_use_id: id.clone(), is_error: r.is_error.0, async_launch });
+        if !self.calls.result(&id, source, findings) {
+            return;
+        }
+        let Some(l) = launch else {
+            // TaskOutput retrieving a finished background agent: its return
+            // (completed, whatever the status retrieved).
+            if let Some((task, output)) = launches::retrieval(&text) {
+                self.launches.deliver(None, Some(task), ev, ReturnStatus::Completed, output);
+            }
+            return;
+        };
+        let agent_id = tur.and_then(|t| t.agent_id.to_owned_string());
+        self.launches.result(l, agent_id, async_launch, ev, r.is_error.0, text);
+    }
+
+    /// A `<task-notification>` block reaching the orchestrator (user entry or
+    /// queue-operation): the return of a background agent.
+    fn notification_text(&mut self, text: &str, source: &Source, new_turn: bool) {
+        let tool_use_id = tag(text, "tool-use-id").map(str::to_string);
+        let task_id = tag(text, "task-id").map(str::to_string);
+        let status = tag(text, "status").map(str::to_string);
+        let result = tag(text, "result").unwrap_or("").to_string();
+        if new_turn {
+            self.messages.close();
+        }
+        let returned = launches::notified_status(status.as_deref());
+        let ev = self.push(
+            source,
+            EventKind::Notification { tool_use_id: tool_use_id.clone(), task_id: task_id.clone(), status },
+        );
+        self.launches.deliver(tool_use_id.as_deref(), task_id.as_deref(), ev, returned, result);
+    }
+
+    fn finish(mut self, findings: &mut Vec<Finding>) -> Session {
+        findings.append(&mut self.pending_findings);
+        self.session.launches = self.launches.finish();
+        self.session
+    }
+}
+
+impl damage::Reader for Builder<'_> {
+    fn read(&mut self, e: Entry<'_>, source: &Source, findings: &mut Vec<Finding>) {
+        self.entry(e, source, findings);
+    }
+
+    fn reprint(&mut self, bytes: &[u8]) {
+        self.dedupe.line(bytes);
+    }
+}
+
+/// The input of a call as the checks keep it.
+fn tool_input(raw: Option<&crate::ingest::raw::ToolInputRaw<'_>>) -> ToolInput {
+    let empty = crate::ingest::raw::ToolInputRaw::default();
+    let raw = raw.unwrap_or(&empty);
+    let mut todo_items: Vec<String> = raw
+        .todos
+        .0
+        .iter()
+        .flatten()
+        .filter_map(|t| t.0.as_ref().and_then(|t| t.content.to_owned_string().or(t.subject.to_owned_string())))
+        .collect();
+    if let Some(subject) = raw.subject.to_owned_string() {
+        todo_items.push(subject);
+    }
+    ToolInput {
+        subagent_type: raw.subagent_type.to_owned_string(),
+        description: raw.description.to_owned_string(),
+        prompt: raw.prompt.to_owned_string(),
+        run_in_background: raw.run_in_background.0,
+        command: raw.command.to_owned_string(),
+        file_path: raw
+            .file_path
+            .to_owned_string()
+            .or_else(|| raw.notebook_path.to_owned_string())
+            .or_else(|| raw.path.to_owned_string()),
+        todo_items,
+    }
+}
+
+/// `subagent_type` compared loosely: Claude Code matches it case- and
+/// separator-insensitively (2.1.140), so `ML Explorer` is `ml-explorer`.
+pub fn normalize_type(raw: &str) -> String {
+    let mut out = String::with_capacity(raw.len());
+    for c in raw.trim().chars() {
+        if c == ' ' || c == '_' {
+            out.push('-');
+        } else {
+            out.extend(c.to_lowercase());
+        }
+    }
+    out
+}
+
+/// The diagnostic of a line longer than [`crate::ingest::input::MAX_LINE`].
+pub(crate) fn too_long_message(len: u64) -> String {
+    format!(
+        "line is {len} bytes long, over the {} MiB line cap; skipped without reading it",
+        crate::ingest::input::MAX_LINE >> 20
+    )
+}
+
+impl Finding {
+    /// A file that could not be read whole (an I/O error, a file gone): an
+    /// error-level `transcript` finding. The check also exits 2, whatever
+    /// the fail level: a verdict over part of a file is no verdict.
+    pub fn unreadable(source: &Source, message: String) -> Finding {
+        Finding { severity: Severity::Error, ..Finding::input_at(source, Culprit::Line, message) }
+    }
+
+    /// An input problem (rule `transcript`, warning) at a whole line.
+    pub fn input(source: Source, message: String) -> Finding {
+        Finding::input_at(&source, Culprit::Line, message)
+    }
+
+    pub fn input_at(source: &Source, culprit: Culprit, message: String) -> Finding {
+        Finding {
+            rule: "transcript",
+            severity: Severity::Warning,
+            message,
+            phase: None,
+            place: source.place(culprit),
+            run: None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalizes_agent_types() {
+        assert_eq!(normalize_type("ML Explorer"), "ml-explorer");
+        assert_eq!(normalize_type("ml_architect"), "ml-architect");
+    }
+
+    fn parse_str(text: &str) -> (Session, Vec<Finding>) {
+        let mut findings = Vec::new();
+        let session = parse(text.as_bytes(), Arc::from("t.jsonl"), None, &Workflows::builtin(), &mut findings)
+            .expect("a transcript");
+        (session, findings)
+    }
+
+    const USER: &str = r#"{"type":"user","sessionId":"s","message":{"role":"user","content":"hello"}}"#;
+
+    #[test]
+    fn spliced_records_are_all_read_and_reported() {
+        let (session, findings) = parse_str(&format!("{USER}{USER}\n"));
+        assert_eq!(session.events.len(), 2);
+        assert_eq!(findings.len(), 1);
+        assert!(findings[0].message.contains("2 JSON records with no newline"), "{}", findings[0].message);
+        let (session, findings) = parse_str(&format!("{USER} xyz\n{USER}\n"));
+        assert_eq!(session.events.len(), 2);
+        assert!(findings[0].message.contains("1 JSON record followed by damaged text"), "{}", findings[0].message);
+    }
+
+    #[test]
+    fn task_output_retrieval_returns_a_background_agent() {
+        let lines = [
+            r#"{"type":"assistant","sessionId":"s","message":{"id":"m1","content":[{"type":"tool_use","id":"t1","name":"Agent","input":{"subagent_type":"ml-flow:ml-explorer","prompt":"p","run_in_background":true}}]}}"#,
+            r#"{"type":"user","sessionId":"s","message":{"content":[{"type":"tool_result","tool_use_id":"t1","content":"Async agent launched successfully.\nagentId: a1"}]},"toolUseResult":{"status":"async_launched","agentId":"a1"}}"#,
+            r#"{"type":"assistant","sessionId":"s","message":{"id":"m2","content":[{"type":"tool_use","id":"t2","name":"TaskOutput","input":{"task_id":"a1"}}]}}"#,
+            r#"{"type":"user","sessionId":"s","message":{"content":[{"type":"tool_result","tool_use_id":"t2","content":"<retrieval_status>success</retrieval_status><task_id>a1</task_id><status>completed</status><output>src/model.py</output>"}]}}"#,
+        ];
+        let (session, findings) = parse_str(&lines.join("\n"));
+        assert!(findings.is_empty(), "{findings:?}");
+        let launch = &session.launches[0];
+        assert_eq!(launch.status, crate::model::ReturnStatus::Completed);
+        assert_eq!(launch.returned_at, Some(3));
+        assert_eq!(launch.output, "src/model.py");
+    }
+
+    #[test]
+    fn entries_of_an_unknown_launch_are_nobodys() {
+        let lines = [
+            r#"{"type":"assistant","sessionId":"s","parent_tool_use_id":"t9","message":{"id":"m1","content":[{"type":"tool_use","id":"c1","name":"Read","input":{}}]}}"#,
+            r#"{"type":"user","sessionId":"s","isSidechain":true,"uuid":"u1","message":{"role":"user","content":"a prompt no launch has"}}"#,
+            USER,
+        ];
+        let (session, findings) = parse_str(&lines.join("\n"));
+        assert!(findings.is_empty(), "{findings:?}");
+        assert_eq!(session.entries, 3);
+        assert_eq!(session.events.len(), 1, "{:?}", session.events);
+        assert!(matches!(session.events[0].kind, EventKind::User { .. }));
+    }
+
+    #[test]
+    fn a_history_file_is_not_a_transcript() {
+        let mut findings = Vec::new();
+        let text = r#"{"display":"/model","pastedContents":{},"timestamp":1,"project":"/x"}"#;
+        assert!(parse(text.as_bytes(), Arc::from("h.jsonl"), None, &Workflows::builtin(), &mut findings).is_none());
+    }
+}
