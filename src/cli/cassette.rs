@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use orchlint::engine;
 use orchlint::outcome::Outcome;
-use orchlint::report::plural;
+use orchlint::words::plural;
 
 use super::SettingsArgs;
 

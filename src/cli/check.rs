@@ -10,8 +10,9 @@ use clap::ValueEnum;
 use orchlint::config::FailLevel;
 use orchlint::engine::{self, Report};
 use orchlint::outcome::Outcome;
-use orchlint::report::{self, plural, Format};
+use orchlint::report::{self, Format};
 use orchlint::settings::BaselineUse;
+use orchlint::words::plural;
 
 use super::{shown_paths, threads, Common};
 

@@ -5,8 +5,8 @@ use std::path::PathBuf;
 
 use orchlint::engine::{self, Report};
 use orchlint::outcome::Outcome;
-use orchlint::report::plural;
 use orchlint::settings::BaselineUse;
+use orchlint::words::plural;
 
 use super::{InspectFormat, SettingsArgs};
 

@@ -8,7 +8,8 @@ use clap::ValueEnum;
 use orchlint::outcome::Outcome;
 use orchlint::replay::backend::{Fault, Match, Scripted};
 use orchlint::replay::{self, Answers, Order, ReplayReport};
-use orchlint::report::{self, plural};
+use orchlint::report;
+use orchlint::words::plural;
 use orchlint::workflow::Workflows;
 
 use super::{shown_paths, threads, Common, ForFlag};

@@ -4,8 +4,9 @@ use std::path::PathBuf;
 
 use orchlint::engine;
 use orchlint::outcome::Outcome;
-use orchlint::report::{self, plural, Format};
+use orchlint::report::{self, Format};
 use orchlint::settings::BaselineUse;
+use orchlint::words::plural;
 
 use super::Common;
 

@@ -5,9 +5,9 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use orchlint::outcome::Outcome;
-use orchlint::report::plural;
 use orchlint::serve::record::Note;
 use orchlint::serve::script::Recording;
+use orchlint::words::plural;
 
 use super::{ForFlag, SettingsArgs};
 

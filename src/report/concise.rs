@@ -2,7 +2,7 @@
 
 use std::io::{self, Write};
 
-use super::plural;
+use crate::words::plural;
 
 use crate::diagnostic::Severity;
 use crate::engine::Report;

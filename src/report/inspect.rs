@@ -273,7 +273,7 @@ pub fn render_human(doc: &InspectDocument, out: &mut dyn Write) -> io::Result<()
             s.claude_code.as_deref().unwrap_or("unknown")
         )?;
         writeln!(out, "  file: {}", s.file)?;
-        writeln!(out, "  agent tree: orchestrator → {}", super::plural(s.launches.len(), "launch"))?;
+        writeln!(out, "  agent tree: orchestrator → {}", crate::words::plural(s.launches.len(), "launch"))?;
         for l in &s.launches {
             let transcript = match &l.transcript {
                 Some(t) => {
@@ -285,7 +285,7 @@ pub fn render_human(doc: &InspectDocument, out: &mut dyn Write) -> io::Result<()
                     };
                     let tools =
                         if t.tools.is_empty() { String::new() } else { format!("; tools {}", t.tools.join(", ")) };
-                    format!(", {place} ({}{tools})", super::plural(t.entries as usize, "entry"))
+                    format!(", {place} ({}{tools})", crate::words::plural(t.entries as usize, "entry"))
                 }
                 None => String::new(),
             };
@@ -422,7 +422,7 @@ pub fn render_subagents_human(doc: &SubagentDocument, out: &mut dyn Write) -> io
         )?;
         writeln!(out, "  prompt: {}", s.prompt.as_deref().map(|p| shorten(p, 100)).unwrap_or_else(|| "(none)".into()))?;
         let tools = if s.tools.is_empty() { "none".to_string() } else { s.tools.join(", ") };
-        writeln!(out, "  {}; tools used: {tools}", super::plural(s.entries as usize, "entry"))?;
+        writeln!(out, "  {}; tools used: {tools}", crate::words::plural(s.entries as usize, "entry"))?;
         if let Some(session) = &s.session {
             writeln!(out, "  its launch is in the session file {session}.jsonl: inspect that to see it in its run")?;
         }

@@ -15,7 +15,7 @@
 use std::collections::BTreeSet;
 use std::io::{self, Write};
 
-use super::plural;
+use crate::words::plural;
 
 use crate::checks::RULES;
 use crate::diagnostic::{Diagnostic, Severity};

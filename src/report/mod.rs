@@ -14,7 +14,7 @@ pub mod sarif;
 
 use clap::ValueEnum;
 
-pub use crate::words::plural;
+use crate::words::plural;
 
 /// ` (phase N)` after a message, naming the phase in force where it is
 /// reported; nothing when the message already says `phase N`.

@@ -3,7 +3,7 @@
 
 use std::io::{self, Write};
 
-use super::plural;
+use crate::words::plural;
 
 use crate::replay::{Order, ReplayReport, SessionReplay, Verdict};
 

@@ -63,7 +63,7 @@ pub(super) fn reread(reader: &mut impl Reader, bytes: &[u8], source: &Source, fi
     };
     let mut notes: Vec<String> = Vec::new();
     if wrapped {
-        notes.push(format!("line is a JSON array of {}; read each", crate::report::plural(records.len(), "record")));
+        notes.push(format!("line is a JSON array of {}; read each", crate::words::plural(records.len(), "record")));
     }
     for mut record in records {
         let Some(object) = record.as_object_mut() else {

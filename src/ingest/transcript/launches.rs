@@ -11,10 +11,8 @@
 
 use std::collections::HashMap;
 
-use crate::ingest::transcript::normalize_type;
 use crate::model::text::tag;
 use crate::model::{Launch, ReturnStatus, ToolInput};
-use crate::workflow::split_type;
 
 #[derive(Default)]
 pub(super) struct Launches {
@@ -65,24 +63,13 @@ impl Launches {
     /// came first): it returned at once.
     pub(super) fn add(&mut self, call: LaunchCall, id: String, event: usize, message: u32, returned: bool) {
         let raw_type = call.subagent_type.unwrap_or_default();
-        let (namespace, agent_type) = split_type(&raw_type);
-        let (namespace, agent_type) = (namespace.map(str::to_string), normalize_type(agent_type));
-        self.list.push(Launch {
-            tool_use_id: id.clone(),
-            event,
-            message,
-            namespace,
-            agent_type,
-            raw_type,
-            description: call.description,
-            prompt: call.prompt,
-            background: call.run_in_background,
-            agent_id: None,
-            returned_at: returned.then_some(event),
-            status: if returned { ReturnStatus::Completed } else { ReturnStatus::Missing },
-            output: String::new(),
-            transcript: None,
-        });
+        let mut launch =
+            Launch::new(id.clone(), event, message, raw_type, call.description, call.prompt, call.run_in_background);
+        if returned {
+            launch.returned_at = Some(event);
+            launch.status = ReturnStatus::Completed;
+        }
+        self.list.push(launch);
         self.by_id.insert(id, self.list.len() - 1);
     }
 

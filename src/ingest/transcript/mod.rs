@@ -443,19 +443,7 @@ fn tool_input(raw: Option<&crate::ingest::raw::ToolInputRaw<'_>>) -> ToolInput {
     }
 }
 
-/// `subagent_type` compared loosely: Claude Code matches it case- and
-/// separator-insensitively (2.1.140), so `ML Explorer` is `ml-explorer`.
-pub fn normalize_type(raw: &str) -> String {
-    let mut out = String::with_capacity(raw.len());
-    for c in raw.trim().chars() {
-        if c == ' ' || c == '_' {
-            out.push('-');
-        } else {
-            out.extend(c.to_lowercase());
-        }
-    }
-    out
-}
+pub use crate::model::normalize_type;
 
 /// The diagnostic of a line longer than [`crate::ingest::input::MAX_LINE`].
 pub(crate) fn too_long_message(len: u64) -> String {
