@@ -103,15 +103,15 @@ pub struct Divergence {
     pub diff: String,
 }
 
-/// The outcome of running a trace.
+/// The outcome of running a trace: the replayed trace and where it diverged.
 #[derive(Debug, Clone)]
-pub struct Run {
+pub struct Replayed {
     pub trace: Trace,
     pub divergence: Option<Divergence>,
 }
 
 /// Runs a recorded trace against a backend.
-pub fn run(recorded: &Trace, backend: &mut dyn Backend, plan: &Plan) -> Run {
+pub fn run(recorded: &Trace, backend: &mut dyn Backend, plan: &Plan) -> Replayed {
     let mut rng = ChaCha8Rng::seed_from_u64(plan.seed);
     let steps = &recorded.steps;
     let mut out: Vec<Step> = Vec::with_capacity(steps.len());
@@ -163,7 +163,7 @@ pub fn run(recorded: &Trace, backend: &mut dyn Backend, plan: &Plan) -> Run {
             StepKind::Decision { decision, phase, blocks, .. } => {
                 for &k in &to_check {
                     if let Some(d) = check_dependency(recorded, k, i, &answers, plan.matching, &out) {
-                        return Run {
+                        return Replayed {
                             trace: Trace { header: recorded.header.clone(), steps: out },
                             divergence: Some(d),
                         };
@@ -224,7 +224,7 @@ pub fn run(recorded: &Trace, backend: &mut dyn Backend, plan: &Plan) -> Run {
                                 replayed: None,
                                 diff,
                             };
-                            return Run {
+                            return Replayed {
                                 trace: Trace { header: recorded.header.clone(), steps: out },
                                 divergence: Some(d),
                             };
@@ -241,7 +241,7 @@ pub fn run(recorded: &Trace, backend: &mut dyn Backend, plan: &Plan) -> Run {
             push(&mut out, kind, &steps[k]);
         }
     }
-    Run { trace: Trace { header: recorded.header.clone(), steps: out }, divergence: None }
+    Replayed { trace: Trace { header: recorded.header.clone(), steps: out }, divergence: None }
 }
 
 /// A recorded return as the replay delivers it: with the backend's answer,

@@ -52,7 +52,7 @@ pub struct RunView {
     pub phases: Vec<PhaseView>,
     pub user_messages: Vec<UserView>,
     /// Everything the orchestrator did, in order.
-    pub timeline: Vec<Step>,
+    pub timeline: Vec<TimelineItem>,
 }
 
 #[derive(Serialize)]
@@ -71,16 +71,16 @@ pub struct UserView {
 }
 
 #[derive(Serialize)]
-pub struct Step {
+pub struct TimelineItem {
     pub line: u32,
     pub phase: Option<u8>,
     #[serde(flatten)]
-    pub what: StepKind,
+    pub what: ItemKind,
 }
 
 #[derive(Serialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
-pub enum StepKind {
+pub enum ItemKind {
     PhaseStart {
         phase: u8,
         header: String,
@@ -157,20 +157,20 @@ fn session_view(c: &Checked, wfs: &Workflows) -> SessionView {
                 let line = event.source.line;
                 let phase = run.phase_at(ev);
                 for start in run.starts_at(ev) {
-                    timeline.push(Step {
+                    timeline.push(TimelineItem {
                         line,
                         phase: Some(start.announcement.phase),
-                        what: StepKind::PhaseStart {
+                        what: ItemKind::PhaseStart {
                             phase: start.announcement.phase,
                             header: start.announcement.header.trim().to_string(),
                         },
                     });
                 }
                 for l in s.launches.iter().filter(|l| l.returned_at == Some(ev)) {
-                    timeline.push(Step {
+                    timeline.push(TimelineItem {
                         line,
                         phase,
-                        what: StepKind::Return {
+                        what: ItemKind::Return {
                             subagent_type: l.raw_type.clone(),
                             status: l.status,
                             launched_line: s.events[l.event].source.line,
@@ -180,7 +180,7 @@ fn session_view(c: &Checked, wfs: &Workflows) -> SessionView {
                 match &event.kind {
                     EventKind::ToolCall { message, name, input, .. } => {
                         let what = if wfs.is_launch_tool(name) {
-                            StepKind::Launch {
+                            ItemKind::Launch {
                                 message: message + 1,
                                 subagent_type: input.subagent_type.clone().unwrap_or_default(),
                                 description: input.description.clone(),
@@ -189,19 +189,19 @@ fn session_view(c: &Checked, wfs: &Workflows) -> SessionView {
                         } else {
                             let target =
                                 input.file_path.clone().or_else(|| input.command.as_deref().map(|c| shorten(c, 80)));
-                            StepKind::Tool { message: message + 1, name: name.clone(), target }
+                            ItemKind::Tool { message: message + 1, name: name.clone(), target }
                         };
-                        timeline.push(Step { line, phase, what });
+                        timeline.push(TimelineItem { line, phase, what });
                     }
                     EventKind::User { kind: UserKind::Genuine, text } => {
                         user_messages.push(UserView { line, phase, text: text.clone() });
-                        timeline.push(Step { line, phase, what: StepKind::UserMessage { text: shorten(text, 100) } });
+                        timeline.push(TimelineItem { line, phase, what: ItemKind::UserMessage { text: shorten(text, 100) } });
                     }
                     EventKind::Command { name, args } => {
-                        timeline.push(Step {
+                        timeline.push(TimelineItem {
                             line,
                             phase,
-                            what: StepKind::Command { name: name.clone(), args: shorten(args, 100) },
+                            what: ItemKind::Command { name: name.clone(), args: shorten(args, 100) },
                         });
                     }
                     _ => {}
@@ -212,10 +212,10 @@ fn session_view(c: &Checked, wfs: &Workflows) -> SessionView {
                 let at = timeline.partition_point(|step| step.line <= d.line);
                 timeline.insert(
                     at,
-                    Step {
+                    TimelineItem {
                         line: d.line,
                         phase: d.phase,
-                        what: StepKind::Finding {
+                        what: ItemKind::Finding {
                             rule: d.rule.to_string(),
                             severity: d.severity,
                             message: d.message.clone(),
@@ -327,22 +327,22 @@ pub fn render_human(doc: &InspectDocument, out: &mut dyn Write) -> io::Result<()
             for step in &run.timeline {
                 let phase = step.phase.map_or("  -".into(), |p| format!("{p:>3}"));
                 let what = match &step.what {
-                    StepKind::PhaseStart { header, .. } => format!("PHASE   {header}"),
-                    StepKind::Launch { message, subagent_type, description, background } => format!(
+                    ItemKind::PhaseStart { header, .. } => format!("PHASE   {header}"),
+                    ItemKind::Launch { message, subagent_type, description, background } => format!(
                         "launch  {subagent_type} (msg #{message}{}){}",
                         if *background { ", background" } else { "" },
                         description.as_deref().map(|d| format!(" {d:?}")).unwrap_or_default()
                     ),
-                    StepKind::Return { subagent_type, status, launched_line } => {
+                    ItemKind::Return { subagent_type, status, launched_line } => {
                         format!("return  {subagent_type} {} (launched line {launched_line})", status.said())
                     }
-                    StepKind::Tool { message, name, target } => format!(
+                    ItemKind::Tool { message, name, target } => format!(
                         "tool    {name}{} (msg #{message})",
                         target.as_deref().map(|t| format!(" {t}")).unwrap_or_default()
                     ),
-                    StepKind::UserMessage { text } => format!("user    {text:?}"),
-                    StepKind::Command { name, args } => format!("command {name} {args}"),
-                    StepKind::Finding { rule, severity, message } => {
+                    ItemKind::UserMessage { text } => format!("user    {text:?}"),
+                    ItemKind::Command { name, args } => format!("command {name} {args}"),
+                    ItemKind::Finding { rule, severity, message } => {
                         format!(">>> {}[{rule}] {message}", severity.as_str())
                     }
                 };

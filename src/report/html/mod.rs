@@ -20,7 +20,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::{self, Display, Write as _};
 use std::io::{self, Write};
 
-use super::inspect::{InspectDocument, LaunchView, RunView, SessionView, StepKind};
+use super::inspect::{InspectDocument, LaunchView, RunView, SessionView, ItemKind};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::model::{Format, ReturnStatus};
 use crate::words::{plural, shorten};
@@ -294,13 +294,13 @@ fn write_run(
     let run_id = format!("s{}r{}", si + 1, run.index);
     // The launches of this run: those whose launch line is one of its steps.
     let launch_lines: BTreeSet<u32> =
-        run.timeline.iter().filter(|st| matches!(st.what, StepKind::Launch { .. })).map(|st| st.line).collect();
+        run.timeline.iter().filter(|st| matches!(st.what, ItemKind::Launch { .. })).map(|st| st.line).collect();
     let launches: Vec<&LaunchView> = s.launches.iter().filter(|l| launch_lines.contains(&l.line)).collect();
     let tools: Vec<svg::ToolCall> = run
         .timeline
         .iter()
         .filter_map(|st| match &st.what {
-            StepKind::Tool { message, name, target } => {
+            ItemKind::Tool { message, name, target } => {
                 Some(svg::ToolCall { line: st.line, message: *message, name, target: target.as_deref() })
             }
             _ => None,
@@ -310,7 +310,7 @@ fn write_run(
         .timeline
         .iter()
         .filter_map(|st| match &st.what {
-            StepKind::Command { name, args } => Some(svg::CommandCall { line: st.line, name, args }),
+            ItemKind::Command { name, args } => Some(svg::CommandCall { line: st.line, name, args }),
             _ => None,
         })
         .collect();
