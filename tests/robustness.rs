@@ -242,3 +242,57 @@ fn one_odd_line_does_not_change_the_verdict() {
         assert!(!said.iter().any(|m| m.contains("whole record") || orphan_result(m)), "{name}: {said:?}");
     }
 }
+
+/// Background agents that return through a `queued_command` attachment
+/// (2.1.15x–2.1.23x, after a queue removal without content), or whose
+/// return was written before their launch line, are returned, not "never
+/// returned".
+#[test]
+fn background_returns_of_2_1_2xx_are_found_in_any_order() {
+    let wfs = orchlint::workflow::Workflows::builtin();
+    let sid = r#""sessionId":"s1""#;
+    let launch = |id: &str, n: u32| {
+        format!(
+            r#"{{"type":"assistant","uuid":"a{n}",{sid},"message":{{"id":"m{n}","role":"assistant","content":[{{"type":"tool_use","id":"{id}","name":"Agent","input":{{"subagent_type":"general-purpose","prompt":"p{n}","description":"d{n}","run_in_background":true}}}}]}}}}"#
+        )
+    };
+    let launched = |id: &str, agent: &str, n: u32| {
+        format!(
+            r#"{{"type":"user","uuid":"r{n}",{sid},"message":{{"role":"user","content":[{{"type":"tool_result","tool_use_id":"{id}","content":"Async agent launched successfully.\nagentId: {agent} (use it)"}}]}},"toolUseResult":{{"status":"async_launched","agentId":"{agent}"}}}}"#
+        )
+    };
+    let note = |agent: &str, id: &str| {
+        format!(
+            r#"<task-notification>\n<task-id>{agent}</task-id>\n<tool-use-id>{id}</tool-use-id>\n<status>completed</status>\n<result>done</result>\n</task-notification>"#
+        )
+    };
+    let lines = [
+        r#"{"type":"user","uuid":"u0","sessionId":"s1","message":{"role":"user","content":"start"}}"#.to_string(),
+        launch("t1", 1),
+        launched("t1", "aaa1", 1),
+        // A queued_command attachment, with the call's id redacted: found by the agent id.
+        format!(
+            r#"{{"type":"attachment","uuid":"q1",{sid},"attachment":{{"type":"queued_command","prompt":"{}","commandMode":"task-notification"}}}}"#,
+            note("aaa1", "REDACTED")
+        ),
+        launch("t2", 2),
+        launched("t2", "aaa2", 2),
+        // An enqueue with the notification, its removal without content,
+        // then the attachment that delivers it.
+        format!(r#"{{"type":"queue-operation","operation":"enqueue",{sid},"content":"{}"}}"#, note("aaa2", "t2")),
+        format!(r#"{{"type":"queue-operation","operation":"remove",{sid}}}"#),
+        format!(
+            r#"{{"type":"attachment","uuid":"q2",{sid},"attachment":{{"type":"queued_command","prompt":"{}"}}}}"#,
+            note("aaa2", "t2")
+        ),
+        // The removal of t3's notification comes before t3's launch line.
+        format!(r#"{{"type":"queue-operation","operation":"remove",{sid},"content":"{}"}}"#, note("aaa3", "t3")),
+        launch("t3", 3),
+        launched("t3", "aaa3", 3),
+    ];
+    let bytes = (lines.join("\n") + "\n").into_bytes();
+    let checked = orchlint::engine::check_memory(bytes, "t.jsonl", &wfs, &orchlint::engine::Options::default());
+    let statuses: Vec<_> = checked.session.launches.iter().map(|l| (l.tool_use_id.as_str(), l.status)).collect();
+    use orchlint::model::ReturnStatus::Completed;
+    assert_eq!(statuses, vec![("t1", Completed), ("t2", Completed), ("t3", Completed)], "{:?}", checked.diagnostics);
+}

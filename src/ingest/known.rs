@@ -90,7 +90,7 @@ pub const SYSTEM_SUBTYPES: &[(&str, Use)] = &[
 
 /// `attachment.type` of `attachment` entries.
 pub const ATTACHMENT_TYPES: &[(&str, Use)] = &[
-    ("queued_command", Ignored),
+    ("queued_command", Read),
     ("agent_listing_delta", Ignored),
     ("auto_mode", Ignored),
     ("batching_reminder_sent", Ignored),

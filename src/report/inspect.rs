@@ -195,7 +195,11 @@ fn session_view(c: &Checked, wfs: &Workflows) -> SessionView {
                     }
                     EventKind::User { kind: UserKind::Genuine, text } => {
                         user_messages.push(UserView { line, phase, text: text.clone() });
-                        timeline.push(TimelineItem { line, phase, what: ItemKind::UserMessage { text: shorten(text, 100) } });
+                        timeline.push(TimelineItem {
+                            line,
+                            phase,
+                            what: ItemKind::UserMessage { text: shorten(text, 100) },
+                        });
                     }
                     EventKind::Command { name, args } => {
                         timeline.push(TimelineItem {

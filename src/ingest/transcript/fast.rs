@@ -68,6 +68,42 @@ pub(super) fn agent_progress(bytes: &[u8]) -> Option<(&str, &str)> {
     Some((AGENT_ID.value(bytes)?, PARENT.value(bytes)?))
 }
 
+/// The `<task-notification>` of an `attachment` line of type
+/// `queued_command` (how Claude Code 2.1.15x–2.1.23x hand a background
+/// agent's return to the model), if the line is one. Other attachments are
+/// not parsed: two byte searches tell them apart.
+pub(super) fn queued_notification(bytes: &[u8]) -> Option<String> {
+    use memchr::memmem;
+    if memmem::find(bytes, b"queued_command").is_none() || memmem::find(bytes, b"task-notification>").is_none() {
+        return None;
+    }
+    #[derive(serde::Deserialize)]
+    struct Line {
+        #[serde(rename = "type")]
+        kind: Option<String>,
+        attachment: Option<Attachment>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Attachment {
+        #[serde(rename = "type")]
+        kind: Option<String>,
+        prompt: Option<serde_json::Value>,
+    }
+    let line: Line = serde_json::from_slice(bytes).ok()?;
+    let attachment = line.attachment.filter(|_| line.kind.as_deref() == Some("attachment"))?;
+    if attachment.kind.as_deref() != Some("queued_command") {
+        return None;
+    }
+    let text = match attachment.prompt? {
+        serde_json::Value::String(s) => s,
+        serde_json::Value::Array(parts) => {
+            parts.iter().filter_map(|p| p.get("text").and_then(|t| t.as_str())).collect::<Vec<_>>().join("\n")
+        }
+        _ => return None,
+    };
+    text.trim_start().starts_with("<task-notification>").then_some(text)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

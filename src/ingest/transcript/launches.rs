@@ -21,6 +21,19 @@ pub(super) struct Launches {
     by_id: HashMap<String, usize>,
     /// agent id → launch index.
     by_agent: HashMap<String, usize>,
+    /// Returns that named no launch known when they came: Claude Code
+    /// sometimes writes a background agent's notification before the line
+    /// of its launch or of its agent id. Delivered once the launch is known.
+    early: Vec<Early>,
+}
+
+/// A return that came before its launch was known.
+struct Early {
+    tool_use_id: Option<String>,
+    task_id: Option<String>,
+    ev: usize,
+    status: ReturnStatus,
+    output: String,
 }
 
 /// What a launch takes of its call's input: the prompt (the event keeps the
@@ -71,6 +84,7 @@ impl Launches {
         }
         self.list.push(launch);
         self.by_id.insert(id, self.list.len() - 1);
+        self.deliver_early();
     }
 
     /// Links agent `agent` to the launch of call `tool_use`, unless the
@@ -85,6 +99,7 @@ impl Launches {
             if launch.agent_id.is_none() {
                 launch.agent_id = Some(agent.to_string());
             }
+            self.deliver_early();
         }
     }
 
@@ -93,6 +108,7 @@ impl Launches {
         if let Some(&l) = self.by_id.get(tool_use) {
             self.by_agent.entry(task.to_string()).or_insert(l);
             self.list[l].agent_id.get_or_insert_with(|| task.to_string());
+            self.deliver_early();
         }
     }
 
@@ -126,6 +142,7 @@ impl Launches {
             // stream-json: the task_notification came first; the report is here.
             launch.output = text;
         }
+        self.deliver_early();
     }
 
     /// The return of a background agent at event `ev`, found by its call's
@@ -140,7 +157,16 @@ impl Launches {
     ) {
         let l =
             tool_use_id.and_then(|t| self.by_id.get(t)).or_else(|| task_id.and_then(|t| self.by_agent.get(t))).copied();
-        let Some(l) = l else { return };
+        let Some(l) = l else {
+            self.early.push(Early {
+                tool_use_id: tool_use_id.map(str::to_string),
+                task_id: task_id.map(str::to_string),
+                ev,
+                status,
+                output,
+            });
+            return;
+        };
         let launch = &mut self.list[l];
         if let Some(t) = task_id {
             if launch.agent_id.is_none() {
@@ -155,6 +181,24 @@ impl Launches {
             }
         } else if launch.output.is_empty() {
             launch.output = output;
+        }
+    }
+
+    /// Delivers the returns that came before their launch was known, now
+    /// that one may be (after a launch, or an agent id linked to one).
+    fn deliver_early(&mut self) {
+        if self.early.is_empty() {
+            return;
+        }
+        let known = |e: &Early, s: &Self| {
+            e.tool_use_id.as_deref().is_some_and(|t| s.by_id.contains_key(t))
+                || e.task_id.as_deref().is_some_and(|t| s.by_agent.contains_key(t))
+        };
+        let (ready, wait): (Vec<Early>, Vec<Early>) =
+            std::mem::take(&mut self.early).into_iter().partition(|e| known(e, self));
+        self.early = wait;
+        for e in ready {
+            self.deliver(e.tool_use_id.as_deref(), e.task_id.as_deref(), e.ev, e.status, e.output);
         }
     }
 

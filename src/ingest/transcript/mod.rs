@@ -135,6 +135,13 @@ impl<'w> Builder<'w> {
         let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
         let wanted = sniff(bytes);
         if wanted == Wanted::Skip {
+            // A queued task notification handed to the model as an
+            // `attachment` (2.1.15x–2.1.23x): a background agent's return.
+            if let Some(text) = fast::queued_notification(bytes) {
+                self.session.entries += 1;
+                self.notification_text(&text, &source, true);
+                return;
+            }
             damage::skipped(self, bytes, source, findings);
             return;
         }
@@ -210,6 +217,8 @@ impl<'w> Builder<'w> {
             "queue-operation" => {
                 let op = e.operation.0.as_deref().unwrap_or("");
                 if matches!(op, "remove" | "dequeue") {
+                    // A removal without content (2.1.15x–2.1.23x) is followed
+                    // by the `queued_command` attachment that delivers it.
                     if let Some(text) = e.content.0.as_deref() {
                         if text.trim_start().starts_with("<task-notification>") {
                             // Handed over inside a tool loop: the message goes on.

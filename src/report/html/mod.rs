@@ -20,7 +20,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::{self, Display, Write as _};
 use std::io::{self, Write};
 
-use super::inspect::{InspectDocument, LaunchView, RunView, SessionView, ItemKind};
+use super::inspect::{InspectDocument, ItemKind, LaunchView, RunView, SessionView};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::model::{Format, ReturnStatus};
 use crate::words::{plural, shorten};
