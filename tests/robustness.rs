@@ -296,3 +296,21 @@ fn background_returns_of_2_1_2xx_are_found_in_any_order() {
     use orchlint::model::ReturnStatus::Completed;
     assert_eq!(statuses, vec![("t1", Completed), ("t2", Completed), ("t3", Completed)], "{:?}", checked.diagnostics);
 }
+
+/// Two records on one line are reported whatever their types, not only
+/// when one of them is a message; a `}{` inside a string is no splice.
+#[test]
+fn two_records_on_one_line_are_reported_whatever_their_types() {
+    let wfs = orchlint::workflow::Workflows::builtin();
+    let lines = [
+        r#"{"type":"user","uuid":"u0","sessionId":"s1","message":{"role":"user","content":"hi"}}"#,
+        r#"{"type":"attachment","uuid":"x1","sessionId":"s1","attachment":{"type":"date"}}{"type":"attachment","uuid":"x2","sessionId":"s1","attachment":{"type":"date"}}"#,
+        r#"{"type":"file-history-snapshot","messageId":"m"}{"type":"last-prompt","sessionId":"s1"}"#,
+        r#"{"type":"attachment","uuid":"x3","sessionId":"s1","attachment":{"type":"file","content":"fn f() {}{}"}}"#,
+    ];
+    let bytes = (lines.join("\n") + "\n").into_bytes();
+    let report = orchlint::engine::check_bytes(bytes, "t.jsonl", &wfs, &orchlint::engine::Options::default());
+    let spliced: Vec<u32> =
+        report.diagnostics.iter().filter(|d| d.message.contains("2 JSON records")).map(|d| d.line).collect();
+    assert_eq!(spliced, vec![2, 3], "{:?}", report.diagnostics);
+}

@@ -35,6 +35,13 @@ pub(super) fn skipped(reader: &mut impl Reader, bytes: &[u8], source: Source, fi
         if may_hide_its_type(bytes) {
             reread(reader, bytes, &source, findings);
         }
+        // Two records spliced on one line (`…}{…`), whatever their types:
+        // looked for by bytes, confirmed by a parse only then.
+        if memchr::memmem::find(bytes, b"}{").is_some()
+            && serde_json::from_slice::<serde::de::IgnoredAny>(bytes).is_err()
+        {
+            recover(reader, bytes, &source, findings);
+        }
         return;
     }
     // Damaged: say what is wrong with it.
