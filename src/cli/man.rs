@@ -57,6 +57,11 @@ fn exit_statuses(name: &str) -> [(&'static str, &'static str); 3] {
             ("1", "a CLI invocation failed or a request went unanswered"),
             ("2", "could not record: a usage error, no Claude Code CLI, an unreadable recording"),
         ],
+        "orchlint-guard" => [
+            ("0", "the hook call was answered (the decision is the JSON on standard output), or let through because it could not be judged (said on standard error)"),
+            ("1", "not used"),
+            ("2", "the rules file or the config is invalid: with onFailure \"block\" the call is blocked"),
+        ],
         _ => [("0", "done"), ("1", "not used"), ("2", ERROR)],
     }
 }
@@ -92,12 +97,10 @@ fn page(cmd: &clap::Command, top: &clap::Command) -> std::io::Result<Vec<u8>> {
     if name == "orchlint" {
         examples(&mut roff);
     }
-    if cmd.get_subcommands().next().is_none() || name == "orchlint" {
-        roff.control("SH", ["EXIT STATUS"]);
-        for (code, meaning) in exit_statuses(&name) {
-            if meaning != "not used" {
-                roff.control("TP", []).text([bold(code)]).text([roman(meaning)]);
-            }
+    roff.control("SH", ["EXIT STATUS"]);
+    for (code, meaning) in exit_statuses(&name) {
+        if meaning != "not used" {
+            roff.control("TP", []).text([bold(code)]).text([roman(meaning)]);
         }
     }
     roff.control("SH", ["SEE ALSO"]);
