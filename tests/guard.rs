@@ -7,7 +7,7 @@ mod common;
 use common::{fixtures, repo};
 use orchlint::checks::{self, Live};
 use orchlint::engine;
-use orchlint::guard::{judge_call, Pending};
+use orchlint::guard::{judge_call, judge_end, Pending};
 use orchlint::model::EventKind;
 use orchlint::workflow::Workflows;
 
@@ -122,5 +122,77 @@ fn each_breach_judged_before_the_fact_is_denied_at_its_call() {
     let expected: Vec<&str> = checks::RULES.iter().filter(|r| r.live() == Live::Deny).map(|r| r.id).collect();
     for kind in expected {
         assert!(denied_kinds.contains(kind), "no fixture shows {kind} denied");
+    }
+}
+
+/// The clean run recorded by Claude Code 2.1.328.
+const CLEAN_2_1: &str =
+    "tests/data/recordings/2.1.328-clean/-home-dev-churn-model/cd54f53c-d89b-4092-b357-82370c2b5dfc.jsonl";
+
+#[test]
+fn a_turn_that_ends_asking_the_user_is_not_told_to_go_on() {
+    // The clean 2.1.328 run ends its first turn at the phase-4 question
+    // ("Which approach do you prefer?", line 60) and its second at the
+    // phase-6 approval question (line 79): each waits for the user's answer.
+    // Told to go on, the model would answer its own question, and the
+    // approach and approval gates would deny what it did next.
+    let wfs = Workflows::builtin();
+    let dir = repo().join("tests/data/recordings");
+    let clean = std::fs::read(repo().join(CLEAN_2_1)).unwrap();
+    for (line, asked) in [(60, "Which approach do you prefer?"), (79, "Do you approve this design?")] {
+        let upto = upto(&clean, line);
+        assert!(String::from_utf8_lossy(&upto).lines().last().unwrap().contains(asked), "line {line}");
+        let (missing, runs) = judge_end(upto, &wfs, false);
+        assert_eq!((missing, runs), (None, 1), "at line {line}");
+    }
+    // A turn that ends without a question in phase 1 has stopped.
+    let stopped =
+        std::fs::read(dir.join("2.1.328-clean-async/-home-dev-churn-model/072ef89e-b2ed-4fc1-b2c4-c0f29d9caa30.jsonl"))
+            .unwrap();
+    let upto = upto(&stopped, 32);
+    assert!(String::from_utf8_lossy(&upto).lines().last().unwrap().contains("Waiting for the remaining agents"));
+    let (missing, _) = judge_end(upto, &wfs, false);
+    let missing = missing.expect("told to go on");
+    assert!(missing.starts_with("orchlint guard: incomplete-run: the run stopped in phase 1"), "{missing}");
+}
+
+#[test]
+fn a_stop_is_judged_only_once_the_turn_s_end_is_written() {
+    // Claude Code writes the transcript asynchronously: a Stop hook can run
+    // before the turn's last message is in it. The clean run without its
+    // phase-12 summary looks stopped in phase 11; the guard waits for the
+    // end of the turn and, not seeing it, says nothing.
+    use orchlint::guard::{answer, hook::Answer, Mode, Options};
+    let dir = tempfile::tempdir().unwrap();
+    let clean = std::fs::read(repo().join(CLEAN_2_1)).unwrap();
+    let opts = |state: &str| Options {
+        mode: Mode::Enforce,
+        workflows: Workflows::builtin(),
+        force_workflow: false,
+        state_dir: dir.path().join(state),
+        wait: std::time::Duration::from_millis(50),
+    };
+    let transcript = dir.path().join("t.jsonl");
+    let stop = serde_json::json!({"session_id": "s", "transcript_path": transcript, "hook_event_name": "Stop"});
+    let stop = serde_json::to_vec(&stop).unwrap();
+    // Up to the results of phase 11's agents: the summary is not written yet.
+    std::fs::write(&transcript, upto(&clean, 125)).unwrap();
+    assert_eq!(answer("stop", &stop, &opts("lagging")).unwrap(), Answer::Allow);
+    let log = std::fs::read_to_string(dir.path().join("lagging/s/guard.jsonl")).unwrap();
+    assert!(log.contains("not judged: the end of the turn did not show in the transcript within 50 ms"), "{log}");
+    // With it, the run is complete: nothing to say either, and nothing logged.
+    std::fs::write(&transcript, upto(&clean, 127)).unwrap();
+    assert_eq!(answer("stop", &stop, &opts("written")).unwrap(), Answer::Allow);
+    assert!(!dir.path().join("written/s/guard.jsonl").exists());
+    // A turn that did stop short (the same run cut after phase 3's question-less turn) is told to go on.
+    let mut short = upto(&clean, 47);
+    short.extend_from_slice(
+        br#"{"type":"assistant","message":{"id":"msg_x","role":"assistant","content":[{"type":"text","text":"Done for now."}],"stop_reason":"end_turn"},"uuid":"x","sessionId":"s"}"#,
+    );
+    short.push(b'\n');
+    std::fs::write(&transcript, short).unwrap();
+    match answer("stop", &stop, &opts("short")).unwrap() {
+        Answer::Continue { reason } => assert!(reason.contains("stopped in phase 3"), "{reason}"),
+        other => panic!("{other:?}"),
     }
 }

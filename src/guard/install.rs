@@ -148,7 +148,8 @@ pub fn explain(wf: &Workflow) -> String {
     section("Left to `orchlint check` after the run:", Live::Check, &mut out);
     if let Some(last) = wf.phases.last() {
         out.push_str(&format!(
-            "\nA Stop before phase {} ({}) has the model go on, once per run, with what is missing.\n",
+            "\nA Stop before phase {} ({}) has the model go on, once per run, with what is missing \
+             (not a turn that ends asking the user a question: it waits for the answer).\n",
             last.number, last.name
         ));
     }

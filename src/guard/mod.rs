@@ -9,7 +9,8 @@
 //! ([`Live::Deny`]) about that call denies it, with the finding's message
 //! and help as the reason the model reads; kinds known only after the
 //! message ([`Live::Report`]) are told at PostToolBatch; a Stop before the
-//! workflow's last phase has the model go on, once.
+//! workflow's last phase has the model go on, once, unless the turn ended
+//! asking the user a question.
 
 pub mod hook;
 pub mod install;
@@ -157,10 +158,16 @@ pub fn judge_message(transcript: Vec<u8>, ids: &[&str], wfs: &Workflows, force: 
 }
 
 /// At the end of a turn: the last run stopped before its last phase? Then
-/// what is missing, with the run's errors; and how many runs there are.
+/// what is missing, with the run's errors; and how many runs there are. A
+/// turn that ends asking the user something waits for the answer: it has
+/// not stopped (told to go on, the model would answer its own question, and
+/// the gates would deny what it does next).
 pub fn judge_end(transcript: Vec<u8>, wfs: &Workflows, force: bool) -> (Option<String>, u32) {
     let checked = engine::check_memory(transcript, "transcript", wfs, &engine_options(force));
     let runs = checked.runs.len() as u32;
+    if asks_the_user(&checked, wfs) {
+        return (None, runs);
+    }
     let last = runs;
     let of_last = |d: &&Diagnostic| d.run == Some(last);
     let Some(open) = checked.diagnostics.iter().filter(of_last).find(|d| d.rule == "incomplete-run") else {
@@ -180,6 +187,23 @@ pub fn judge_end(transcript: Vec<u8>, wfs: &Workflows, force: bool) -> (Option<S
         text.push_str(&errors.join("\n"));
     }
     (Some(text), runs)
+}
+
+/// Whether the orchestrator's last message asks the user a question: a
+/// question mark in its text, or a call of an ask tool (`AskUserQuestion`).
+fn asks_the_user(c: &Checked, wfs: &Workflows) -> bool {
+    let last = c.session.events.iter().rev().find_map(|e| match &e.kind {
+        EventKind::Text { message, .. } | EventKind::ToolCall { message, .. } => Some(*message),
+        _ => None,
+    });
+    let Some(last) = last else { return false };
+    c.session.events.iter().any(|e| match &e.kind {
+        EventKind::Text { message, text } => *message == last && text.contains('?'),
+        EventKind::ToolCall { message, name, .. } => {
+            *message == last && wfs.iter().any(|wf| wf.ask_tools.contains(name))
+        }
+        _ => false,
+    })
 }
 
 /// Why a hook call could not be judged; the call is let through (see
@@ -284,8 +308,22 @@ pub fn answer(event: &str, raw: &[u8], opts: &Options) -> Result<Answer, GuardEr
             if input.stop_hook_active == Some(true) || input.running_agents() > 0 {
                 return Ok(Answer::Allow);
             }
-            state.locked(|s| s.catch_up(&transcript))?;
-            let (missing, runs) = judge_end(state.mirror(), wfs, force);
+            // 2.1 says what the turn ended with: a question waits for the user.
+            if input.last_assistant_message.as_deref().is_some_and(|m| m.contains('?')) {
+                return Ok(Answer::Allow);
+            }
+            // The turn's last message may not be written yet: judged on the
+            // run without it, a finished run would look stopped short.
+            let mirror = wait_until(&state, &transcript, opts.wait, turn_ended)?;
+            if !turn_ended(&mirror) {
+                let note = format!(
+                    "not judged: the end of the turn did not show in the transcript within {} ms",
+                    opts.wait.as_millis()
+                );
+                log(&state, &event, None, "allow", None, &note);
+                return Ok(Answer::Allow);
+            }
+            let (missing, runs) = judge_end(mirror, wfs, force);
             match missing {
                 Some(reason) if state.reminded() < runs => {
                     state.locked(|s| s.set_reminded(runs))?;
@@ -314,16 +352,49 @@ pub fn answer(event: &str, raw: &[u8], opts: &Options) -> Result<Answer, GuardEr
 /// Brings the mirror up to date, polling until the call `id` shows in it or
 /// `wait` has passed; the mirror's bytes.
 fn wait_for(state: &SessionState, transcript: &Path, id: &str, wait: Duration) -> Result<Vec<u8>, GuardError> {
-    let start = Instant::now();
     let needle = id_needle(id);
+    wait_until(state, transcript, wait, |mirror| memchr::memmem::find(mirror, &needle).is_some())
+}
+
+/// Brings the mirror up to date, polling until `done` holds of it or `wait`
+/// has passed; the mirror's bytes.
+fn wait_until(
+    state: &SessionState,
+    transcript: &Path,
+    wait: Duration,
+    done: impl Fn(&[u8]) -> bool,
+) -> Result<Vec<u8>, GuardError> {
+    let start = Instant::now();
     loop {
         state.locked(|s| s.catch_up(transcript))?;
         let mirror = state.mirror();
-        if memchr::memmem::find(&mirror, &needle).is_some() || start.elapsed() >= wait {
+        if done(&mirror) || start.elapsed() >= wait {
             return Ok(mirror);
         }
         std::thread::sleep(Duration::from_millis(5));
     }
+}
+
+/// Whether the transcript holds the end of the turn: its last line of the
+/// conversation is an assistant message that ended (a stop reason other
+/// than `tool_use`; 2.0.x and 2.1 both write one on the turn's last line),
+/// not a prompt or a tool result the model has yet to answer.
+fn turn_ended(mirror: &[u8]) -> bool {
+    for line in mirror.rsplit(|b| *b == b'\n').filter(|l| !l.is_empty()) {
+        let Ok(entry) = serde_json::from_slice::<serde_json::Value>(line) else { continue };
+        if entry.get("isSidechain").and_then(serde_json::Value::as_bool) == Some(true) {
+            continue;
+        }
+        match entry.get("type").and_then(serde_json::Value::as_str) {
+            Some("assistant") => {
+                let reason = entry.pointer("/message/stop_reason").and_then(serde_json::Value::as_str);
+                return reason.is_some_and(|r| r != "tool_use");
+            }
+            Some("user") => return false,
+            _ => {}
+        }
+    }
+    false
 }
 
 /// Whether the session so far has a foreground launch without a result: the
