@@ -196,3 +196,69 @@ fn a_stop_is_judged_only_once_the_turn_s_end_is_written() {
         other => panic!("{other:?}"),
     }
 }
+
+/// The guard's options for a test, with its state under `dir`.
+fn options(dir: &std::path::Path) -> orchlint::guard::Options {
+    orchlint::guard::Options {
+        mode: orchlint::guard::Mode::Enforce,
+        workflows: Workflows::builtin(),
+        force_workflow: false,
+        state_dir: dir.to_path_buf(),
+        wait: std::time::Duration::from_millis(50),
+    }
+}
+
+#[test]
+fn every_call_of_a_breaching_message_is_denied_and_a_denied_call_was_not_made() {
+    // Phase 6 of this script launches three ml-engineers in one message,
+    // without asking for the approval. approval-gate reports the breach
+    // once, at the first launch; the hooks of the three run at the same
+    // time, so none can see the others denied: each takes the calls before
+    // it that the guard denies as not made.
+    use orchlint::guard::{answer, hook::Answer};
+    let wfs = Workflows::builtin();
+    let script =
+        std::fs::read(repo().join("tests/data/guard/scripts/ml-flow-engineers-before-approval.jsonl")).unwrap();
+    let all = calls(&script, &wfs);
+    let engineers: Vec<_> = all.iter().filter(|c| c.1.contains("0009_")).collect();
+    assert_eq!(engineers.len(), 3, "{all:?}");
+    for call in &engineers {
+        assert_eq!(judge(&script, call, &wfs), ["approval-gate"], "{}", call.1);
+    }
+    // Through the hook, with the decisions logged: denied, the three were not
+    // made, so PostToolBatch tells nothing of them (agent-count would count
+    // three ml-engineers in phase 6), and a second try in the next message
+    // is denied too (the gate's one report was at the denied launch).
+    let dir = tempfile::tempdir().unwrap();
+    let transcript = dir.path().join("t.jsonl");
+    let hook = |event: &str, extra: serde_json::Value| {
+        let mut input = serde_json::json!({"session_id": "s", "transcript_path": transcript, "hook_event_name": event});
+        input.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+        answer(event, &serde_json::to_vec(&input).unwrap(), &options(dir.path())).unwrap()
+    };
+    std::fs::write(&transcript, upto(&script, engineers[2].3)).unwrap();
+    for call in &engineers {
+        match hook("PreToolUse", serde_json::json!({"tool_name": "Agent", "tool_use_id": call.1})) {
+            Answer::Deny { reason } => assert!(reason.starts_with("orchlint guard: approval-gate: "), "{reason}"),
+            other => panic!("{}: {other:?}", call.1),
+        }
+    }
+    // The results the CLI writes for the three denials.
+    std::fs::write(&transcript, upto(&script, engineers[2].3 + 3)).unwrap();
+    let batch: Vec<_> =
+        engineers.iter().map(|c| serde_json::json!({"tool_name": "Agent", "tool_use_id": c.1})).collect();
+    assert_eq!(hook("PostToolBatch", serde_json::json!({"tool_calls": batch})), Answer::Allow);
+    let mut retry = upto(&script, engineers[2].3 + 3);
+    retry.extend_from_slice(
+        br#"{"type":"assistant","message":{"id":"msg_retry","role":"assistant","content":[{"type":"tool_use","id":"toolu_retry","name":"Agent","input":{"description":"again","prompt":"Implement the model.","subagent_type":"ml-flow:ml-engineer"}}],"stop_reason":"tool_use"},"uuid":"r","sessionId":"s"}"#,
+    );
+    retry.push(b'\n');
+    std::fs::write(&transcript, retry).unwrap();
+    match hook("PreToolUse", serde_json::json!({"tool_name": "Agent", "tool_use_id": "toolu_retry"})) {
+        Answer::Deny { reason } => assert!(reason.starts_with("orchlint guard: approval-gate: "), "{reason}"),
+        other => panic!("the second try: {other:?}"),
+    }
+    let log = std::fs::read_to_string(dir.path().join("s/guard.jsonl")).unwrap();
+    assert_eq!(log.lines().filter(|l| l.contains(r#""decision":"deny""#)).count(), 4, "{log}");
+    assert!(!log.contains(r#""decision":"report""#), "{log}");
+}

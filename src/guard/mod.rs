@@ -140,13 +140,109 @@ fn breaches(c: &Checked, lines: &[u32], live: Live) -> Vec<Breach> {
 /// commits, given the transcript so far, which holds the call's message
 /// (Claude Code writes a message's blocks together, before their hooks run;
 /// a call not in it is not judged: see [`answer`]).
+///
+/// The calls of the same message before it that the guard denies are taken
+/// as not made. Their hooks run at the same time as this one, so the
+/// transcript cannot show their denials yet; and a rule that reports a
+/// breach once, at its first event (the first of three `ml-engineer`
+/// launches before the approval), would otherwise find it at the first call
+/// only and let the others through.
 pub fn judge_call(transcript: Vec<u8>, p: &Pending<'_>, wfs: &Workflows, force: bool) -> Vec<Breach> {
-    if memchr::memmem::find(&transcript, &id_needle(p.tool_use_id)).is_none() {
+    let pending = id_needle(p.tool_use_id);
+    if memchr::memmem::find(&transcript, &pending).is_none() {
         return Vec::new();
     }
-    let checked = engine::check_memory(transcript, "transcript", wfs, &engine_options(force));
-    let (own, _) = message_lines(&checked, &[p.tool_use_id]);
-    breaches(&checked, &own, Live::Deny)
+    let check = |bytes: Vec<u8>| engine::check_memory(bytes, "transcript", wfs, &engine_options(force));
+    let checked = check(transcript.clone());
+    let found = deny_breaches(&checked, p.tool_use_id);
+    let earlier = earlier_calls_of_its_message(&checked, p.tool_use_id);
+    if !found.is_empty() || earlier.is_empty() {
+        return found;
+    }
+    let mut not_made: Vec<u32> = Vec::new();
+    for (id, line) in earlier {
+        // A line holding this call too (a format with several blocks a line) stays.
+        if line_holds(&transcript, line, &pending) {
+            continue;
+        }
+        if !deny_breaches(&check(without_lines(&transcript, &not_made)), &id).is_empty() {
+            not_made.push(line);
+        }
+    }
+    if not_made.is_empty() {
+        return found;
+    }
+    deny_breaches(&check(without_lines(&transcript, &not_made)), p.tool_use_id)
+}
+
+/// The transcript as made: without the calls the guard denied (their
+/// `tool_use` lines and their results), as the denial kept them from
+/// running. Otherwise a rule that reports a breach once would find it at
+/// the denied call, and let the next attempt through; and what is told
+/// after the message or at its end would count calls that never ran.
+/// (Claude Code 2.x writes one content block a line; a line holding a
+/// denied call with others would go with it.)
+fn without_denied(mirror: &[u8], state: &SessionState) -> Vec<u8> {
+    let denied = state.denied();
+    if denied.is_empty() {
+        return mirror.to_vec();
+    }
+    let needles: Vec<Vec<u8>> =
+        denied.iter().flat_map(|id| [id_needle(id), format!("\"tool_use_id\":\"{id}\"").into_bytes()]).collect();
+    let mut out = Vec::with_capacity(mirror.len());
+    for line in mirror.split_inclusive(|b| *b == b'\n') {
+        if !needles.iter().any(|n| memchr::memmem::find(line, n).is_some()) {
+            out.extend_from_slice(line);
+        }
+    }
+    out
+}
+
+/// The breaches of kinds judged before the fact at a call's lines (its own
+/// and its message's text).
+fn deny_breaches(c: &Checked, id: &str) -> Vec<Breach> {
+    let (own, _) = message_lines(c, &[id]);
+    breaches(c, &own, Live::Deny)
+}
+
+/// The calls of the message holding the call `id` that come before it: (id, line).
+fn earlier_calls_of_its_message(c: &Checked, id: &str) -> Vec<(String, u32)> {
+    let mut calls = Vec::new();
+    let Some(message) = c.session.events.iter().find_map(|e| match &e.kind {
+        EventKind::ToolCall { message, id: i, .. } if i == id => Some(*message),
+        _ => None,
+    }) else {
+        return calls;
+    };
+    for e in &c.session.events {
+        match &e.kind {
+            EventKind::ToolCall { id: i, .. } if i == id => break,
+            EventKind::ToolCall { message: m, id: i, .. } if *m == message => calls.push((i.clone(), e.source.line)),
+            _ => {}
+        }
+    }
+    calls
+}
+
+/// The transcript without the lines given (1-based).
+fn without_lines(transcript: &[u8], lines: &[u32]) -> Vec<u8> {
+    if lines.is_empty() {
+        return transcript.to_vec();
+    }
+    let mut out = Vec::with_capacity(transcript.len());
+    for (i, line) in transcript.split_inclusive(|b| *b == b'\n').enumerate() {
+        if !lines.contains(&(i as u32 + 1)) {
+            out.extend_from_slice(line);
+        }
+    }
+    out
+}
+
+fn line_holds(transcript: &[u8], line: u32, needle: &[u8]) -> bool {
+    transcript
+        .split(|b| *b == b'\n')
+        .nth(line.saturating_sub(1) as usize)
+        .is_some_and(|l| memchr::memmem::find(l, needle).is_some())
 }
 
 /// The breaches of kinds known only after the fact that the message holding
@@ -248,7 +344,7 @@ pub fn answer(event: &str, raw: &[u8], opts: &Options) -> Result<Answer, GuardEr
                 // file while a foreground launch runs is its agent's (the
                 // orchestrator waits for it). Otherwise the call's message
                 // is about to be written: wait for it.
-                if waits_for_a_foreground_agent(&mirror, opts) {
+                if waits_for_a_foreground_agent(&without_denied(&mirror, &state), opts) {
                     log(
                         &state,
                         &event,
@@ -270,7 +366,7 @@ pub fn answer(event: &str, raw: &[u8], opts: &Options) -> Result<Answer, GuardEr
                 }
             }
             let pending = Pending { tool_use_id: id };
-            match judge_call(mirror, &pending, wfs, force).into_iter().next() {
+            match judge_call(without_denied(&mirror, &state), &pending, wfs, force).into_iter().next() {
                 None => Answer::Allow,
                 Some(b) => {
                     let decision = match opts.mode {
@@ -293,7 +389,7 @@ pub fn answer(event: &str, raw: &[u8], opts: &Options) -> Result<Answer, GuardEr
                 return Ok(Answer::Allow);
             }
             let mirror = wait_for(&state, &transcript, ids[ids.len() - 1], opts.wait)?;
-            let found = judge_message(mirror, &ids, wfs, force);
+            let found = judge_message(without_denied(&mirror, &state), &ids, wfs, force);
             for b in &found {
                 log(&state, &event, ids.first().copied(), "report", Some(b), "");
             }
@@ -323,7 +419,7 @@ pub fn answer(event: &str, raw: &[u8], opts: &Options) -> Result<Answer, GuardEr
                 log(&state, &event, None, "allow", None, &note);
                 return Ok(Answer::Allow);
             }
-            let (missing, runs) = judge_end(mirror, wfs, force);
+            let (missing, runs) = judge_end(without_denied(&mirror, &state), wfs, force);
             match missing {
                 Some(reason) if state.reminded() < runs => {
                     state.locked(|s| s.set_reminded(runs))?;

@@ -135,6 +135,16 @@ impl SessionState {
         self.keep(&kept)
     }
 
+    /// The calls the guard denied in this session, from its log.
+    pub fn denied(&self) -> Vec<String> {
+        let text = std::fs::read_to_string(self.dir.join("guard.jsonl")).unwrap_or_default();
+        text.lines()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .filter(|d| d["decision"] == "deny")
+            .filter_map(|d| d["tool_use_id"].as_str().map(str::to_string))
+            .collect()
+    }
+
     /// Appends a decision to the session's log (`guard.jsonl`).
     pub fn log(&self, line: &serde_json::Value) -> Result<(), StateError> {
         let path = self.dir.join("guard.jsonl");
