@@ -235,6 +235,29 @@ def ml_notification_before_approval():
     return s
 
 
+STOPPED_EARLY = ('orchlint guard: incomplete-run: the run stopped in phase 2 (Data Architecture) before reaching '
+                 'phase 12. Phase 12: "When complete: ML development finished!"')
+
+
+def stop_feedback(s, reason):
+    """What a Stop hook that has the model go on puts in the conversation (2.1.328's shape)."""
+    s._user(f"Stop hook feedback:\n{reason}", {"isMeta": True})
+
+
+def ml_stops_early():
+    """Phase 2 done, the model stops without a question; told to go on, it does."""
+    s = MlFlow("stops-early").command()
+    ml_phase_1(s)
+    s.say(announce(2, "ml-explorer"), *launches(s, 2, ["ml-explorer"] * 3))
+    s.say("The explorers are back. That is enough for today.")
+    stop_feedback(s, STOPPED_EARLY)
+    s.say("Going on with the workflow.\n\n" + announce(3, "data-scientist + ml-explorer"),
+          *launches(s, 3, ["ml-explorer", "data-scientist"]))
+    s.say(announce(4, "ml-architect"), *launches(s, 4, ["ml-architect"] * 3))
+    s.say(APPROACH_QUESTION)
+    return s
+
+
 # --- feature-dev -------------------------------------------------------------
 
 WRITE_DENIED = ("orchlint guard: approval-gate: the orchestrator called Write without asking the user for the "
@@ -264,6 +287,7 @@ SCRIPTS = {
     "ml-flow-wrong-type-in-parallel": ml_wrong_type_in_parallel,
     "ml-flow-engineers-before-approval": ml_engineers_before_approval,
     "ml-flow-notification-before-approval": ml_notification_before_approval,
+    "ml-flow-stops-early": ml_stops_early,
     "feature-dev-write-before-approval": fd_write_before_approval,
 }
 
