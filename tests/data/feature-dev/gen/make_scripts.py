@@ -464,17 +464,26 @@ SCRIPTS = {
 }
 
 
-def main():
-    OUT.mkdir(parents=True, exist_ok=True)
-    for old in OUT.glob("*.jsonl"):
+def write_scripts(scripts, out, describe):
+    """Writes each script of `scripts` (name: maker) into `out`, the old ones removed; prints `describe(name, s)`."""
+    out.mkdir(parents=True, exist_ok=True)
+    for old in out.glob("*.jsonl"):
         old.unlink()
-    for name, make in SCRIPTS.items():
+    for name, make in scripts.items():
         s = make()
-        (OUT / f"{name}.jsonl").write_text(s.text())
-        said = "".join(line for line in s.lines if '"type":"assistant"' in line)
-        phases = re.findall(r"## Phase (\d+):", said)
-        print(f"{name}: {len(s.lines)} entries, {s.messages} assistant messages, {s.launches} launches, "
-              f"phase headings {' '.join(dict.fromkeys(phases))}")
+        (out / f"{name}.jsonl").write_text(s.text())
+        print(describe(name, s))
+
+
+def describe(name, s):
+    said = "".join(line for line in s.lines if '"type":"assistant"' in line)
+    phases = re.findall(r"## Phase (\d+):", said)
+    return (f"{name}: {len(s.lines)} entries, {s.messages} assistant messages, {s.launches} launches, "
+            f"phase headings {' '.join(dict.fromkeys(phases))}")
+
+
+def main():
+    write_scripts(SCRIPTS, OUT, describe)
 
 
 if __name__ == "__main__":

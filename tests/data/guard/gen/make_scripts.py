@@ -200,13 +200,18 @@ def ml_wrong_type_in_parallel():
     return s
 
 
-def ml_engineers_before_approval():
-    """Phase 6: the engineers are launched without asking; denied, the model asks, the user approves."""
-    s = MlFlow("engineers-before-approval").command()
+def ml_phases_1_to_5(s, background=False):
+    """Phases 1 to 5, the user's choice of approach between 4 and 5; the last launch of phase 5."""
     ml_phase_1(s)
     ml_phases_2_to_4(s)
     s.user(APPROACH_ANSWER)
-    ml_phase_5(s)
+    return ml_phase_5(s, background=background)
+
+
+def ml_engineers_before_approval():
+    """Phase 6: the engineers are launched without asking; denied, the model asks, the user approves."""
+    s = MlFlow("engineers-before-approval").command()
+    ml_phases_1_to_5(s)
     early = [denied(c, ENGINEERS_DENIED) for c in launches(s, 6, ["ml-engineer"] * 3)]
     s.say(announce(6, "None", "The design is complete: gradient boosting on aggregated monthly features, a "
                               "nightly training job, a batch scoring service. Starting the implementation now."),
@@ -220,10 +225,7 @@ def ml_engineers_before_approval():
 def ml_notification_before_approval():
     """A background agent's notification arrives after the approval question: not an approval."""
     s = MlFlow("notification-before-approval").command()
-    ml_phase_1(s)
-    ml_phases_2_to_4(s)
-    s.user(APPROACH_ANSWER)
-    late = ml_phase_5(s, background=True)
+    late = ml_phases_1_to_5(s, background=True)
     s.say(announce(6, "None", f"The design: gradient boosting on aggregated monthly features. {APPROVAL_QUESTION}"))
     notification(s, late)
     # Taken for the approval: the engineers, still in phase 6 (no heading the hook could not undo).
@@ -293,13 +295,8 @@ SCRIPTS = {
 
 
 def main():
-    OUT.mkdir(parents=True, exist_ok=True)
-    for old in OUT.glob("*.jsonl"):
-        old.unlink()
-    for name, make in SCRIPTS.items():
-        s = make()
-        (OUT / f"{name}.jsonl").write_text(s.text())
-        print(f"{name}: {len(s.lines)} entries, {s.messages} assistant messages, {s.launches} launches")
+    fd.write_scripts(SCRIPTS, OUT, lambda name, s: f"{name}: {len(s.lines)} entries, {s.messages} assistant messages, "
+                                                   f"{s.launches} launches")
 
 
 if __name__ == "__main__":
