@@ -36,6 +36,9 @@ pub struct Options {
     /// first phase, are errors (`--require-run`): CI that expects the
     /// workflow to have run fails when it did not.
     pub require_run: bool,
+    /// Keep the calls a PreToolUse hook denied as the calls the model made
+    /// (`serve` replays what the model did); otherwise they were not made.
+    pub keep_denied_calls: bool,
 }
 
 impl std::fmt::Debug for Options {
@@ -48,6 +51,7 @@ impl std::fmt::Debug for Options {
             .field("config", &self.config)
             .field("progress", &self.progress.is_some())
             .field("require_run", &self.require_run)
+            .field("keep_denied_calls", &self.keep_denied_calls)
             .finish()
     }
 }
@@ -395,7 +399,9 @@ pub fn check_job(job: &Job, wfs: &Workflows, opts: &Options) -> Checked {
         diagnostic::fingerprint(&mut diagnostics);
         return Checked { session, runs: Vec::new(), diagnostics, subagent_files: 0, skipped: true, unreadable };
     }
-    drop_denied_calls(&mut session, &job.origin, &mut findings);
+    if !opts.keep_denied_calls {
+        drop_denied_calls(&mut session, &job.origin, &mut findings);
+    }
     let (subagent_files, subagent_unreadable) = attach_subagents(&mut session, job, opts.detail, &mut findings);
     let unreadable = unreadable || subagent_unreadable;
     if !session.has_conversation() {

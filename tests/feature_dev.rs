@@ -157,18 +157,6 @@ fn script(name: &str) -> PathBuf {
     repo().join("tests/data/feature-dev/scripts").join(format!("{name}.jsonl"))
 }
 
-fn copy_tree(from: &Path, to: &Path) {
-    for e in walkdir::WalkDir::new(from) {
-        let e = e.unwrap();
-        let target = to.join(e.path().strip_prefix(from).unwrap());
-        if e.file_type().is_dir() {
-            std::fs::create_dir_all(&target).unwrap();
-        } else {
-            std::fs::copy(e.path(), &target).unwrap();
-        }
-    }
-}
-
 /// A recorded run: the temporary folder (`out/` and the project `work/`).
 struct Recorded {
     dir: tempfile::TempDir,
@@ -184,20 +172,9 @@ impl Recorded {
         self.dir.path().join("work")
     }
 
-    /// The orchestrator's session file (the largest .jsonl that is not an agent's).
+    /// The orchestrator's session file.
     fn session(&self) -> PathBuf {
-        let mut best: Option<(u64, PathBuf)> = None;
-        for e in walkdir::WalkDir::new(self.out().join("projects")) {
-            let e = e.unwrap();
-            let name = e.file_name().to_string_lossy().into_owned();
-            if name.ends_with(".jsonl") && !name.starts_with("agent-") {
-                let len = e.metadata().unwrap().len();
-                if best.as_ref().is_none_or(|(l, _)| len > *l) {
-                    best = Some((len, e.path().to_path_buf()));
-                }
-            }
-        }
-        best.expect("a session file").1
+        common::recorded_session(&self.out())
     }
 }
 
@@ -206,7 +183,7 @@ impl Recorded {
 fn record(name: &str, cli: &Path) -> Recorded {
     let dir = tempfile::tempdir().unwrap();
     let work = dir.path().join("work");
-    copy_tree(&repo().join("tests/data/feature-dev/project"), &work);
+    common::copy_tree(&repo().join("tests/data/feature-dev/project"), &work);
     // The script's calls name files under the project folder it was written
     // for; they are pointed at the copy, so that nothing is written elsewhere.
     let placed = dir.path().join(format!("{name}.jsonl"));
@@ -461,25 +438,7 @@ fn assert_shape(name: &str, what: &str, o: &Outline, shape: &Shape) {
 
 /// `check --format json` on the recorded folder: `rule@phase` / `warning:rule@phase`.
 fn verdicts(projects: &Path) -> BTreeSet<String> {
-    let mut args = vec!["check", projects.to_str().unwrap(), "--format", "json"];
-    args.extend_from_slice(CHECK_ARGS);
-    let (code, out, err) = orchlint(&args);
-    assert!(code == 0 || code == 1, "check failed ({code}): {err}");
-    let doc: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"));
-    doc["diagnostics"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|d| {
-            let phase = d["phase"].as_u64().map_or("-".to_string(), |p| p.to_string());
-            let rule = d["rule"].as_str().unwrap();
-            match d["severity"].as_str() {
-                Some("error") => Some(format!("{rule}@{phase}")),
-                Some("warning") => Some(format!("warning:{rule}@{phase}")),
-                _ => None,
-            }
-        })
-        .collect()
+    common::verdicts(projects, CHECK_ARGS)
 }
 
 fn expected(name: &str) -> BTreeSet<String> {

@@ -7,7 +7,7 @@ mod common;
 use common::{fixtures, repo};
 use orchlint::checks::{self, Live};
 use orchlint::engine;
-use orchlint::guard::{judge_call, Pending};
+use orchlint::guard::{judge_call, judge_end, Pending};
 use orchlint::model::EventKind;
 use orchlint::workflow::Workflows;
 
@@ -209,12 +209,16 @@ fn a_hook_call_answers_in_the_hooks_json() {
     let log = std::fs::read_to_string(state.join("s-1/guard.jsonl")).unwrap();
     assert!(log.contains(r#""decision":"deny""#) && log.contains(r#""rule":"forbidden-tool""#), "{log}");
 
-    // warn lets it run and tells the model; audit only logs.
+    // warn lets it run and tells the model; audit only logs (each with a
+    // state of its own: a call the log says was denied is not made).
+    let (warn_state, audit_state) = (dir.path().join("warn"), dir.path().join("audit"));
     let mut warn = args.to_vec();
+    warn[4] = warn_state.to_str().unwrap();
     warn.extend(["--mode", "warn"]);
     let (_, out, _) = orchlint(&warn, input.to_string().as_bytes(), dir.path());
     assert!(out.contains(r#""additionalContext":"orchlint guard: forbidden-tool"#), "{out}");
     let mut audit = args.to_vec();
+    audit[4] = audit_state.to_str().unwrap();
     audit.extend(["--mode", "audit"]);
     let (code, out, _) = orchlint(&audit, input.to_string().as_bytes(), dir.path());
     assert_eq!((code, out.as_str()), (0, ""));
@@ -238,14 +242,20 @@ fn install_writes_the_hooks_once_and_dry_run_writes_nothing() {
     let (code, out, err) = orchlint(&["guard", "install", "--plugin", p, "--dry-run", "--isolated"], b"", dir.path());
     assert_eq!(code, 0, "{err}");
     assert!(!plugin.join("hooks/hooks.json").exists());
-    let planned: serde_json::Value = serde_json::from_str(&out).unwrap();
+    // The files as they would be written: `PATH:` then its JSON, one after the other.
+    let hooks_json = out.split("\n\n").next().and_then(|f| f.split_once(":\n")).map(|(_, json)| json).unwrap();
+    let planned: serde_json::Value = serde_json::from_str(hooks_json).unwrap();
     let pre = &planned["hooks"]["PreToolUse"][0]["hooks"][0];
     assert!(pre["command"].as_str().unwrap().ends_with(" guard --mode enforce pre-tool-use"), "{pre}");
     assert_eq!((pre["timeout"].as_u64(), pre["onFailure"].as_str()), (Some(10), Some("block")));
     for _ in 0..2 {
         let (code, _, err) = orchlint(&["guard", "install", "--plugin", p, "--isolated"], b"", dir.path());
         assert_eq!(code, 0, "{err}");
-        assert!(err.contains("hooks/hooks.json: orchlint guard on PreToolUse, PostToolBatch, Stop"), "{err}");
+        assert!(
+            err.contains("hooks/hooks.json: orchlint guard on PreToolUse, Stop")
+                && err.contains("orchlint-guard-2.1.json: orchlint guard on PostToolBatch"),
+            "{err}"
+        );
     }
     let written: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(plugin.join("hooks/hooks.json")).unwrap()).unwrap();
@@ -258,4 +268,150 @@ fn install_writes_the_hooks_once_and_dry_run_writes_nothing() {
     let (code, _, err) =
         orchlint(&["guard", "pre-tool-use", "--isolated", "--rules", bad.to_str().unwrap()], b"{}", dir.path());
     assert_eq!(code, 2, "an invalid rules file is an error, not a silent pass: {err}");
+}
+
+/// The clean run recorded by Claude Code 2.1.328.
+const CLEAN_2_1: &str =
+    "tests/data/recordings/2.1.328-clean/-home-dev-churn-model/cd54f53c-d89b-4092-b357-82370c2b5dfc.jsonl";
+
+#[test]
+fn a_turn_that_ends_asking_the_user_is_not_told_to_go_on() {
+    // The clean 2.1.328 run ends its first turn at the phase-4 question
+    // ("Which approach do you prefer?", line 60) and its second at the
+    // phase-6 approval question (line 79): each waits for the user's answer.
+    // Told to go on, the model would answer its own question, and the
+    // approach and approval gates would deny what it did next.
+    let wfs = Workflows::builtin();
+    let dir = repo().join("tests/data/recordings");
+    let clean = std::fs::read(repo().join(CLEAN_2_1)).unwrap();
+    for (line, asked) in [(60, "Which approach do you prefer?"), (79, "Do you approve this design?")] {
+        let upto = upto(&clean, line);
+        assert!(String::from_utf8_lossy(&upto).lines().last().unwrap().contains(asked), "line {line}");
+        let (missing, _) = judge_end(upto, &wfs, false);
+        assert_eq!(missing, None, "at line {line}");
+    }
+    // A turn that ends without a question in phase 1 has stopped.
+    let stopped =
+        std::fs::read(dir.join("2.1.328-clean-async/-home-dev-churn-model/072ef89e-b2ed-4fc1-b2c4-c0f29d9caa30.jsonl"))
+            .unwrap();
+    let upto = upto(&stopped, 32);
+    assert!(String::from_utf8_lossy(&upto).lines().last().unwrap().contains("Waiting for the remaining agents"));
+    let (missing, _) = judge_end(upto, &wfs, false);
+    let missing = missing.expect("told to go on");
+    assert!(missing.starts_with("orchlint guard: incomplete-run: the run stopped in phase 1"), "{missing}");
+}
+
+#[test]
+fn a_stop_is_judged_only_once_the_turn_s_end_is_written() {
+    // Claude Code writes the transcript asynchronously: a Stop hook can run
+    // before the turn's last message is in it. The clean run without its
+    // phase-12 summary looks stopped in phase 11; the guard waits for the
+    // end of the turn and, not seeing it, says nothing.
+    use orchlint::guard::{answer, hook::Answer, Mode, Options};
+    let dir = tempfile::tempdir().unwrap();
+    let clean = std::fs::read(repo().join(CLEAN_2_1)).unwrap();
+    let opts = |state: &str| Options {
+        mode: Mode::Enforce,
+        workflows: Workflows::builtin(),
+        force_workflow: false,
+        state_dir: dir.path().join(state),
+        wait: std::time::Duration::from_millis(50),
+    };
+    let transcript = dir.path().join("t.jsonl");
+    let stop = serde_json::json!({"session_id": "s", "transcript_path": transcript, "hook_event_name": "Stop"});
+    let stop = serde_json::to_vec(&stop).unwrap();
+    // Up to the results of phase 11's agents: the summary is not written yet.
+    std::fs::write(&transcript, upto(&clean, 125)).unwrap();
+    assert_eq!(answer("stop", &stop, &opts("lagging")).unwrap(), Answer::Allow);
+    let log = std::fs::read_to_string(dir.path().join("lagging/s/guard.jsonl")).unwrap();
+    assert!(log.contains("not judged: the end of the turn did not show in the transcript within 50 ms"), "{log}");
+    // With it, the run is complete: nothing to say either, and nothing logged.
+    std::fs::write(&transcript, upto(&clean, 127)).unwrap();
+    assert_eq!(answer("stop", &stop, &opts("written")).unwrap(), Answer::Allow);
+    assert!(!dir.path().join("written/s/guard.jsonl").exists());
+    // A turn that did stop short (the same run cut after phase 3's question-less turn) is told to go on.
+    let mut short = upto(&clean, 47);
+    short.extend_from_slice(
+        br#"{"type":"assistant","message":{"id":"msg_x","role":"assistant","content":[{"type":"text","text":"Done for now."}],"stop_reason":"end_turn"},"uuid":"x","sessionId":"s"}"#,
+    );
+    short.push(b'\n');
+    std::fs::write(&transcript, short).unwrap();
+    match answer("stop", &stop, &opts("short")).unwrap() {
+        Answer::Continue { reason } => assert!(reason.contains("stopped in phase 3"), "{reason}"),
+        other => panic!("{other:?}"),
+    }
+}
+
+/// The guard's options for a test, with its state under `dir`.
+fn options(dir: &std::path::Path) -> orchlint::guard::Options {
+    orchlint::guard::Options {
+        mode: orchlint::guard::Mode::Enforce,
+        workflows: Workflows::builtin(),
+        force_workflow: false,
+        state_dir: dir.to_path_buf(),
+        wait: std::time::Duration::from_millis(50),
+    }
+}
+
+#[test]
+fn every_call_of_a_breaching_message_is_denied_and_a_denied_call_was_not_made() {
+    // Phase 6 of this script launches three ml-engineers in one message,
+    // without asking for the approval. approval-gate reports the breach
+    // once, at the first launch; the hooks of the three run at the same
+    // time, so none can see the others denied: each takes the calls before
+    // it that the guard denies as not made.
+    use orchlint::guard::{answer, hook::Answer};
+    let wfs = Workflows::builtin();
+    // The script as the model wrote it, without the denials' results the
+    // run later got (check reads a denied call as not made).
+    let script =
+        std::fs::read_to_string(repo().join("tests/data/guard/scripts/ml-flow-engineers-before-approval.jsonl"))
+            .unwrap()
+            .lines()
+            .filter(|l| !l.contains(" hook error: "))
+            .map(|l| format!("{l}\n"))
+            .collect::<String>()
+            .into_bytes();
+    let all = calls(&script, &wfs);
+    let engineers: Vec<_> = all.iter().filter(|c| c.1.contains("0009_")).collect();
+    assert_eq!(engineers.len(), 3, "{all:?}");
+    for call in &engineers {
+        assert_eq!(judge(&script, call, &wfs), ["approval-gate"], "{}", call.1);
+    }
+    // Through the hook, with the decisions logged: denied, the three were not
+    // made, so PostToolBatch tells nothing of them (agent-count would count
+    // three ml-engineers in phase 6), and a second try in the next message
+    // is denied too (the gate's one report was at the denied launch).
+    let dir = tempfile::tempdir().unwrap();
+    let transcript = dir.path().join("t.jsonl");
+    let hook = |event: &str, extra: serde_json::Value| {
+        let mut input = serde_json::json!({"session_id": "s", "transcript_path": transcript, "hook_event_name": event});
+        input.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+        answer(event, &serde_json::to_vec(&input).unwrap(), &options(dir.path())).unwrap()
+    };
+    std::fs::write(&transcript, upto(&script, engineers[2].3)).unwrap();
+    for call in &engineers {
+        match hook("PreToolUse", serde_json::json!({"tool_name": "Agent", "tool_use_id": call.1})) {
+            Answer::Deny { reason } => assert!(reason.starts_with("orchlint guard: approval-gate: "), "{reason}"),
+            other => panic!("{}: {other:?}", call.1),
+        }
+    }
+    // The results the CLI writes for the three denials.
+    std::fs::write(&transcript, upto(&script, engineers[2].3 + 3)).unwrap();
+    let batch: Vec<_> =
+        engineers.iter().map(|c| serde_json::json!({"tool_name": "Agent", "tool_use_id": c.1})).collect();
+    assert_eq!(hook("PostToolBatch", serde_json::json!({"tool_calls": batch})), Answer::Allow);
+    let mut retry = upto(&script, engineers[2].3 + 3);
+    retry.extend_from_slice(
+        br#"{"type":"assistant","message":{"id":"msg_retry","role":"assistant","content":[{"type":"tool_use","id":"toolu_retry","name":"Agent","input":{"description":"again","prompt":"Implement the model.","subagent_type":"ml-flow:ml-engineer"}}],"stop_reason":"tool_use"},"uuid":"r","sessionId":"s"}"#,
+    );
+    retry.push(b'\n');
+    std::fs::write(&transcript, retry).unwrap();
+    match hook("PreToolUse", serde_json::json!({"tool_name": "Agent", "tool_use_id": "toolu_retry"})) {
+        Answer::Deny { reason } => assert!(reason.starts_with("orchlint guard: approval-gate: "), "{reason}"),
+        other => panic!("the second try: {other:?}"),
+    }
+    let log = std::fs::read_to_string(dir.path().join("s/guard.jsonl")).unwrap();
+    assert_eq!(log.lines().filter(|l| l.contains(r#""decision":"deny""#)).count(), 4, "{log}");
+    assert!(!log.contains(r#""decision":"report""#), "{log}");
 }

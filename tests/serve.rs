@@ -22,20 +22,9 @@ fn plugin() -> String {
     repo().join("tests/data/plugin/ml-flow").display().to_string()
 }
 
-/// The session file `record` kept (the largest .jsonl that is not an agent's).
+/// The session file `record` kept.
 fn session_in(out: &Path) -> PathBuf {
-    let mut best: Option<(u64, PathBuf)> = None;
-    for e in walkdir::WalkDir::new(out.join("projects")) {
-        let e = e.unwrap();
-        let name = e.file_name().to_string_lossy().into_owned();
-        if name.ends_with(".jsonl") && !name.starts_with("agent-") {
-            let len = e.metadata().unwrap().len();
-            if best.as_ref().is_none_or(|(l, _)| len > *l) {
-                best = Some((len, e.path().to_path_buf()));
-            }
-        }
-    }
-    best.expect("a session file").1
+    common::recorded_session(out)
 }
 
 /// `check --format concise` findings without their paths.

@@ -147,19 +147,37 @@ fn install_hooks(
     }
     // Rules files must load now, not at the first hook call.
     g.settings.sources().workflows()?;
-    let doc = install::plan(&target, &install::command(&orchlint, &args))?;
+    let plan = install::plan(&target, &install::command(&orchlint, &args))?;
     if dry_run {
-        let text = serde_json::to_string_pretty(&doc).unwrap_or_default();
-        super::print_all(|out| writeln!(out, "{text}"))?;
-        eprintln!("would write {} (--dry-run: nothing written)", install::file(&target).display());
-        return Ok(Outcome::Success);
+        let text: Vec<String> = plan
+            .files
+            .iter()
+            .map(|(path, doc)| {
+                format!("{}:\n{}", path.display(), serde_json::to_string_pretty(doc).unwrap_or_default())
+            })
+            .collect();
+        super::print_all(|out| writeln!(out, "{}", text.join("\n\n")))?;
+        eprintln!("--dry-run: nothing written");
+    } else {
+        install::write(&plan)?;
+        for (path, doc) in &plan.files {
+            let events = install::events_in(doc);
+            if events.is_empty() {
+                eprintln!("wrote {}: it names {}", path.display(), install::PLUGIN_NEWER_FILE);
+                continue;
+            }
+            let why = if events.iter().all(|e| install::NEWER_EVENTS.contains(e)) {
+                " (Claude Code 2.1 only; 2.0.x skips this file)"
+            } else if events.contains(&"PreToolUse") {
+                " (timeout 10 s; a failing PreToolUse hook blocks the call on Claude Code 2.1)"
+            } else {
+                ""
+            };
+            eprintln!("wrote {}: orchlint guard on {}{why}", path.display(), events.join(", "));
+        }
     }
-    let path = install::write(&target, &doc)?;
-    let events: Vec<&str> = install::EVENTS.iter().map(|(e, ..)| *e).collect();
-    eprintln!(
-        "wrote {}: orchlint guard on {} (timeout 10 s; a failing PreToolUse hook blocks the call on Claude Code 2.1)",
-        path.display(),
-        events.join(", ")
-    );
+    for note in &plan.notes {
+        eprintln!("note: {note}");
+    }
     Ok(Outcome::Success)
 }

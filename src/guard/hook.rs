@@ -19,6 +19,11 @@ pub struct Input {
     pub agent_type: Option<String>,
     pub prompt: Option<String>,
     pub stop_hook_active: Option<bool>,
+    /// Stop (2.1): the text of the turn's last assistant message.
+    pub last_assistant_message: Option<String>,
+    /// Claude Code 2.1 gives every event a `prompt_id` (2.0.x none): there,
+    /// a subagent's call always carries `agent_id`.
+    pub prompt_id: Option<String>,
     /// Stop (2.1): the agents still running in the background.
     pub background_tasks: Option<Vec<Value>>,
     /// PostToolBatch (2.1): every call of the assistant message.
@@ -62,6 +67,8 @@ impl Input {
         input.agent_type = text("agent_type");
         input.prompt = text("prompt");
         input.stop_hook_active = value.get("stop_hook_active").and_then(Value::as_bool);
+        input.last_assistant_message = text("last_assistant_message");
+        input.prompt_id = text("prompt_id");
         input.background_tasks = value.get("background_tasks").and_then(Value::as_array).cloned();
         input.tool_calls = value.get("tool_calls").and_then(Value::as_array).map(|calls| {
             calls

@@ -9,7 +9,8 @@
 //! ([`Live::Deny`]) about that call denies it, with the finding's message
 //! and help as the reason the model reads; kinds known only after the
 //! message ([`Live::Report`]) are told at PostToolBatch; a Stop before the
-//! workflow's last phase has the model go on, once.
+//! workflow's last phase has the model go on, once, unless the turn ended
+//! asking the user a question.
 
 pub mod hook;
 pub mod install;
@@ -92,11 +93,9 @@ fn holds(mirror: &[u8], id: &str) -> bool {
     memchr::memmem::find(mirror, &id_needle(id)).is_some()
 }
 
-/// The byte needle of a tool_use id: the id as a JSON string (ids are
-/// unique; a line that holds it holds the call or its result, which comes
-/// after the call).
+/// The byte needle of a tool_use id as the transcript writes it.
 fn id_needle(id: &str) -> Vec<u8> {
-    format!("\"{id}\"").into_bytes()
+    format!("\"id\":\"{id}\"").into_bytes()
 }
 
 /// The lines of the API message holding the calls `ids`, and the lines of
@@ -141,24 +140,109 @@ fn breaches(c: &Checked, lines: &[u32], live: Live) -> Vec<Breach> {
 /// commits, given the transcript so far, which holds the call's message
 /// (Claude Code writes a message's blocks together, before their hooks run;
 /// a call not in it is not judged: see [`answer`]).
+///
+/// The calls of the same message before it that the guard denies are taken
+/// as not made. Their hooks run at the same time as this one, so the
+/// transcript cannot show their denials yet; and a rule that reports a
+/// breach once, at its first event (the first of three `ml-engineer`
+/// launches before the approval), would otherwise find it at the first call
+/// only and let the others through.
 pub fn judge_call(transcript: Vec<u8>, p: &Pending<'_>, wfs: &Workflows, force: bool) -> Vec<Breach> {
-    if memchr::memmem::find(&transcript, &id_needle(p.tool_use_id)).is_none() {
+    let pending = id_needle(p.tool_use_id);
+    if memchr::memmem::find(&transcript, &pending).is_none() {
         return Vec::new();
     }
-    call_breaches(&engine::check_memory(transcript, "transcript", wfs, &engine_options(force)), p)
+    let check = |bytes: Vec<u8>| engine::check_memory(bytes, "transcript", wfs, &engine_options(force));
+    let checked = check(transcript.clone());
+    let found = deny_breaches(&checked, p.tool_use_id);
+    let earlier = earlier_calls_of_its_message(&checked, p.tool_use_id);
+    if !found.is_empty() || earlier.is_empty() {
+        return found;
+    }
+    let mut not_made: Vec<u32> = Vec::new();
+    for (id, line) in earlier {
+        // A line holding this call too (a format with several blocks a line) stays.
+        if line_holds(&transcript, line, &pending) {
+            continue;
+        }
+        if !deny_breaches(&check(without_lines(&transcript, &not_made)), &id).is_empty() {
+            not_made.push(line);
+        }
+    }
+    if not_made.is_empty() {
+        return found;
+    }
+    deny_breaches(&check(without_lines(&transcript, &not_made)), p.tool_use_id)
 }
 
-fn call_breaches(checked: &Checked, p: &Pending<'_>) -> Vec<Breach> {
-    let (own, _) = message_lines(checked, &[p.tool_use_id]);
-    breaches(checked, &own, Live::Deny)
+/// The transcript as made: without the calls the guard denied (their
+/// `tool_use` lines and their results), as the denial kept them from
+/// running. Otherwise a rule that reports a breach once would find it at
+/// the denied call, and let the next attempt through; and what is told
+/// after the message or at its end would count calls that never ran.
+/// (Claude Code 2.x writes one content block a line; a line holding a
+/// denied call with others would go with it.)
+fn without_denied(mirror: &[u8], state: &SessionState) -> Vec<u8> {
+    let denied = state.denied();
+    if denied.is_empty() {
+        return mirror.to_vec();
+    }
+    let needles: Vec<Vec<u8>> =
+        denied.iter().flat_map(|id| [id_needle(id), format!("\"tool_use_id\":\"{id}\"").into_bytes()]).collect();
+    let mut out = Vec::with_capacity(mirror.len());
+    for line in mirror.split_inclusive(|b| *b == b'\n') {
+        if !needles.iter().any(|n| memchr::memmem::find(line, n).is_some()) {
+            out.extend_from_slice(line);
+        }
+    }
+    out
 }
 
-/// Where the last workflow run starts in the mirror (bytes before it are
-/// no run the guard still judges), when runs before it can be let go.
-fn last_run_start(checked: &Checked) -> Option<u64> {
-    let last = checked.runs.last()?;
-    let offset = checked.session.events.get(last.start)?.source.offset;
-    (offset > 0).then_some(offset)
+/// The breaches of kinds judged before the fact at a call's lines (its own
+/// and its message's text).
+fn deny_breaches(c: &Checked, id: &str) -> Vec<Breach> {
+    let (own, _) = message_lines(c, &[id]);
+    breaches(c, &own, Live::Deny)
+}
+
+/// The calls of the message holding the call `id` that come before it: (id, line).
+fn earlier_calls_of_its_message(c: &Checked, id: &str) -> Vec<(String, u32)> {
+    let mut calls = Vec::new();
+    let Some(message) = c.session.events.iter().find_map(|e| match &e.kind {
+        EventKind::ToolCall { message, id: i, .. } if i == id => Some(*message),
+        _ => None,
+    }) else {
+        return calls;
+    };
+    for e in &c.session.events {
+        match &e.kind {
+            EventKind::ToolCall { id: i, .. } if i == id => break,
+            EventKind::ToolCall { message: m, id: i, .. } if *m == message => calls.push((i.clone(), e.source.line)),
+            _ => {}
+        }
+    }
+    calls
+}
+
+/// The transcript without the lines given (1-based).
+fn without_lines(transcript: &[u8], lines: &[u32]) -> Vec<u8> {
+    if lines.is_empty() {
+        return transcript.to_vec();
+    }
+    let mut out = Vec::with_capacity(transcript.len());
+    for (i, line) in transcript.split_inclusive(|b| *b == b'\n').enumerate() {
+        if !lines.contains(&(i as u32 + 1)) {
+            out.extend_from_slice(line);
+        }
+    }
+    out
+}
+
+fn line_holds(transcript: &[u8], line: u32, needle: &[u8]) -> bool {
+    transcript
+        .split(|b| *b == b'\n')
+        .nth(line.saturating_sub(1) as usize)
+        .is_some_and(|l| memchr::memmem::find(l, needle).is_some())
 }
 
 /// The breaches of kinds known only after the fact that the message holding
@@ -170,14 +254,20 @@ pub fn judge_message(transcript: Vec<u8>, ids: &[&str], wfs: &Workflows, force: 
 }
 
 /// At the end of a turn: the last run stopped before its last phase? Then
-/// what is missing, with the run's errors; and where the last run starts.
-pub fn judge_end(transcript: Vec<u8>, wfs: &Workflows, force: bool) -> (Option<String>, u64) {
+/// what is missing, with the run's errors; and how many runs there are. A
+/// turn that ends asking the user something waits for the answer: it has
+/// not stopped (told to go on, the model would answer its own question, and
+/// the gates would deny what it does next).
+pub fn judge_end(transcript: Vec<u8>, wfs: &Workflows, force: bool) -> (Option<String>, u32) {
     let checked = engine::check_memory(transcript, "transcript", wfs, &engine_options(force));
-    let start = last_run_start(&checked).unwrap_or(0);
-    let last = checked.runs.len() as u32;
+    let runs = checked.runs.len() as u32;
+    if asks_the_user(&checked, wfs) {
+        return (None, runs);
+    }
+    let last = runs;
     let of_last = |d: &&Diagnostic| d.run == Some(last);
     let Some(open) = checked.diagnostics.iter().filter(of_last).find(|d| d.rule == "incomplete-run") else {
-        return (None, start);
+        return (None, runs);
     };
     let mut text = Breach::of(open).reason();
     let errors: Vec<String> = checked
@@ -192,7 +282,24 @@ pub fn judge_end(transcript: Vec<u8>, wfs: &Workflows, force: bool) -> (Option<S
         text.push_str("\nAlso found in this run:\n");
         text.push_str(&errors.join("\n"));
     }
-    (Some(text), start)
+    (Some(text), runs)
+}
+
+/// Whether the orchestrator's last message asks the user a question: a
+/// question mark in its text, or a call of an ask tool (`AskUserQuestion`).
+fn asks_the_user(c: &Checked, wfs: &Workflows) -> bool {
+    let last = c.session.events.iter().rev().find_map(|e| match &e.kind {
+        EventKind::Text { message, .. } | EventKind::ToolCall { message, .. } => Some(*message),
+        _ => None,
+    });
+    let Some(last) = last else { return false };
+    c.session.events.iter().any(|e| match &e.kind {
+        EventKind::Text { message, text } => *message == last && text.contains('?'),
+        EventKind::ToolCall { message, name, .. } => {
+            *message == last && wfs.iter().any(|wf| wf.ask_tools.contains(name))
+        }
+        _ => false,
+    })
 }
 
 /// Why a hook call could not be judged; the call is let through (see
@@ -237,7 +344,9 @@ pub fn answer(event: &str, raw: &[u8], opts: &Options) -> Result<Answer, GuardEr
                 // file while a foreground launch runs is its agent's (the
                 // orchestrator waits for it). Otherwise the call's message
                 // is about to be written: wait for it.
-                if waits_for_a_foreground_agent(&mirror, opts) {
+                // (2.1, which gives every event a prompt_id, names a
+                // subagent's call by agent_id: no guess there.)
+                if input.prompt_id.is_none() && waits_for_a_foreground_agent(&without_denied(&mirror, &state), opts) {
                     log(
                         &state,
                         &event,
@@ -259,12 +368,7 @@ pub fn answer(event: &str, raw: &[u8], opts: &Options) -> Result<Answer, GuardEr
                 }
             }
             let pending = Pending { tool_use_id: id };
-            let checked = engine::check_memory(mirror, "transcript", wfs, &engine_options(force));
-            if let Some(offset) = last_run_start(&checked) {
-                // Earlier runs are done: later calls read only the last one.
-                state.locked(|s| s.drop_before(offset))?;
-            }
-            match call_breaches(&checked, &pending).into_iter().next() {
+            match judge_call(without_denied(&mirror, &state), &pending, wfs, force).into_iter().next() {
                 None => Answer::Allow,
                 Some(b) => {
                     let decision = match opts.mode {
@@ -287,7 +391,7 @@ pub fn answer(event: &str, raw: &[u8], opts: &Options) -> Result<Answer, GuardEr
                 return Ok(Answer::Allow);
             }
             let mirror = wait_for(&state, &transcript, ids[ids.len() - 1], opts.wait)?;
-            let found = judge_message(mirror, &ids, wfs, force);
+            let found = judge_message(without_denied(&mirror, &state), &ids, wfs, force);
             for b in &found {
                 log(&state, &event, ids.first().copied(), "report", Some(b), "");
             }
@@ -302,12 +406,25 @@ pub fn answer(event: &str, raw: &[u8], opts: &Options) -> Result<Answer, GuardEr
             if input.stop_hook_active == Some(true) || input.running_agents() > 0 {
                 return Ok(Answer::Allow);
             }
-            state.locked(|s| s.catch_up(&transcript))?;
-            let (missing, start) = judge_end(state.mirror(), wfs, force);
-            let run = state.run_id(start);
+            // 2.1 says what the turn ended with: a question waits for the user.
+            if input.last_assistant_message.as_deref().is_some_and(|m| m.contains('?')) {
+                return Ok(Answer::Allow);
+            }
+            // The turn's last message may not be written yet: judged on the
+            // run without it, a finished run would look stopped short.
+            let mirror = wait_until(&state, &transcript, opts.wait, turn_ended)?;
+            if !turn_ended(&mirror) {
+                let note = format!(
+                    "not judged: the end of the turn did not show in the transcript within {} ms",
+                    opts.wait.as_millis()
+                );
+                log(&state, &event, None, "allow", None, &note);
+                return Ok(Answer::Allow);
+            }
+            let (missing, runs) = judge_end(without_denied(&mirror, &state), wfs, force);
             match missing {
-                Some(reason) if !state.reminded(run) => {
-                    state.locked(|s| s.set_reminded(run))?;
+                Some(reason) if state.reminded() < runs => {
+                    state.locked(|s| s.set_reminded(runs))?;
                     log(
                         &state,
                         &event,
@@ -333,16 +450,49 @@ pub fn answer(event: &str, raw: &[u8], opts: &Options) -> Result<Answer, GuardEr
 /// Brings the mirror up to date, polling until the call `id` shows in it or
 /// `wait` has passed; the mirror's bytes.
 fn wait_for(state: &SessionState, transcript: &Path, id: &str, wait: Duration) -> Result<Vec<u8>, GuardError> {
-    let start = Instant::now();
     let needle = id_needle(id);
+    wait_until(state, transcript, wait, |mirror| memchr::memmem::find(mirror, &needle).is_some())
+}
+
+/// Brings the mirror up to date, polling until `done` holds of it or `wait`
+/// has passed; the mirror's bytes.
+fn wait_until(
+    state: &SessionState,
+    transcript: &Path,
+    wait: Duration,
+    done: impl Fn(&[u8]) -> bool,
+) -> Result<Vec<u8>, GuardError> {
+    let start = Instant::now();
     loop {
         state.locked(|s| s.catch_up(transcript))?;
         let mirror = state.mirror();
-        if memchr::memmem::find(&mirror, &needle).is_some() || start.elapsed() >= wait {
+        if done(&mirror) || start.elapsed() >= wait {
             return Ok(mirror);
         }
         std::thread::sleep(Duration::from_millis(5));
     }
+}
+
+/// Whether the transcript holds the end of the turn: its last line of the
+/// conversation is an assistant message that ended (a stop reason other
+/// than `tool_use`; 2.0.x and 2.1 both write one on the turn's last line),
+/// not a prompt or a tool result the model has yet to answer.
+fn turn_ended(mirror: &[u8]) -> bool {
+    for line in mirror.rsplit(|b| *b == b'\n').filter(|l| !l.is_empty()) {
+        let Ok(entry) = serde_json::from_slice::<serde_json::Value>(line) else { continue };
+        if entry.get("isSidechain").and_then(serde_json::Value::as_bool) == Some(true) {
+            continue;
+        }
+        match entry.get("type").and_then(serde_json::Value::as_str) {
+            Some("assistant") => {
+                let reason = entry.pointer("/message/stop_reason").and_then(serde_json::Value::as_str);
+                return reason.is_some_and(|r| r != "tool_use");
+            }
+            Some("user") => return false,
+            _ => {}
+        }
+    }
+    false
 }
 
 /// Whether the session so far has a foreground launch without a result: the

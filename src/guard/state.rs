@@ -33,11 +33,8 @@ pub struct SessionState {
 struct Kept {
     /// Bytes of the transcript read so far (up to a line end).
     offset: u64,
-    /// Bytes of the mirror let go so far (runs that are over).
-    dropped: u64,
-    /// The run (by where it starts in the mirror, counting what was let go)
-    /// whose end-of-turn reminder was given.
-    reminded: Option<u64>,
+    /// The end-of-turn reminder was given for this many runs' ends.
+    reminded: u32,
 }
 
 /// A session id as a folder name: what is not a letter, digit, `-` or `_`
@@ -96,7 +93,7 @@ impl SessionState {
             .map_err(|e| StateError::Io(transcript.display().to_string(), std::io::Error::other(e.to_string())))?;
         let len = file.metadata().map_err(io(transcript))?.len();
         let mut mirror = if len < kept.offset {
-            kept = Kept::default();
+            kept = Kept { reminded: kept.reminded, ..Kept::default() };
             File::create(&mirror_path).map_err(io(&mirror_path))?
         } else {
             OpenOptions::new().create(true).append(true).open(&mirror_path).map_err(io(&mirror_path))?
@@ -127,36 +124,25 @@ impl SessionState {
         std::fs::read(self.dir.join("mirror.jsonl")).unwrap_or_default()
     }
 
-    /// Lets go of the mirror's first `offset` bytes (runs that are over;
-    /// call it holding the lock). Lines appended since the mirror was read
-    /// are kept: they are after `offset`.
-    pub fn drop_before(&self, offset: u64) -> Result<(), StateError> {
-        let path = self.dir.join("mirror.jsonl");
-        let mirror = std::fs::read(&path).map_err(io(&path))?;
-        let Some(rest) = mirror.get(offset as usize..) else { return Ok(()) };
-        let tmp = self.dir.join("mirror.jsonl.tmp");
-        std::fs::write(&tmp, rest).map_err(io(&tmp))?;
-        std::fs::rename(&tmp, &path).map_err(io(&path))?;
+    /// How many runs' ends the reminder was given for.
+    pub fn reminded(&self) -> u32 {
+        self.kept().reminded
+    }
+
+    pub fn set_reminded(&self, n: u32) -> Result<(), StateError> {
         let mut kept = self.kept();
-        kept.dropped += offset;
+        kept.reminded = n;
         self.keep(&kept)
     }
 
-    /// Where a run starting at `offset` in the mirror as it is now starts,
-    /// counting the bytes let go: the same for the run whatever is dropped later.
-    pub fn run_id(&self, offset: u64) -> u64 {
-        self.kept().dropped + offset
-    }
-
-    /// Whether the end-of-turn reminder was given for the run `run_id`.
-    pub fn reminded(&self, run_id: u64) -> bool {
-        self.kept().reminded == Some(run_id)
-    }
-
-    pub fn set_reminded(&self, run_id: u64) -> Result<(), StateError> {
-        let mut kept = self.kept();
-        kept.reminded = Some(run_id);
-        self.keep(&kept)
+    /// The calls the guard denied in this session, from its log.
+    pub fn denied(&self) -> Vec<String> {
+        let text = std::fs::read_to_string(self.dir.join("guard.jsonl")).unwrap_or_default();
+        text.lines()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .filter(|d| d["decision"] == "deny")
+            .filter_map(|d| d["tool_use_id"].as_str().map(str::to_string))
+            .collect()
     }
 
     /// Appends a decision to the session's log (`guard.jsonl`).

@@ -128,9 +128,9 @@ impl Recording {
 
     /// The recording of the one session of a transcript (file or folder).
     pub fn load(path: &std::path::Path, wfs: &crate::workflow::Workflows) -> Result<Recording, RecordingError> {
-        let checked = crate::engine::sessions_at(path, wfs, &crate::engine::Options::default(), |c| {
-            c.session.has_conversation()
-        })?;
+        // The model's turns as it made them: a call a hook denied is served too.
+        let opts = crate::engine::Options { keep_denied_calls: true, ..crate::engine::Options::default() };
+        let checked = crate::engine::sessions_at(path, wfs, &opts, |c| c.session.has_conversation())?;
         let shown = path.display().to_string();
         match checked.as_slice() {
             [one] if one.session.format == crate::model::Format::StreamJson => Err(RecordingError::StreamJson(shown)),

@@ -104,12 +104,27 @@ pub fn claude_code_dir(version: &str) -> PathBuf {
 /// the terminal (not captured, so `cargo test` shows which tests did not
 /// run); under `CI` a missing CLI fails the test.
 pub fn claude_cli(var: &str, version: &str, bin: &str) -> Option<PathBuf> {
-    use std::io::Write;
     let path = std::env::var_os(var).map(PathBuf::from).unwrap_or_else(|| claude_code_dir(version).join(bin));
     if path.exists() {
         return Some(path);
     }
     assert!(std::env::var_os("CI").is_none(), "{var}: {} is missing; .ci/run installs it", path.display());
+    skipped(var, &path)
+}
+
+/// A Claude Code CLI that `.ci/run` does not install: tested where it is
+/// there (the env var `var`, else [`claude_code_dir`]`/bin`), skipped
+/// elsewhere, CI included.
+pub fn claude_cli_if_present(var: &str, version: &str, bin: &str) -> Option<PathBuf> {
+    let path = std::env::var_os(var).map(PathBuf::from).unwrap_or_else(|| claude_code_dir(version).join(bin));
+    if path.exists() {
+        return Some(path);
+    }
+    skipped(var, &path)
+}
+
+fn skipped(var: &str, path: &Path) -> Option<PathBuf> {
+    use std::io::Write;
     let test = std::thread::current().name().unwrap_or("a test").to_string();
     // Written to the stream itself, past the test harness's capture.
     let _ = writeln!(
@@ -118,4 +133,59 @@ pub fn claude_cli(var: &str, version: &str, bin: &str) -> Option<PathBuf> {
         path.display()
     );
     None
+}
+
+/// Copies a folder tree.
+pub fn copy_tree(from: &Path, to: &Path) {
+    for e in walkdir::WalkDir::new(from) {
+        let e = e.unwrap();
+        let target = to.join(e.path().strip_prefix(from).unwrap());
+        if e.file_type().is_dir() {
+            std::fs::create_dir_all(&target).unwrap();
+        } else {
+            std::fs::copy(e.path(), &target).unwrap();
+        }
+    }
+}
+
+/// The orchestrator's session file that `record` kept under `out/projects`
+/// (the largest .jsonl that is not an agent's).
+pub fn recorded_session(out: &Path) -> PathBuf {
+    let mut best: Option<(u64, PathBuf)> = None;
+    for e in walkdir::WalkDir::new(out.join("projects")) {
+        let e = e.unwrap();
+        let name = e.file_name().to_string_lossy().into_owned();
+        if name.ends_with(".jsonl") && !name.starts_with("agent-") {
+            let len = e.metadata().unwrap().len();
+            if best.as_ref().is_none_or(|(l, _)| len > *l) {
+                best = Some((len, e.path().to_path_buf()));
+            }
+        }
+    }
+    best.expect("a session file").1
+}
+
+/// `check --format json` on a path: `rule@phase` for an error,
+/// `warning:rule@phase` for a warning (notes left out), phase `-` for a
+/// finding outside any phase.
+pub fn verdicts(path: &Path, extra: &[&str]) -> std::collections::BTreeSet<String> {
+    let mut args = vec!["check", path.to_str().unwrap(), "--format", "json"];
+    args.extend_from_slice(extra);
+    let (code, out, err) = orchlint(&args);
+    assert!(code == 0 || code == 1, "check failed ({code}): {err}");
+    let doc: serde_json::Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"));
+    doc["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|d| {
+            let phase = d["phase"].as_u64().map_or("-".to_string(), |p| p.to_string());
+            let rule = d["rule"].as_str().unwrap();
+            match d["severity"].as_str() {
+                Some("error") => Some(format!("{rule}@{phase}")),
+                Some("warning") => Some(format!("warning:{rule}@{phase}")),
+                _ => None,
+            }
+        })
+        .collect()
 }

@@ -169,11 +169,21 @@ FIX = "Fix the two high-severity issues"
 # --- the session writer ------------------------------------------------------
 
 class Script:
-    """Builds one session file, entry by entry, in the 2.1.328 shape."""
+    """Builds one session file, entry by entry, in the 2.1.328 shape.
+
+    The workflow and the project are class attributes, so that another
+    generator (tests/data/guard/gen) can write runs of another workflow.
+    """
+
+    kind = "feature-dev-script"  # seeds the session id
+    cwd = CWD
+    command_name = COMMAND
+    command_file = COMMAND_FILE
+    args = ARGS
 
     def __init__(self, name):
         self.name = name
-        self.sid = uuid_of("feature-dev-script:" + name)
+        self.sid = uuid_of(f"{self.kind}:" + name)
         self.lines = []
         self.n = 0  # entries made (uuids, timestamps)
         self.messages = 0
@@ -192,7 +202,7 @@ class Script:
         return uuid_of(f"{self.sid}:{len(self.lines)}:{self.n}")
 
     def _tail(self):
-        return {"userType": "external", "entrypoint": "sdk-cli", "cwd": CWD, "sessionId": self.sid,
+        return {"userType": "external", "entrypoint": "sdk-cli", "cwd": self.cwd, "sessionId": self.sid,
                 "version": VERSION, "gitBranch": "main"}
 
     def _emit(self, obj):
@@ -219,15 +229,17 @@ class Script:
 
     # the conversation ------------------------------------------------------
 
-    def command(self, args=ARGS):
+    def command(self, args=None):
+        args = self.args if args is None else args
+        command = self.command_name
         self.prompt_id = uuid_of(f"{self.sid}:prompt:0")
-        self.last_prompt = f"{COMMAND} {args}"
+        self.last_prompt = f"{command} {args}"
         self._queue("enqueue", self.last_prompt)
         self._queue("dequeue")
-        content = (f"<command-message>{COMMAND[1:]}</command-message>\n<command-name>{COMMAND}</command-name>\n"
+        content = (f"<command-message>{command[1:]}</command-message>\n<command-name>{command}</command-name>\n"
                    f"<command-args>{args}</command-args>")
         self._user(content, {"turnOrigin": "sdk", "turnPosition": {"promptIndex": 0, "turnIndex": 1}})
-        body = COMMAND_FILE.read_text().split("---\n", 2)[2].replace("$ARGUMENTS", args)
+        body = self.command_file.read_text().split("---\n", 2)[2].replace("$ARGUMENTS", args)
         self._user([{"type": "text", "text": body}], {"isMeta": True, "turnCompanion": True})
         return self
 
@@ -294,18 +306,18 @@ class Script:
         body = project_file(rel) if body is None else body
         rows = body.rstrip("\n").split("\n")
         text = "\n".join(f"{k + 1}\t{r}" for k, r in enumerate(rows))
-        tur = {"type": "text", "file": {"filePath": f"{CWD}/{rel}", "content": body, "numLines": len(rows),
+        tur = {"type": "text", "file": {"filePath": f"{self.cwd}/{rel}", "content": body, "numLines": len(rows),
                                         "startLine": 1, "totalLines": len(rows)}}
-        return {"name": "Read", "input": {"file_path": f"{CWD}/{rel}"}, "result": (text, tur, False)}
+        return {"name": "Read", "input": {"file_path": f"{self.cwd}/{rel}"}, "result": (text, tur, False)}
 
     def write(self, rel, content):
-        path = f"{CWD}/{rel}"
+        path = f"{self.cwd}/{rel}"
         tur = {"type": "create", "filePath": path, "content": content, "structuredPatch": []}
         return {"name": "Write", "input": {"file_path": path, "content": content},
                 "result": (f"File created successfully at: {path}", tur, False)}
 
     def edit(self, rel, old, new):
-        path = f"{CWD}/{rel}"
+        path = f"{self.cwd}/{rel}"
         tur = {"filePath": path, "oldString": old, "newString": new, "structuredPatch": [],
                "userModified": False, "replaceAll": False}
         return {"name": "Edit", "input": {"file_path": path, "old_string": old, "new_string": new},
@@ -452,17 +464,26 @@ SCRIPTS = {
 }
 
 
-def main():
-    OUT.mkdir(parents=True, exist_ok=True)
-    for old in OUT.glob("*.jsonl"):
+def write_scripts(scripts, out, describe):
+    """Writes each script of `scripts` (name: maker) into `out`, the old ones removed; prints `describe(name, s)`."""
+    out.mkdir(parents=True, exist_ok=True)
+    for old in out.glob("*.jsonl"):
         old.unlink()
-    for name, make in SCRIPTS.items():
+    for name, make in scripts.items():
         s = make()
-        (OUT / f"{name}.jsonl").write_text(s.text())
-        said = "".join(line for line in s.lines if '"type":"assistant"' in line)
-        phases = re.findall(r"## Phase (\d+):", said)
-        print(f"{name}: {len(s.lines)} entries, {s.messages} assistant messages, {s.launches} launches, "
-              f"phase headings {' '.join(dict.fromkeys(phases))}")
+        (out / f"{name}.jsonl").write_text(s.text())
+        print(describe(name, s))
+
+
+def describe(name, s):
+    said = "".join(line for line in s.lines if '"type":"assistant"' in line)
+    phases = re.findall(r"## Phase (\d+):", said)
+    return (f"{name}: {len(s.lines)} entries, {s.messages} assistant messages, {s.launches} launches, "
+            f"phase headings {' '.join(dict.fromkeys(phases))}")
+
+
+def main():
+    write_scripts(SCRIPTS, OUT, describe)
 
 
 if __name__ == "__main__":
