@@ -163,7 +163,8 @@ fn is_jsonl(path: &Path) -> bool {
     name_bytes(path).ends_with(b".jsonl")
 }
 
-fn agent_file_id(path: &Path) -> Option<String> {
+/// The agent id in a file name `agent-<id>.jsonl`.
+pub fn agent_file_id(path: &Path) -> Option<String> {
     let name = name_bytes(path);
     let id = name.strip_prefix(b"agent-")?.strip_suffix(b".jsonl")?;
     std::str::from_utf8(id).ok().map(str::to_string)

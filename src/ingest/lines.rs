@@ -185,6 +185,9 @@ pub enum Wanted {
     QueueOperation,
     Progress,
     Result,
+    /// An `attachment` of type `queued_command` (a queued prompt or task
+    /// notification handed to the model, 2.1.15x–2.1.23x).
+    QueuedCommand,
     /// Nothing the checks read.
     Skip,
 }
@@ -226,12 +229,15 @@ pub fn sniff(line: &[u8]) -> Wanted {
             Wanted::Progress
         } else if rest.starts_with(b"result\"") {
             Wanted::Result
+        } else if rest.starts_with(b"queued_command\"") {
+            Wanted::QueuedCommand
         } else {
             continue;
         };
-        // The envelope's own type wins over nested ones; user/assistant first.
+        // The envelope's own type wins over nested ones; user/assistant
+        // first, and over an attachment's nested type.
         best = match (best, kind) {
-            (Wanted::Skip, k) => k,
+            (Wanted::Skip, k) | (Wanted::QueuedCommand, k @ (Wanted::User | Wanted::Assistant)) => k,
             (b, _) => b,
         };
         if matches!(best, Wanted::User | Wanted::Assistant) {
@@ -281,6 +287,7 @@ mod tests {
         assert_eq!(sniff(br#"{"parentUuid":null,"type":"user","message":{}}"#), Wanted::User);
         assert_eq!(sniff(br#"{"message":{"content":[{"type":"text"}]},"type":"assistant"}"#), Wanted::Assistant);
         assert_eq!(sniff(br#"{"type":"attachment","attachment":{"type":"date"}}"#), Wanted::Skip);
+        assert_eq!(sniff(br#"{"attachment":{"type":"queued_command"},"type":"attachment"}"#), Wanted::QueuedCommand);
         assert_eq!(sniff(br#"{"type" : "queue-operation"}"#), Wanted::QueueOperation);
         assert_eq!(sniff(b"garbage"), Wanted::Skip);
     }

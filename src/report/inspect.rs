@@ -257,6 +257,11 @@ fn session_view(c: &Checked, wfs: &Workflows) -> SessionView {
 }
 
 pub fn render_json(doc: &InspectDocument, out: &mut dyn Write) -> io::Result<()> {
+    pretty_json(doc, out)
+}
+
+/// A document as pretty JSON and a newline.
+fn pretty_json(doc: &impl Serialize, out: &mut dyn Write) -> io::Result<()> {
     serde_json::to_writer_pretty(&mut *out, doc)?;
     writeln!(out)
 }
@@ -384,11 +389,7 @@ pub fn subagents(paths: &[std::path::PathBuf], findings: &mut Vec<crate::diagnos
     use crate::ingest::subagent;
     let mut subagents = Vec::new();
     for path in paths.iter().filter(|p| p.is_file()) {
-        let by_name = path
-            .file_name()
-            .and_then(|n| n.to_str())
-            .and_then(|n| n.strip_prefix("agent-")?.strip_suffix(".jsonl"))
-            .map(str::to_string);
+        let by_name = crate::ingest::discover::agent_file_id(path);
         let side = subagent::sidechain_of(path);
         if by_name.is_none() && side.is_none() {
             continue;
@@ -408,8 +409,7 @@ pub fn subagents(paths: &[std::path::PathBuf], findings: &mut Vec<crate::diagnos
 }
 
 pub fn render_subagents_json(doc: &SubagentDocument, out: &mut dyn Write) -> io::Result<()> {
-    serde_json::to_writer_pretty(&mut *out, doc)?;
-    writeln!(out)
+    pretty_json(doc, out)
 }
 
 pub fn render_subagents_human(doc: &SubagentDocument, out: &mut dyn Write) -> io::Result<()> {

@@ -97,7 +97,7 @@ pub(super) fn reread(reader: &mut impl Reader, bytes: &[u8], source: &Source, fi
             }
         }
         let canonical = serde_json::to_vec(&record).unwrap_or_default();
-        if sniff(&canonical) == Wanted::Skip {
+        if matches!(sniff(&canonical), Wanted::Skip | Wanted::QueuedCommand) {
             continue;
         }
         if let Some(entry) = crate::ingest::raw::parse_entry(&canonical) {

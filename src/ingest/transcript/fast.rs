@@ -70,13 +70,10 @@ pub(super) fn agent_progress(bytes: &[u8]) -> Option<(&str, &str)> {
 
 /// The `<task-notification>` of an `attachment` line of type
 /// `queued_command` (how Claude Code 2.1.15x–2.1.23x hand a background
-/// agent's return to the model), if the line is one. Other attachments are
-/// not parsed: two byte searches tell them apart.
+/// agent's return to the model), if the line is one. Only lines the
+/// sniffer found a `queued_command` type in get here.
 pub(super) fn queued_notification(bytes: &[u8]) -> Option<String> {
-    use memchr::memmem;
-    if memmem::find(bytes, b"queued_command").is_none() || memmem::find(bytes, b"task-notification>").is_none() {
-        return None;
-    }
+    memchr::memmem::find(bytes, b"task-notification>")?;
     #[derive(serde::Deserialize)]
     struct Line {
         #[serde(rename = "type")]

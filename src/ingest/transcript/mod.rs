@@ -134,7 +134,7 @@ impl<'w> Builder<'w> {
     fn line(&mut self, bytes: &[u8], source: Source, findings: &mut Vec<Finding>) {
         let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
         let wanted = sniff(bytes);
-        if wanted == Wanted::Skip {
+        if wanted == Wanted::QueuedCommand {
             // A queued task notification handed to the model as an
             // `attachment` (2.1.15x–2.1.23x): a background agent's return.
             if let Some(text) = fast::queued_notification(bytes) {
@@ -142,6 +142,8 @@ impl<'w> Builder<'w> {
                 self.notification_text(&text, &source, true);
                 return;
             }
+        }
+        if matches!(wanted, Wanted::Skip | Wanted::QueuedCommand) {
             damage::skipped(self, bytes, source, findings);
             return;
         }
