@@ -386,13 +386,13 @@ pub struct Gate {
     pub name: String,
     pub ask_phase: u8,
     /// What the question looks like; `None`: any text with a question mark.
-    pub question: Option<Regex>,
+    pub question: Option<ShortRegex>,
     pub holds_phases: Vec<u8>,
     pub holds_agents: Vec<String>,
     pub holds_tools: Vec<String>,
     pub opens: Opens,
     pub words: Words,
-    pub choice: Vec<Regex>,
+    pub choice: Vec<ShortRegex>,
     /// After a change request at the ask phase, the run may go back to these.
     pub back_to: Vec<u8>,
 }
@@ -442,7 +442,7 @@ pub struct ReadPolicy {
 #[derive(Debug, Clone)]
 pub struct ShellClass {
     pub name: String,
-    pub patterns: Vec<Regex>,
+    pub patterns: Vec<ShortRegex>,
 }
 
 /// One entry of the orchestrator's tool policy.
@@ -706,8 +706,8 @@ impl Compiler<'_> {
         self.err(at..at + needle.len(), message, help)
     }
 
-    fn regex(&self, pattern: &Spanned<String>) -> Result<Regex, SettingsError> {
-        Regex::new(pattern.get_ref()).map_err(|e| {
+    fn regex(&self, pattern: &Spanned<String>) -> Result<ShortRegex, SettingsError> {
+        short_regex(pattern.get_ref()).map_err(|e| {
             self.err(
                 pattern.span(),
                 format!("invalid regex {:?}: {}", pattern.get_ref(), first_line(&e.to_string())),
@@ -1334,16 +1334,54 @@ fn detector(keywords: &[(String, bool)]) -> Detector {
     }
 }
 
-/// A case-insensitive whole-word alternation of phrases.
-fn words_regex(words: &[String]) -> Regex {
-    let alternation: Vec<String> =
-        words.iter().map(|w| regex::escape(w).replace("\\ ", r"\s+").replace(' ', r"\s+")).collect();
+/// A regex matched against short texts only (a reply, a question, a shell
+/// command). It matches as [`Regex`] does (the same engine, syntax, Unicode
+/// and leftmost-first semantics) but is built with the NFA engines only
+/// (PikeVM and bounded backtracker): a third of the build time, which is
+/// most of a rules file's load (`orchlint guard` loads it at every hook
+/// call), for searches that the lazy DFA it leaves out would speed up only
+/// on long texts.
+pub type ShortRegex = regex_automata::meta::Regex;
+
+/// Builds a [`ShortRegex`]; the error is the one [`Regex::new`] gives.
+fn short_regex(pattern: &str) -> Result<ShortRegex, regex::Error> {
+    let config = regex_automata::meta::Config::new()
+        .hybrid(false)
+        .dfa(false)
+        .onepass(false)
+        .nfa_size_limit(Some(10 * (1 << 20)));
+    match regex_automata::meta::Builder::new().configure(config).build(pattern) {
+        Ok(re) => Ok(re),
+        // Said as the regex crate says it (and it fails the same way).
+        Err(e) => Err(Regex::new(pattern).err().unwrap_or_else(|| regex::Error::Syntax(e.to_string()))),
+    }
+}
+
+/// A case-insensitive whole-word alternation of phrases: a phrase matches
+/// where neither side is a word character (Unicode `\w`) or an apostrophe;
+/// the match starts at the character before it (or the text's start).
+///
+/// Written with word-boundary assertions rather than as `(^|[^\w'])…($|[^\w'])`,
+/// which matches the same: a phrase that starts with a word character has a
+/// boundary (`\b`) before it where the character before is none, one that
+/// starts with another character has none (`\B`), and likewise at its end;
+/// what is left to say of the neighbours is that they are no apostrophe.
+/// Classes of all Unicode word characters are most of such a regex's build.
+fn words_regex(words: &[String]) -> ShortRegex {
+    let edge = |c: Option<char>| if c.is_some_and(regex_syntax::is_word_character) { r"\b" } else { r"\B" };
+    let alternation: Vec<String> = words
+        .iter()
+        .map(|w| {
+            let escaped = regex::escape(w).replace("\\ ", r"\s+").replace(' ', r"\s+");
+            format!("{}{escaped}{}", edge(w.chars().next()), edge(w.chars().last()))
+        })
+        .collect();
     let pattern = if alternation.is_empty() {
         r"[^\s\S]".to_string()
     } else {
-        format!(r"(?i)(^|[^\w']){}($|[^\w'])", format_args!("({})", alternation.join("|")))
+        format!(r"(^|[^'])(?i:({}))($|[^'])", alternation.join("|"))
     };
-    Regex::new(&pattern).expect("escaped words form a valid regex")
+    short_regex(&pattern).expect("escaped words form a valid regex")
 }
 
 /// A word list's regex, built the first time a reply is judged with it: a
@@ -1353,7 +1391,7 @@ fn words_regex(words: &[String]) -> Regex {
 #[derive(Debug, Clone)]
 pub struct WordList {
     words: Vec<String>,
-    regex: std::sync::OnceLock<Regex>,
+    regex: std::sync::OnceLock<ShortRegex>,
 }
 
 impl WordList {
@@ -1363,9 +1401,9 @@ impl WordList {
 }
 
 impl std::ops::Deref for WordList {
-    type Target = Regex;
+    type Target = ShortRegex;
 
-    fn deref(&self) -> &Regex {
+    fn deref(&self) -> &ShortRegex {
         self.regex.get_or_init(|| words_regex(&self.words))
     }
 }
@@ -1467,6 +1505,71 @@ pub fn split_type(raw: &str) -> (Option<&str>, &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The word-list regex as it was written first: classes of word
+    /// characters on both sides.
+    fn words_by_classes(words: &[String]) -> Regex {
+        let alternation: Vec<String> =
+            words.iter().map(|w| regex::escape(w).replace("\\ ", r"\s+").replace(' ', r"\s+")).collect();
+        Regex::new(&format!(r"(?i)(^|[^\w'])({})($|[^\w'])", alternation.join("|"))).unwrap()
+    }
+
+    type Spans = Vec<(usize, usize)>;
+
+    /// The matches of both regexes.
+    fn starts(words: &[String], text: &str) -> (Spans, Spans) {
+        let by_classes = words_by_classes(words).find_iter(text).map(|m| (m.start(), m.end())).collect();
+        let by_edges = words_regex(words).find_iter(text).map(|m| (m.start(), m.end())).collect();
+        (by_classes, by_edges)
+    }
+
+    #[test]
+    fn word_lists_match_where_the_class_regex_does() {
+        let words: Vec<String> =
+            ["yes", "ok", "go ahead", "don't", "👍", "+1", "'s", "ship it!", "sí", "Straße"].map(String::from).to_vec();
+        for text in [
+            "yes",
+            "Yes, go  ahead.",
+            "yes yes yes",
+            "yesterday",
+            "okay ok",
+            "I don't know",
+            "dont",
+            "👍👍",
+            "a👍b",
+            "+1",
+            "x+1",
+            "it's",
+            "'s'",
+            "SHIP IT!",
+            "ship it!!",
+            "sí señor",
+            "síx",
+            "STRASSE straße",
+            "_yes_",
+            "yes'",
+            "'yes",
+            "é yes é",
+            "日本yes",
+            "yes\n",
+        ] {
+            let (a, b) = starts(&words, text);
+            assert_eq!(a, b, "{text:?}");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn word_lists_match_as_the_class_regex_on_any_text(
+            words in proptest::collection::vec("[a-zA-Z'+ é👍_]{1,6}", 1..5),
+            text in "[a-zA-Z'+ é👍_.,\n]{0,40}",
+        ) {
+            let words: Vec<String> = words.into_iter().filter(|w| !w.trim().is_empty()).collect();
+            proptest::prop_assume!(!words.is_empty());
+            let (a, b) = starts(&words, &text);
+            proptest::prop_assert_eq!(a, b);
+        }
+    }
 
     #[test]
     fn bundled_rules_compile() {

@@ -38,6 +38,7 @@ use attribution::{Attribution, Owner};
 use calls::Calls;
 pub(crate) use damage::short_error;
 use dedupe::Dedupe;
+pub use fast::{slim, Slim};
 use launches::{LaunchCall, Launches};
 use messages::Messages;
 
@@ -154,7 +155,7 @@ impl<'w> Builder<'w> {
             }
             return;
         }
-        if wanted == Wanted::User && self.plain_tool_results(bytes, &source) {
+        if wanted == Wanted::User && self.plain_tool_results(bytes, &source, findings) {
             return;
         }
         self.dedupe.line(bytes);
@@ -167,18 +168,28 @@ impl<'w> Builder<'w> {
     /// A user line that only carries results of ordinary tools (Read, Bash, …)
     /// is not parsed: the checks need just the ids. Returns false when the
     /// line needs a full parse (a launch's result, a subagent's line, text).
-    fn plain_tool_results(&mut self, bytes: &[u8], source: &Source) -> bool {
-        let Some(ids) = fast::plain_tool_results(bytes, |id| self.launches.by_tool_use(id).is_some()) else {
+    fn plain_tool_results(&mut self, bytes: &[u8], source: &Source, findings: &mut Vec<Finding>) -> bool {
+        // The first entries name the session; they are parsed.
+        if self.session.id.is_none() {
+            return false;
+        }
+        let Some(plain) = fast::plain_tool_results(bytes, |id| self.launches.by_tool_use(id).is_some()) else {
             return false;
         };
+        if let Some(uuid) = plain.uuid {
+            self.dedupe.line(bytes);
+            if !self.dedupe.admit(uuid, source, findings) {
+                return true;
+            }
+        }
         self.session.entries += 1;
         self.messages.result_seen();
-        for id in ids {
+        for id in plain.ids {
             self.push(
                 source,
                 EventKind::ToolResult { tool_use_id: id.to_string(), is_error: false, async_launch: false },
             );
-            self.calls.result(id, source, &mut self.pending_findings);
+            self.calls.result(id, source, findings);
         }
         true
     }
