@@ -39,6 +39,9 @@ pub struct Options {
     /// Keep the calls a PreToolUse hook denied as the calls the model made
     /// (`serve` replays what the model did); otherwise they were not made.
     pub keep_denied_calls: bool,
+    /// The logs of `orchlint guard` for the sessions checked (`--guard-log`):
+    /// what it decided live is told at the calls it decided about.
+    pub guard_log: Option<Arc<crate::ingest::guard_log::GuardLog>>,
 }
 
 impl std::fmt::Debug for Options {
@@ -52,6 +55,7 @@ impl std::fmt::Debug for Options {
             .field("progress", &self.progress.is_some())
             .field("require_run", &self.require_run)
             .field("keep_denied_calls", &self.keep_denied_calls)
+            .field("guard_log", &self.guard_log.as_ref().map(|l| !l.is_empty()))
             .finish()
     }
 }
@@ -422,6 +426,9 @@ pub fn check_job(job: &Job, wfs: &Workflows, opts: &Options) -> Checked {
             run: None,
         });
     }
+    if let (Some(log), Some(id)) = (&opts.guard_log, session.id.as_deref()) {
+        guard_decisions(&session, log.of(id), &mut findings);
+    }
     findings.retain(|f| opts.selection.enabled(f.rule));
     place_in_runs(&session, &runs, &mut findings);
     checks::check_runs(wfs, &session, &runs, &opts.selection, &mut findings);
@@ -521,6 +528,65 @@ fn looks_like_json_lines(origin: &Origin) -> bool {
         let line = line.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&line);
         line.starts_with(b"{\"") || line.starts_with(b"{ \"")
     })
+}
+
+/// What `orchlint guard` decided about the session's calls, from its log:
+/// a note at each call it let run with a warning or only logged (audit
+/// mode), or reported after its message, under the rule it found; and a
+/// warning where the log says it denied a call the transcript shows made,
+/// or names a call the session does not hold.
+fn guard_decisions(session: &Session, decisions: &[crate::ingest::guard_log::Decision], findings: &mut Vec<Finding>) {
+    for d in decisions {
+        let Some(id) = d.tool_use_id.as_deref() else { continue };
+        let said = match d.decision.as_str() {
+            "warn" => "let this call run with a warning to the model (warn mode)",
+            "audit" => "would have denied this call; it let it run (audit mode)",
+            "report" => "reported this to the model after the message",
+            "deny" => "denied this call",
+            _ => continue,
+        };
+        let call = session.events.iter().find(|e| match &e.kind {
+            EventKind::ToolCall { id: i, .. } | EventKind::Denied { tool_use_id: i, .. } => i == id,
+            _ => false,
+        });
+        let place = format!("{}:{}", d.file, d.line);
+        let Some(call) = call else {
+            let Some(first) = session.events.first() else { continue };
+            findings.push(Finding {
+                severity: Severity::Warning,
+                ..Finding::input(
+                    first.source.clone(),
+                    format!("{place}: the guard's log names call {id}, which this session does not hold"),
+                )
+            });
+            continue;
+        };
+        let denied = matches!(call.kind, EventKind::Denied { .. });
+        if d.decision == "deny" {
+            if !denied {
+                findings.push(Finding {
+                    severity: Severity::Warning,
+                    ..Finding::input_at(
+                        &call.source,
+                        Culprit::ToolName { tool_use_id: id.to_string() },
+                        format!("{place}: the guard's log says it denied this call, but the transcript shows it made"),
+                    )
+                });
+            }
+            // A denial the transcript shows has its note already.
+            continue;
+        }
+        let Some(rule) = d.rule.as_deref().and_then(checks::rule) else { continue };
+        let found = d.message.as_deref().unwrap_or("");
+        findings.push(Finding {
+            rule: rule.id,
+            severity: Severity::Note,
+            message: format!("orchlint guard {said}: {found} ({place})"),
+            phase: None,
+            place: call.source.place(Culprit::ToolName { tool_use_id: id.to_string() }),
+            run: None,
+        });
+    }
 }
 
 /// Calls a PreToolUse hook denied (`orchlint guard`, or any other hook)

@@ -53,7 +53,7 @@ fn upto(bytes: &[u8], line: u32) -> Vec<u8> {
 
 fn judge(bytes: &[u8], call: &(u32, String, String, u32), wfs: &Workflows) -> Vec<&'static str> {
     let pending = Pending { tool_use_id: &call.1 };
-    judge_call(upto(bytes, call.3), &pending, wfs, false).into_iter().map(|b| b.rule).collect()
+    judge_call(upto(bytes, call.3), &pending, wfs, false).found.into_iter().map(|b| b.rule).collect()
 }
 
 fn manifest() -> Vec<serde_json::Value> {
@@ -287,7 +287,7 @@ fn a_turn_that_ends_asking_the_user_is_not_told_to_go_on() {
     for (line, asked) in [(60, "Which approach do you prefer?"), (79, "Do you approve this design?")] {
         let upto = upto(&clean, line);
         assert!(String::from_utf8_lossy(&upto).lines().last().unwrap().contains(asked), "line {line}");
-        let (missing, _) = judge_end(upto, &wfs, false);
+        let missing = judge_end(upto, &wfs, false).found;
         assert_eq!(missing, None, "at line {line}");
     }
     // A turn that ends without a question in phase 1 has stopped.
@@ -296,7 +296,7 @@ fn a_turn_that_ends_asking_the_user_is_not_told_to_go_on() {
             .unwrap();
     let upto = upto(&stopped, 32);
     assert!(String::from_utf8_lossy(&upto).lines().last().unwrap().contains("Waiting for the remaining agents"));
-    let (missing, _) = judge_end(upto, &wfs, false);
+    let missing = judge_end(upto, &wfs, false).found;
     let missing = missing.expect("told to go on");
     assert!(missing.starts_with("orchlint guard: incomplete-run: the run stopped in phase 1"), "{missing}");
 }
@@ -414,4 +414,142 @@ fn every_call_of_a_breaching_message_is_denied_and_a_denied_call_was_not_made() 
     let log = std::fs::read_to_string(dir.path().join("s/guard.jsonl")).unwrap();
     assert_eq!(log.lines().filter(|l| l.contains(r#""decision":"deny""#)).count(), 4, "{log}");
     assert!(!log.contains(r#""decision":"report""#), "{log}");
+}
+
+/// A session file with a second run after `first`: the lines of `first`
+/// with fresh ids (uuids, tool_use, message and request ids), then `second`.
+fn two_runs(first: &[u8], second: &[u8]) -> Vec<u8> {
+    let session = regex::bytes::Regex::new(r#""sessionId":"([0-9a-f-]{36})""#).unwrap();
+    let sid = |b: &[u8]| session.captures(b).map(|c| c[1].to_vec());
+    let keep = sid(second);
+    let uuid = regex::bytes::Regex::new(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}").unwrap();
+    let fresh = uuid.replace_all(first, |c: &regex::bytes::Captures| {
+        if sid(first).as_deref() == Some(&c[0]) {
+            keep.clone().unwrap_or_else(|| c[0].to_vec())
+        } else {
+            [b"eeee".as_slice(), &c[0][4..]].concat()
+        }
+    });
+    let ids = regex::bytes::Regex::new(r#""((?:toolu|msg|req)_[A-Za-z0-9_]+)""#).unwrap();
+    let mut out = ids.replace_all(&fresh, &b"\"${1}_earlier\""[..]).into_owned();
+    out.extend_from_slice(second);
+    out
+}
+
+/// The guard judges a call on its mirror of the transcript: only what the
+/// checks read (the results of ordinary tools by their ids), and only the
+/// last run once a later one started. Through the hook, call after call as
+/// Claude Code would run it, every decision is the one the whole transcript
+/// gives, on the fixtures of every kind judged before the fact, alone and
+/// after an earlier run in the same session.
+#[test]
+fn the_mirror_judges_every_call_as_the_whole_transcript_does() {
+    use orchlint::guard::{answer, hook::Answer};
+    let wfs = Workflows::builtin();
+    let files: Vec<std::path::PathBuf> = manifest()
+        .iter()
+        .filter(|f| f["generation"] != "stream")
+        .filter(|f| {
+            f["kind"] == "valid" || checks::rule(f["rule"].as_str().unwrap_or("")).map(|r| r.live()) == Some(Live::Deny)
+        })
+        .map(|f| fixtures().join(f["file"].as_str().unwrap()))
+        .collect();
+    let earlier = std::fs::read(repo().join(
+        "fixtures/samples/2.1.39-too-few-architects/-home-dev-churn-model/801217df-37c2-4273-9a93-79b6ac1c7a4a.jsonl",
+    ))
+    .unwrap();
+    let (mut judged, mut breaches, mut cut) = (0, 0, 0);
+    for file in &files {
+        let alone = std::fs::read(file).unwrap();
+        for bytes in [alone.clone(), two_runs(&earlier, &alone)] {
+            let dir = tempfile::tempdir().unwrap();
+            let transcript = dir.path().join("t.jsonl");
+            let opts = orchlint::guard::Options { mode: orchlint::guard::Mode::Warn, ..options(dir.path()) };
+            for call in calls(&bytes, &wfs) {
+                let whole = judge(&bytes, &call, &wfs);
+                std::fs::write(&transcript, upto(&bytes, call.3)).unwrap();
+                let input = serde_json::json!({
+                    "session_id": "s", "transcript_path": transcript, "hook_event_name": "PreToolUse",
+                    "tool_name": call.2, "tool_use_id": call.1, "prompt_id": "p",
+                });
+                let got = match answer("PreToolUse", &serde_json::to_vec(&input).unwrap(), &opts).unwrap() {
+                    Answer::Allow => None,
+                    Answer::Context { text, .. } => {
+                        Some(text.strip_prefix("orchlint guard: ").unwrap().split(':').next().unwrap().to_string())
+                    }
+                    other => panic!("{other:?}"),
+                };
+                assert_eq!(
+                    got.as_deref(),
+                    whole.first().copied(),
+                    "{}:{} ({} bytes): {} {}",
+                    file.display(),
+                    call.0,
+                    bytes.len(),
+                    call.2,
+                    call.1
+                );
+                judged += 1;
+                breaches += usize::from(got.is_some());
+            }
+            let mirror = std::fs::read(dir.path().join("s/mirror.jsonl")).unwrap();
+            cut += usize::from(mirror.len() * 2 < bytes.len());
+        }
+    }
+    assert!(
+        judged > 1000 && breaches > 20 && cut > 20,
+        "{judged} calls judged, {breaches} breaches, {cut} mirrors cut"
+    );
+}
+
+/// In audit mode the guard lets a breach run and logs it; `check
+/// --guard-log` reads the log beside the transcript and says, at the call,
+/// what the guard found live. A log naming a call the session does not hold,
+/// or a line that is no decision, is said too.
+#[test]
+fn check_reads_the_audit_log_beside_the_transcript() {
+    use orchlint::guard::{answer, hook::Answer};
+    let wfs = Workflows::builtin();
+    let file = fixtures().join("forbidden-tool/invalid-v2.1-bash-grep-phase1.jsonl");
+    let bytes = std::fs::read(&file).unwrap();
+    let session = "973623c0-3dc2-4c7a-838e-9212a0c635ed";
+    let dir = tempfile::tempdir().unwrap();
+    let transcript = dir.path().join("t.jsonl");
+    let opts = orchlint::guard::Options { mode: orchlint::guard::Mode::Audit, ..options(dir.path()) };
+    for call in calls(&bytes, &wfs) {
+        std::fs::write(&transcript, upto(&bytes, call.3)).unwrap();
+        let input = serde_json::json!({
+            "session_id": session, "transcript_path": transcript, "hook_event_name": "PreToolUse",
+            "tool_name": call.2, "tool_use_id": call.1, "prompt_id": "p",
+        });
+        assert_eq!(answer("PreToolUse", &serde_json::to_vec(&input).unwrap(), &opts).unwrap(), Answer::Allow);
+    }
+    let log = dir.path().join(session).join("guard.jsonl");
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert_eq!(text.lines().filter(|l| l.contains(r#""decision":"audit""#)).count(), 1, "{text}");
+    let mut f = std::fs::OpenOptions::new().append(true).open(&log).unwrap();
+    use std::io::Write as _;
+    writeln!(f, r#"{{"session_id":"{session}","event":"PreToolUse","tool_use_id":"toolu_gone","decision":"audit","rule":"forbidden-tool","message":"m"}}"#).unwrap();
+    writeln!(f, "not a decision").unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_orchlint"))
+        .args(["check", "--isolated", "--format", "concise"])
+        .arg(&file)
+        .arg("--guard-log")
+        .arg(&log)
+        .output()
+        .unwrap();
+    let shown = |b: &[u8]| {
+        String::from_utf8_lossy(b)
+            .replace(&log.display().to_string(), "STATE/guard.jsonl")
+            .replace(&file.display().to_string(), "t.jsonl")
+    };
+    assert_eq!(out.status.code(), Some(1));
+    insta::assert_snapshot!(format!("stdout:\n{}\nstderr:\n{}", shown(&out.stdout), shown(&out.stderr)));
+    // Without the log, no word of it.
+    let plain = std::process::Command::new(env!("CARGO_BIN_EXE_orchlint"))
+        .args(["check", "--isolated", "--format", "concise"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(!String::from_utf8_lossy(&plain.stdout).contains("orchlint guard"));
 }

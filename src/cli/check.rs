@@ -63,6 +63,10 @@ pub struct Args {
     /// (default: notes; or the config's `require-run`).
     #[arg(long)]
     require_run: bool,
+    /// Read what `orchlint guard` decided live from its log (STATE/<session>/guard.jsonl; repeatable):
+    /// each call it let run in audit or warn mode gets a note of what it found.
+    #[arg(long, value_name = "FILE")]
+    guard_log: Vec<PathBuf>,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -102,12 +106,19 @@ pub fn run(args: Args) -> miette::Result<Outcome> {
         );
     }
     threads(args.threads);
+    let mut guard_log = orchlint::ingest::guard_log::GuardLog::default();
+    for path in &args.guard_log {
+        for problem in guard_log.read(path)? {
+            eprintln!("warning: {problem}");
+        }
+    }
     let formats: Vec<Format> = std::iter::once(args.format).chain(reports.iter().map(|(f, _)| *f)).collect();
     let opts = engine::Options {
         detail: formats.contains(&Format::Html),
         excerpts: formats.iter().any(|f| matches!(f, Format::Human | Format::Html)),
         progress: (!args.no_progress).then(|| std::sync::Arc::new(Bar::default()) as _),
         require_run: args.require_run || settings.config.require_run,
+        guard_log: (!args.guard_log.is_empty()).then(|| std::sync::Arc::new(guard_log)),
         ..settings.engine_options()
     };
     let wfs = &settings.workflows;

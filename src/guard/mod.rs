@@ -147,17 +147,19 @@ fn breaches(c: &Checked, lines: &[u32], live: Live) -> Vec<Breach> {
 /// breach once, at its first event (the first of three `ml-engineer`
 /// launches before the approval), would otherwise find it at the first call
 /// only and let the others through.
-pub fn judge_call(transcript: Vec<u8>, p: &Pending<'_>, wfs: &Workflows, force: bool) -> Vec<Breach> {
+pub fn judge_call(transcript: Vec<u8>, p: &Pending<'_>, wfs: &Workflows, force: bool) -> Judged<Vec<Breach>> {
     let pending = id_needle(p.tool_use_id);
     if memchr::memmem::find(&transcript, &pending).is_none() {
-        return Vec::new();
+        return Judged { found: Vec::new(), last_run: None };
     }
     let check = |bytes: Vec<u8>| engine::check_memory(bytes, "transcript", wfs, &engine_options(force));
     let checked = check(transcript.clone());
+    let last_run = last_run(&checked, &transcript);
     let found = deny_breaches(&checked, p.tool_use_id);
     let earlier = earlier_calls_of_its_message(&checked, p.tool_use_id);
+    let judged = |found| Judged { found, last_run: last_run.clone() };
     if !found.is_empty() || earlier.is_empty() {
-        return found;
+        return judged(found);
     }
     let mut not_made: Vec<u32> = Vec::new();
     for (id, line) in earlier {
@@ -170,9 +172,42 @@ pub fn judge_call(transcript: Vec<u8>, p: &Pending<'_>, wfs: &Workflows, force: 
         }
     }
     if not_made.is_empty() {
-        return found;
+        return judged(found);
     }
-    deny_breaches(&check(without_lines(&transcript, &not_made)), p.tool_use_id)
+    judged(deny_breaches(&check(without_lines(&transcript, &not_made)), p.tool_use_id))
+}
+
+/// What a judgement found, and the session's last run.
+pub struct Judged<T> {
+    pub found: T,
+    pub last_run: Option<LastRun>,
+}
+
+/// The session's last run as the mirror holds it.
+#[derive(Clone)]
+pub struct LastRun {
+    /// Its first line.
+    pub first_line: Vec<u8>,
+    /// Whether lines come before it (runs that are over): the mirror can let go of them.
+    pub after_others: bool,
+}
+
+impl LastRun {
+    /// The run's name in the state: a hash of its first line.
+    fn key(&self) -> String {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        self.first_line.hash(&mut h);
+        format!("{:016x}", h.finish())
+    }
+}
+
+fn last_run(c: &Checked, transcript: &[u8]) -> Option<LastRun> {
+    let run = c.runs.last()?;
+    let start = c.session.events.get(run.start)?.source.offset as usize;
+    let rest = transcript.get(start..)?;
+    let end = memchr::memchr(b'\n', rest).unwrap_or(rest.len());
+    Some(LastRun { first_line: rest[..end].to_vec(), after_others: start > 0 })
 }
 
 /// The transcript as made: without the calls the guard denied (their
@@ -187,14 +222,23 @@ fn without_denied(mirror: &[u8], state: &SessionState) -> Vec<u8> {
     if denied.is_empty() {
         return mirror.to_vec();
     }
-    let needles: Vec<Vec<u8>> =
-        denied.iter().flat_map(|id| [id_needle(id), format!("\"tool_use_id\":\"{id}\"").into_bytes()]).collect();
+    // The call's own line names it by `id`, its result's by `tool_use_id`:
+    // the quoted ids are looked for (rarer than the keys, so the search
+    // skips ahead), then the key before them.
+    let needles: Vec<Vec<u8>> = denied.iter().map(|id| format!("\"{id}\"").into_bytes()).collect();
+    let Ok(finder) = aho_corasick::AhoCorasick::new(&needles) else { return mirror.to_vec() };
     let mut out = Vec::with_capacity(mirror.len());
-    for line in mirror.split_inclusive(|b| *b == b'\n') {
-        if !needles.iter().any(|n| memchr::memmem::find(line, n).is_some()) {
-            out.extend_from_slice(line);
+    let mut kept_to = 0;
+    for m in finder.find_iter(mirror) {
+        if m.start() < kept_to || !mirror[..m.start()].ends_with(b"id\":") {
+            continue;
         }
+        let start = memchr::memrchr(b'\n', &mirror[..m.start()]).map_or(0, |i| i + 1);
+        let end = memchr::memchr(b'\n', &mirror[m.end()..]).map_or(mirror.len(), |i| m.end() + i + 1);
+        out.extend_from_slice(&mirror[kept_to..start]);
+        kept_to = end;
     }
+    out.extend_from_slice(&mirror[kept_to..]);
     out
 }
 
@@ -247,27 +291,28 @@ fn line_holds(transcript: &[u8], line: u32, needle: &[u8]) -> bool {
 
 /// The breaches of kinds known only after the fact that the message holding
 /// these calls commits.
-pub fn judge_message(transcript: Vec<u8>, ids: &[&str], wfs: &Workflows, force: bool) -> Vec<Breach> {
-    let checked = engine::check_memory(transcript, "transcript", wfs, &engine_options(force));
+pub fn judge_message(transcript: Vec<u8>, ids: &[&str], wfs: &Workflows, force: bool) -> Judged<Vec<Breach>> {
+    let checked = engine::check_memory(transcript.clone(), "transcript", wfs, &engine_options(force));
     let (own, _) = message_lines(&checked, ids);
-    breaches(&checked, &own, Live::Report)
+    Judged { found: breaches(&checked, &own, Live::Report), last_run: last_run(&checked, &transcript) }
 }
 
 /// At the end of a turn: the last run stopped before its last phase? Then
-/// what is missing, with the run's errors; and how many runs there are. A
+/// what is missing, with the run's errors. A
 /// turn that ends asking the user something waits for the answer: it has
 /// not stopped (told to go on, the model would answer its own question, and
 /// the gates would deny what it does next).
-pub fn judge_end(transcript: Vec<u8>, wfs: &Workflows, force: bool) -> (Option<String>, u32) {
-    let checked = engine::check_memory(transcript, "transcript", wfs, &engine_options(force));
-    let runs = checked.runs.len() as u32;
+pub fn judge_end(transcript: Vec<u8>, wfs: &Workflows, force: bool) -> Judged<Option<String>> {
+    let checked = engine::check_memory(transcript.clone(), "transcript", wfs, &engine_options(force));
+    let last_run = last_run(&checked, &transcript);
+    let judged = |found| Judged { found, last_run: last_run.clone() };
     if asks_the_user(&checked, wfs) {
-        return (None, runs);
+        return judged(None);
     }
-    let last = runs;
+    let Some(last) = checked.runs.last().map(|r| r.index) else { return judged(None) };
     let of_last = |d: &&Diagnostic| d.run == Some(last);
     let Some(open) = checked.diagnostics.iter().filter(of_last).find(|d| d.rule == "incomplete-run") else {
-        return (None, runs);
+        return judged(None);
     };
     let mut text = Breach::of(open).reason();
     let errors: Vec<String> = checked
@@ -282,7 +327,7 @@ pub fn judge_end(transcript: Vec<u8>, wfs: &Workflows, force: bool) -> (Option<S
         text.push_str("\nAlso found in this run:\n");
         text.push_str(&errors.join("\n"));
     }
-    (Some(text), runs)
+    judged(Some(text))
 }
 
 /// Whether the orchestrator's last message asks the user a question: a
@@ -337,8 +382,7 @@ pub fn answer(event: &str, raw: &[u8], opts: &Options) -> Result<Answer, GuardEr
                 );
                 return Ok(Answer::Allow);
             }
-            state.locked(|s| s.catch_up(&transcript))?;
-            let mut mirror = state.mirror();
+            let mut mirror = state.locked(|s| s.catch_up(&transcript, wfs))?;
             if !holds(&mirror, id) {
                 // 2.0.x gives no agent_id: a call that is not in the session
                 // file while a foreground launch runs is its agent's (the
@@ -357,7 +401,7 @@ pub fn answer(event: &str, raw: &[u8], opts: &Options) -> Result<Answer, GuardEr
                     );
                     return Ok(Answer::Allow);
                 }
-                mirror = wait_for(&state, &transcript, id, opts.wait)?;
+                mirror = wait_for(&state, &transcript, wfs, id, opts.wait)?;
                 if !holds(&mirror, id) {
                     let note = format!(
                         "not judged: the call did not show in the transcript within {} ms",
@@ -368,7 +412,9 @@ pub fn answer(event: &str, raw: &[u8], opts: &Options) -> Result<Answer, GuardEr
                 }
             }
             let pending = Pending { tool_use_id: id };
-            match judge_call(without_denied(&mirror, &state), &pending, wfs, force).into_iter().next() {
+            let judged = judge_call(without_denied(&mirror, &state), &pending, wfs, force);
+            let_go_of_runs_before(&state, &judged)?;
+            match judged.found.into_iter().next() {
                 None => Answer::Allow,
                 Some(b) => {
                     let decision = match opts.mode {
@@ -390,8 +436,10 @@ pub fn answer(event: &str, raw: &[u8], opts: &Options) -> Result<Answer, GuardEr
             if ids.is_empty() || input.agent_id.is_some() {
                 return Ok(Answer::Allow);
             }
-            let mirror = wait_for(&state, &transcript, ids[ids.len() - 1], opts.wait)?;
-            let found = judge_message(without_denied(&mirror, &state), &ids, wfs, force);
+            let mirror = wait_for(&state, &transcript, wfs, ids[ids.len() - 1], opts.wait)?;
+            let judged = judge_message(without_denied(&mirror, &state), &ids, wfs, force);
+            let_go_of_runs_before(&state, &judged)?;
+            let found = judged.found;
             for b in &found {
                 log(&state, &event, ids.first().copied(), "report", Some(b), "");
             }
@@ -412,7 +460,7 @@ pub fn answer(event: &str, raw: &[u8], opts: &Options) -> Result<Answer, GuardEr
             }
             // The turn's last message may not be written yet: judged on the
             // run without it, a finished run would look stopped short.
-            let mirror = wait_until(&state, &transcript, opts.wait, turn_ended)?;
+            let mirror = wait_until(&state, &transcript, wfs, opts.wait, turn_ended)?;
             if !turn_ended(&mirror) {
                 let note = format!(
                     "not judged: the end of the turn did not show in the transcript within {} ms",
@@ -421,10 +469,12 @@ pub fn answer(event: &str, raw: &[u8], opts: &Options) -> Result<Answer, GuardEr
                 log(&state, &event, None, "allow", None, &note);
                 return Ok(Answer::Allow);
             }
-            let (missing, runs) = judge_end(without_denied(&mirror, &state), wfs, force);
-            match missing {
-                Some(reason) if state.reminded() < runs => {
-                    state.locked(|s| s.set_reminded(runs))?;
+            let judged = judge_end(without_denied(&mirror, &state), wfs, force);
+            let_go_of_runs_before(&state, &judged)?;
+            let run = judged.last_run.as_ref().map(LastRun::key).unwrap_or_default();
+            match judged.found {
+                Some(reason) if !state.reminded(&run) => {
+                    state.locked(|s| s.set_reminded(&run))?;
                     log(
                         &state,
                         &event,
@@ -447,11 +497,27 @@ pub fn answer(event: &str, raw: &[u8], opts: &Options) -> Result<Answer, GuardEr
     Ok(answer)
 }
 
+/// The runs before the session's last are over: the mirror lets go of
+/// them, so that a call is judged on the run it belongs to, not the whole
+/// session (a run's checks read nothing before its first line).
+fn let_go_of_runs_before<T>(state: &SessionState, judged: &Judged<T>) -> Result<(), GuardError> {
+    if let Some(run) = judged.last_run.as_ref().filter(|r| r.after_others) {
+        state.locked(|s| s.cut_before(&run.first_line))?;
+    }
+    Ok(())
+}
+
 /// Brings the mirror up to date, polling until the call `id` shows in it or
 /// `wait` has passed; the mirror's bytes.
-fn wait_for(state: &SessionState, transcript: &Path, id: &str, wait: Duration) -> Result<Vec<u8>, GuardError> {
+fn wait_for(
+    state: &SessionState,
+    transcript: &Path,
+    wfs: &Workflows,
+    id: &str,
+    wait: Duration,
+) -> Result<Vec<u8>, GuardError> {
     let needle = id_needle(id);
-    wait_until(state, transcript, wait, |mirror| memchr::memmem::find(mirror, &needle).is_some())
+    wait_until(state, transcript, wfs, wait, |mirror| memchr::memmem::find(mirror, &needle).is_some())
 }
 
 /// Brings the mirror up to date, polling until `done` holds of it or `wait`
@@ -459,13 +525,13 @@ fn wait_for(state: &SessionState, transcript: &Path, id: &str, wait: Duration) -
 fn wait_until(
     state: &SessionState,
     transcript: &Path,
+    wfs: &Workflows,
     wait: Duration,
     done: impl Fn(&[u8]) -> bool,
 ) -> Result<Vec<u8>, GuardError> {
     let start = Instant::now();
     loop {
-        state.locked(|s| s.catch_up(transcript))?;
-        let mirror = state.mirror();
+        let mirror = state.locked(|s| s.catch_up(transcript, wfs))?;
         if done(&mirror) || start.elapsed() >= wait {
             return Ok(mirror);
         }
@@ -505,6 +571,7 @@ fn waits_for_a_foreground_agent(mirror: &[u8], opts: &Options) -> bool {
 
 fn log(state: &SessionState, event: &str, id: Option<&str>, decision: &str, b: Option<&Breach>, note: &str) {
     let line = json!({
+        "session_id": state.session(),
         "event": event,
         "tool_use_id": id,
         "decision": decision,

@@ -10,7 +10,8 @@ use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
-use crate::ingest::lines::{sniff, Wanted};
+use crate::ingest::transcript::{slim, Slim};
+use crate::workflow::Workflows;
 
 /// Why the state could not be used.
 #[derive(Debug, thiserror::Error)]
@@ -26,16 +27,25 @@ fn io(what: &Path) -> impl Fn(std::io::Error) -> StateError + '_ {
 /// One session's state folder.
 pub struct SessionState {
     dir: PathBuf,
+    session: String,
 }
 
 /// What is kept between calls (`state.json`).
 #[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
 struct Kept {
     /// Bytes of the transcript read so far (up to a line end).
     offset: u64,
-    /// The end-of-turn reminder was given for this many runs' ends.
-    reminded: u32,
+    /// The run whose end was reminded: a hash of its first line.
+    reminded_run: Option<String>,
+    /// The orchestrator's calls of ordinary tools (not launches) whose result
+    /// is yet to come: their results are kept in the mirror by their ids only.
+    ordinary: Vec<String>,
 }
+
+/// At most this many ordinary calls are remembered (a call never answered
+/// is forgotten eventually; its result, if it comes, is then kept whole).
+const ORDINARY_KEPT: usize = 4096;
 
 /// A session id as a folder name: what is not a letter, digit, `-` or `_`
 /// becomes `_` (a session id is a UUID; nothing else reaches the path).
@@ -53,7 +63,12 @@ impl SessionState {
     pub fn open(root: &Path, session: &str) -> Result<SessionState, StateError> {
         let dir = root.join(folder_name(session));
         std::fs::create_dir_all(&dir).map_err(io(&dir))?;
-        Ok(SessionState { dir })
+        Ok(SessionState { dir, session: session.to_string() })
+    }
+
+    /// The session id, as the hook input gave it.
+    pub fn session(&self) -> &str {
+        &self.session
     }
 
     pub fn dir(&self) -> &Path {
@@ -83,40 +98,72 @@ impl SessionState {
         std::fs::rename(&tmp, &path).map_err(io(&path))
     }
 
-    /// Copies the transcript's new whole lines that the checks read into the
-    /// mirror (call it holding the lock). A transcript shorter than what was
-    /// read (rewritten) is read again from the start.
-    pub fn catch_up(&self, transcript: &Path) -> Result<(), StateError> {
+    /// Copies the transcript's new whole lines into the mirror, each as
+    /// little of it as the checks read ([`slim`]), and returns the mirror
+    /// (call it holding the lock). A transcript shorter than what was read
+    /// (rewritten) is read again from the start.
+    pub fn catch_up(&self, transcript: &Path, wfs: &Workflows) -> Result<Vec<u8>, StateError> {
         let mut kept = self.kept();
         let mirror_path = self.dir.join("mirror.jsonl");
         let mut file = crate::ingest::input::open_regular(transcript)
             .map_err(|e| StateError::Io(transcript.display().to_string(), std::io::Error::other(e.to_string())))?;
         let len = file.metadata().map_err(io(transcript))?.len();
         let mut mirror = if len < kept.offset {
-            kept = Kept { reminded: kept.reminded, ..Kept::default() };
+            kept = Kept { reminded_run: kept.reminded_run, ..Kept::default() };
             File::create(&mirror_path).map_err(io(&mirror_path))?
         } else {
             OpenOptions::new().create(true).append(true).open(&mirror_path).map_err(io(&mirror_path))?
         };
         if len == kept.offset {
-            return Ok(());
+            return Ok(self.mirror());
         }
         file.seek(SeekFrom::Start(kept.offset)).map_err(io(transcript))?;
         let mut new = Vec::with_capacity((len - kept.offset) as usize);
         file.take(len - kept.offset).read_to_end(&mut new).map_err(io(transcript))?;
         // Only whole lines: the one being written is read next time.
-        let Some(end) = memchr::memrchr(b'\n', &new) else { return Ok(()) };
+        let Some(end) = memchr::memrchr(b'\n', &new) else { return Ok(self.mirror()) };
         let mut out = Vec::with_capacity(end + 1);
         for line in new[..end].split(|b| *b == b'\n') {
             let line = line.strip_suffix(b"\r").unwrap_or(line);
-            if line.len() <= crate::ingest::input::MAX_LINE && sniff(line) != Wanted::Skip {
-                out.extend_from_slice(line);
-                out.push(b'\n');
+            if line.len() > crate::ingest::input::MAX_LINE {
+                continue;
             }
+            kept.ordinary.extend(ordinary_calls(line, wfs));
+            let slimmed = slim(line, |id| kept.ordinary.iter().any(|o| o == id));
+            match slimmed {
+                Slim::Drop => continue,
+                Slim::Keep => out.extend_from_slice(line),
+                Slim::Replace(bytes) => {
+                    kept.ordinary.retain(|o| memchr::memmem::find(&bytes, o.as_bytes()).is_none());
+                    out.extend_from_slice(&bytes);
+                }
+            }
+            out.push(b'\n');
+        }
+        if kept.ordinary.len() > ORDINARY_KEPT {
+            kept.ordinary.drain(..kept.ordinary.len() - ORDINARY_KEPT);
         }
         mirror.write_all(&out).map_err(io(&mirror_path))?;
         kept.offset += end as u64 + 1;
-        self.keep(&kept)
+        self.keep(&kept)?;
+        Ok(self.mirror())
+    }
+
+    /// Lets go of the mirror's lines before `first`, a whole line of it (the
+    /// first line of the session's last run: the runs before it are over);
+    /// nothing when no line is `first` (the mirror was cut already, or
+    /// rewritten). Call it holding the lock. The mirror is replaced whole,
+    /// so a reader gets the one or the other.
+    pub fn cut_before(&self, first: &[u8]) -> Result<(), StateError> {
+        let mirror = self.mirror();
+        let Some(at) = line_start(&mirror, first) else { return Ok(()) };
+        if at == 0 {
+            return Ok(());
+        }
+        let path = self.dir.join("mirror.jsonl");
+        let tmp = self.dir.join("mirror.jsonl.tmp");
+        std::fs::write(&tmp, &mirror[at..]).map_err(io(&tmp))?;
+        std::fs::rename(&tmp, &path).map_err(io(&path))
     }
 
     /// The mirror: the lines of the transcript so far that the checks read.
@@ -124,14 +171,14 @@ impl SessionState {
         std::fs::read(self.dir.join("mirror.jsonl")).unwrap_or_default()
     }
 
-    /// How many runs' ends the reminder was given for.
-    pub fn reminded(&self) -> u32 {
-        self.kept().reminded
+    /// Whether the end of the run `run` (a hash of its first line) was reminded.
+    pub fn reminded(&self, run: &str) -> bool {
+        self.kept().reminded_run.as_deref() == Some(run)
     }
 
-    pub fn set_reminded(&self, n: u32) -> Result<(), StateError> {
+    pub fn set_reminded(&self, run: &str) -> Result<(), StateError> {
         let mut kept = self.kept();
-        kept.reminded = n;
+        kept.reminded_run = Some(run.to_string());
         self.keep(&kept)
     }
 
@@ -155,29 +202,67 @@ impl SessionState {
     }
 }
 
+/// The ids of an assistant line's calls of tools that are not launches.
+fn ordinary_calls(line: &[u8], wfs: &Workflows) -> Vec<String> {
+    if memchr::memmem::find(line, b"\"tool_use\"").is_none() {
+        return Vec::new();
+    }
+    let Ok(entry) = serde_json::from_slice::<crate::ingest::blocks::WholeEntry>(line) else { return Vec::new() };
+    if entry.kind.0.as_deref() != Some("assistant") {
+        return Vec::new();
+    }
+    entry
+        .blocks()
+        .filter(|b| crate::ingest::blocks::kind(b) == Some("tool_use"))
+        .filter_map(|b| {
+            let name = b.get("name")?.as_str()?;
+            let id = b.get("id")?.as_str()?;
+            (!wfs.is_launch_tool(name)).then(|| id.to_string())
+        })
+        .collect()
+}
+
+/// Where the whole line `line` starts in `text`.
+fn line_start(text: &[u8], line: &[u8]) -> Option<usize> {
+    if line.is_empty() {
+        return None;
+    }
+    let mut from = 0;
+    while let Some(i) = memchr::memmem::find(&text[from..], line).map(|i| i + from) {
+        let starts = i == 0 || text[i - 1] == b'\n';
+        let ends = text.get(i + line.len()).is_none_or(|b| *b == b'\n');
+        if starts && ends {
+            return Some(i);
+        }
+        from = i + 1;
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn catch_up_copies_whole_read_lines_once() {
+        let wfs = Workflows::builtin();
         let dir = tempfile::tempdir().unwrap();
         let t = dir.path().join("t.jsonl");
         std::fs::write(&t, "{\"type\":\"user\",\"n\":1}\n{\"type\":\"attachment\"}\n{\"type\":\"assistant\",\"n\":2")
             .unwrap();
         let s = SessionState::open(&dir.path().join("state"), "s/../1").unwrap();
         assert!(s.dir().ends_with("s____1"), "{}", s.dir().display());
-        s.locked(|s| s.catch_up(&t)).unwrap();
+        s.locked(|s| s.catch_up(&t, &wfs)).unwrap();
         assert_eq!(s.mirror(), b"{\"type\":\"user\",\"n\":1}\n");
         // The line being written is read once whole; nothing twice.
         let mut f = OpenOptions::new().append(true).open(&t).unwrap();
         f.write_all(b"}\n").unwrap();
-        s.locked(|s| s.catch_up(&t)).unwrap();
-        s.locked(|s| s.catch_up(&t)).unwrap();
+        s.locked(|s| s.catch_up(&t, &wfs)).unwrap();
+        s.locked(|s| s.catch_up(&t, &wfs)).unwrap();
         assert_eq!(s.mirror(), b"{\"type\":\"user\",\"n\":1}\n{\"type\":\"assistant\",\"n\":2}\n");
         // A rewritten, shorter transcript is read again.
         std::fs::write(&t, "{\"type\":\"user\",\"n\":3}\n").unwrap();
-        s.locked(|s| s.catch_up(&t)).unwrap();
+        s.locked(|s| s.catch_up(&t, &wfs)).unwrap();
         assert_eq!(s.mirror(), b"{\"type\":\"user\",\"n\":3}\n");
     }
 }

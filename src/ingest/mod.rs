@@ -2,6 +2,7 @@
 
 pub mod blocks;
 pub mod discover;
+pub mod guard_log;
 pub mod input;
 pub mod known;
 pub mod lines;
