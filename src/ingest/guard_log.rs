@@ -7,7 +7,6 @@
 //! before lines named their session is read as the session of its folder.
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 
 /// One decision of the guard.
@@ -59,24 +58,15 @@ impl GuardLog {
         // A log written before its lines named their session: its folder's name.
         let folder = path.parent().and_then(Path::file_name).map(|n| n.to_string_lossy().into_owned());
         let mut problems = Vec::new();
-        let mut reader = BufReader::new(f);
-        let mut bytes = Vec::new();
-        let mut n = 0u32;
-        loop {
-            bytes.clear();
-            let read = (&mut reader)
-                .take(crate::ingest::input::MAX_LINE as u64 + 1)
-                .read_until(b'\n', &mut bytes)
-                .map_err(|e| fail(format!("line {}: {e}", n + 1)))?;
-            if read == 0 {
-                break;
+        let mut reader = crate::ingest::lines::LineReader::new(f);
+        while let Some(line) = reader.next_line().map_err(|e| fail(e.to_string()))? {
+            let n = line.number;
+            if line.too_long.is_some() {
+                problems.push(format!("{file}:{n}: longer than the line cap; skipped"));
+                continue;
             }
-            n += 1;
-            if bytes.len() > crate::ingest::input::MAX_LINE {
-                problems.push(format!("{file}:{n}: longer than the line cap; stopped reading"));
-                break;
-            }
-            let text = String::from_utf8_lossy(&bytes);
+            let bytes = line.bytes;
+            let text = String::from_utf8_lossy(bytes);
             if text.trim().is_empty() {
                 continue;
             }
