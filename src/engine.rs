@@ -705,6 +705,7 @@ fn attach_subagents(session: &mut Session, job: &Job, detail: bool, findings: &m
                     inline: false,
                     entries: info.entries,
                     tools: info.tools,
+                    calls: info.calls,
                 });
             }
             None => findings.push(Finding::input(

@@ -54,6 +54,8 @@ struct RawFile {
     read: Option<RawRead>,
     orchestrator: Option<RawOrchestrator>,
     #[serde(default)]
+    agent_policy: Vec<RawAgentPolicy>,
+    #[serde(default)]
     severity: BTreeMap<Spanned<String>, Spanned<String>>,
     #[serde(default)]
     help: BTreeMap<Spanned<String>, String>,
@@ -221,6 +223,29 @@ struct RawPolicy {
     #[serde(default)]
     after_agents: bool,
     reason: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAgentPolicy {
+    agents: Option<Spanned<RawAgentSet>>,
+    #[serde(default)]
+    forbid: Vec<String>,
+    #[serde(default)]
+    forbid_shell: Vec<Spanned<String>>,
+    #[serde(default)]
+    allow: Vec<String>,
+    #[serde(default)]
+    allow_shell: Vec<Spanned<String>>,
+    reason: Option<String>,
+}
+
+/// The agent types an agent policy entry speaks for: `"all"` or a list of types.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+enum RawAgentSet {
+    All(String),
+    List(Vec<String>),
 }
 
 /// The shell classes in the order they are written: the first that matches wins.
@@ -539,6 +564,66 @@ impl ToolPolicy {
     }
 }
 
+/// In an agent policy's lists: every tool, or every shell command (of any
+/// class or of none).
+pub const ANY: &str = "*";
+
+/// One entry of the agents' own tool policy (`[[agent_policy]]`).
+#[derive(Debug, Clone)]
+pub struct AgentPolicyEntry {
+    /// The agent types it speaks for (normalized); `None`: every agent.
+    pub agents: Option<Vec<String>>,
+    pub forbid: Vec<String>,
+    pub forbid_shell: Vec<String>,
+    pub allow: Vec<String>,
+    pub allow_shell: Vec<String>,
+    pub reason: Option<String>,
+}
+
+/// What the agents themselves may do, by agent type: the tools and shell
+/// classes an agent of a type must not use, whatever phase it runs in.
+#[derive(Debug, Clone, Default)]
+pub struct AgentPolicy {
+    pub entries: Vec<AgentPolicyEntry>,
+}
+
+impl AgentPolicy {
+    /// The entries read in order, a later one overriding earlier ones for
+    /// the items it names (`*` names every item); within one entry `allow`
+    /// wins over `forbid`. `item` is `None` for a shell command of no class.
+    fn decide(&self, agent_type: &str, item: Option<&str>, shell: bool) -> Verdict<'_> {
+        let mut verdict = Verdict::Unmentioned;
+        let speaks_for = |e: &&AgentPolicyEntry| e.agents.as_ref().is_none_or(|a| a.iter().any(|t| t == agent_type));
+        for e in self.entries.iter().filter(speaks_for) {
+            let (forbid, allow) = if shell { (&e.forbid_shell, &e.allow_shell) } else { (&e.forbid, &e.allow) };
+            let names = |list: &[String]| list.iter().any(|x| x == ANY || Some(x.as_str()) == item);
+            if names(forbid) {
+                verdict = Verdict::Forbidden(e.reason.as_deref());
+            }
+            if names(allow) {
+                verdict = Verdict::Allowed;
+            }
+        }
+        verdict
+    }
+
+    /// The verdict on an agent's call of a tool (not a shell command):
+    /// allowed unless an entry forbids it.
+    pub fn tool(&self, agent_type: &str, tool: &str) -> Verdict<'_> {
+        self.decide(agent_type, Some(tool), false)
+    }
+
+    /// The verdict on an agent's shell command of a class (`None`: of no class).
+    pub fn shell_class(&self, agent_type: &str, class: Option<&str>) -> Verdict<'_> {
+        self.decide(agent_type, class, true)
+    }
+
+    /// Whether any entry speaks for an agent type.
+    pub fn speaks_for(&self, agent_type: &str) -> bool {
+        self.entries.iter().any(|e| e.agents.as_ref().is_none_or(|a| a.iter().any(|t| t == agent_type)))
+    }
+}
+
 /// A compiled workflow: one rules file.
 #[derive(Debug, Clone)]
 pub struct Workflow {
@@ -560,6 +645,8 @@ pub struct Workflow {
     pub arguments: Vec<Argument>,
     pub read: ReadPolicy,
     pub orchestrator: ToolPolicy,
+    /// The agents' own tool use, by agent type.
+    pub agent_policy: AgentPolicy,
     pub help: BTreeMap<String, Arc<str>>,
     /// Per-rule severity of this workflow; `None` switches the rule off.
     pub severity: BTreeMap<String, Option<Severity>>,
@@ -641,6 +728,7 @@ impl Workflow {
             "todo-list" => self.todo.is_some(),
             "capsule" => !self.arguments.is_empty(),
             "forbidden-tool" => !self.orchestrator.entries.is_empty() || self.orchestrator.other_shell.is_some(),
+            "agent-tool" => !self.agent_policy.entries.is_empty(),
             _ => true,
         }
     }
@@ -888,6 +976,72 @@ impl Compiler<'_> {
 
     fn words(list: &[String]) -> WordList {
         WordList::new(list)
+    }
+
+    /// `[[agent_policy]]`: agent types the workflow launches, shell classes
+    /// of `[orchestrator.shell_classes]` (or `*`).
+    fn agent_policy(
+        &self,
+        raw: &[RawAgentPolicy],
+        phases: &[Phase],
+        agents: &Agents,
+        orchestrator: &ToolPolicy,
+    ) -> Result<AgentPolicy, SettingsError> {
+        let mut types: Vec<&str> =
+            phases.iter().flat_map(|p| p.steps.iter().flat_map(|s| s.agents.keys())).map(String::as_str).collect();
+        types.extend(agents.anywhere.iter().map(String::as_str));
+        types.sort_unstable();
+        types.dedup();
+        let class_names: Vec<&str> = orchestrator.classes.iter().map(|c| c.name.as_str()).collect();
+        let check_class = |c: &Spanned<String>| -> Result<String, SettingsError> {
+            if c.get_ref() == ANY || class_names.contains(&c.get_ref().as_str()) {
+                Ok(c.get_ref().clone())
+            } else {
+                Err(self.err(
+                    c.span(),
+                    format!("unknown shell class {:?} in [[agent_policy]]", c.get_ref()),
+                    suggest(c.get_ref(), &class_names, "class in [orchestrator.shell_classes], or \"*\""),
+                ))
+            }
+        };
+        let mut entries = Vec::with_capacity(raw.len());
+        for e in raw {
+            let agents = match e.agents.as_ref().map(|a| (a.span(), a.get_ref())) {
+                None => None,
+                Some((_, RawAgentSet::All(all))) if all == "all" => None,
+                Some((span, RawAgentSet::All(other))) => {
+                    return Err(self.err(
+                        span,
+                        format!("agents = {other:?} is neither \"all\" nor a list of agent types"),
+                        format!("write agents = \"all\" or agents = [\"{other}\"]"),
+                    ))
+                }
+                Some((span, RawAgentSet::List(list))) => {
+                    let mut out = Vec::with_capacity(list.len());
+                    for t in list {
+                        let normalized = crate::model::normalize_type(split_type(t).1);
+                        if !types.contains(&normalized.as_str()) {
+                            return Err(self.err(
+                                span.clone(),
+                                format!("[[agent_policy]] names agent type {t:?}, which the workflow never launches"),
+                                suggest(&normalized, &types, "agent type of a [[phase]] or of [agents] anywhere"),
+                            ));
+                        }
+                        out.push(normalized);
+                    }
+                    Some(out)
+                }
+            };
+            entries.push(AgentPolicyEntry {
+                agents,
+                forbid: e.forbid.clone(),
+                forbid_shell: e.forbid_shell.iter().map(check_class).collect::<Result<_, _>>()?,
+                allow: e.allow.clone(),
+                allow_shell: e.allow_shell.iter().map(check_class).collect::<Result<_, _>>()?,
+                reason: e.reason.clone(),
+            });
+        }
+        Ok(AgentPolicy { entries })
     }
 
     fn compile(&self, raw: RawFile) -> Result<Workflow, SettingsError> {
@@ -1242,6 +1396,7 @@ impl Compiler<'_> {
                 ToolPolicy { shell_tools: o.shell_tools.clone(), classes, other_shell, entries }
             }
         };
+        let agent_policy = self.agent_policy(&raw.agent_policy, &phases, &agents, &orchestrator)?;
         let rule_ids = crate::checks::rule_ids();
         let mut severity = BTreeMap::new();
         for (rule, level) in &raw.severity {
@@ -1283,6 +1438,7 @@ impl Compiler<'_> {
             arguments,
             read,
             orchestrator,
+            agent_policy,
             help,
             severity,
         })
@@ -1591,7 +1747,7 @@ mod tests {
     fn shell_classes_keep_their_written_order() {
         let wf = Workflow::builtin();
         let names: Vec<&str> = wf.orchestrator.classes.iter().map(|c| c.name.as_str()).collect();
-        assert_eq!(names, vec!["test", "explore"]);
+        assert_eq!(names, vec!["test", "edit", "explore"]);
     }
 
     #[test]

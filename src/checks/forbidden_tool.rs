@@ -7,7 +7,7 @@ use crate::model::EventKind;
 use crate::workflow::{ToolPolicy, Verdict, Workflow};
 
 /// Shell builtins that neither explore nor edit code nor run anything.
-const NEUTRAL: &[&str] = &["cd", "pushd", "popd", "true", "export", "set", "source", ".", "wait"];
+pub(super) const NEUTRAL: &[&str] = &["cd", "pushd", "popd", "true", "export", "set", "source", ".", "wait"];
 
 pub fn check(ctx: &Ctx, sink: &mut Sink) {
     let policy = &ctx.wf.orchestrator;

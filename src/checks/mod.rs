@@ -2,6 +2,7 @@
 
 mod agent_count;
 mod agent_namespace;
+pub mod agent_tool;
 mod agent_type;
 mod approach_selection;
 mod approval_gate;
@@ -88,6 +89,12 @@ pub static RULES: &[Rule] = &[
         Some(forbidden_tool::check)
     ),
     rule!(
+        "agent-tool",
+        Error,
+        "each agent uses only the tools and shell commands its type may use",
+        Some(agent_tool::check)
+    ),
+    rule!(
         "read-policy",
         Error,
         "the orchestrator reads only files agents named, after they returned",
@@ -146,7 +153,7 @@ impl Rule {
     pub fn live(&self) -> Live {
         match self.id {
             "agent-type" | "agent-namespace" | "sequential-steps" | "wait-for-agents" | "forbidden-tool"
-            | "read-policy" | "approval-gate" | "approach-selection" => Live::Deny,
+            | "agent-tool" | "read-policy" | "approval-gate" | "approach-selection" => Live::Deny,
             "phase-announcement" | "phase-order" | "agent-count" | "parallel-launch" | "todo-list"
             | "incomplete-run" => Live::Report,
             _ => Live::Check,

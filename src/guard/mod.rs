@@ -371,15 +371,13 @@ pub fn answer(event: &str, raw: &[u8], opts: &Options) -> Result<Answer, GuardEr
     let answer = match event.as_str() {
         "PreToolUse" => {
             let Some(id) = input.tool_use_id.as_deref() else { return Ok(Answer::Allow) };
+            if let Some(agent_type) = input.agent_type.as_deref().filter(|_| input.agent_id.is_some()) {
+                // 2.1 names the agent whose call it is: judged by its type's policy.
+                let agent = AgentOf::Type(crate::workflow::split_type(agent_type).1.to_string());
+                return judge_agent_call(&input, &state, &transcript, agent, opts, &event, id);
+            }
             if input.agent_id.is_some() {
-                log(
-                    &state,
-                    &event,
-                    Some(id),
-                    "allow",
-                    None,
-                    "a subagent's call: not judged by the orchestrator's rules",
-                );
+                log(&state, &event, Some(id), "allow", None, "a subagent's call of no agent type: not judged");
                 return Ok(Answer::Allow);
             }
             let mut mirror = state.locked(|s| s.catch_up(&transcript, wfs))?;
@@ -390,16 +388,11 @@ pub fn answer(event: &str, raw: &[u8], opts: &Options) -> Result<Answer, GuardEr
                 // is about to be written: wait for it.
                 // (2.1, which gives every event a prompt_id, names a
                 // subagent's call by agent_id: no guess there.)
-                if input.prompt_id.is_none() && waits_for_a_foreground_agent(&without_denied(&mirror, &state), opts) {
-                    log(
-                        &state,
-                        &event,
-                        Some(id),
-                        "allow",
-                        None,
-                        "not in the session file while an agent runs: the agent's call",
-                    );
-                    return Ok(Answer::Allow);
+                if input.prompt_id.is_none() {
+                    if let Some(running) = foreground_agents(&without_denied(&mirror, &state), opts) {
+                        let agent = AgentOf::Running { launches: running, call: id.to_string() };
+                        return judge_agent_call(&input, &state, &transcript, agent, opts, &event, id);
+                    }
                 }
                 mirror = wait_for(&state, &transcript, wfs, id, opts.wait)?;
                 if !holds(&mirror, id) {
@@ -416,19 +409,7 @@ pub fn answer(event: &str, raw: &[u8], opts: &Options) -> Result<Answer, GuardEr
             let_go_of_runs_before(&state, &judged)?;
             match judged.found.into_iter().next() {
                 None => Answer::Allow,
-                Some(b) => {
-                    let decision = match opts.mode {
-                        Mode::Enforce => "deny",
-                        Mode::Warn => "warn",
-                        Mode::Audit => "audit",
-                    };
-                    log(&state, &event, Some(id), decision, Some(&b), "");
-                    match opts.mode {
-                        Mode::Enforce => Answer::Deny { reason: b.reason() },
-                        Mode::Warn => Answer::Context { event: event.clone(), text: b.reason() },
-                        Mode::Audit => Answer::Allow,
-                    }
-                }
+                Some(b) => decide(&state, &event, id, b, opts.mode),
             }
         }
         "PostToolBatch" => {
@@ -561,12 +542,137 @@ fn turn_ended(mirror: &[u8]) -> bool {
     false
 }
 
-/// Whether the session so far has a foreground launch without a result: the
-/// orchestrator waits for it, so a call now is its agent's.
-fn waits_for_a_foreground_agent(mirror: &[u8], opts: &Options) -> bool {
+/// The foreground launches of the session so far without a result, with the
+/// workflow of the run they belong to; `None` when there is none. The
+/// orchestrator waits for them, so a call now is one of their agents'.
+fn foreground_agents(mirror: &[u8], opts: &Options) -> Option<Running> {
     let checked =
         engine::check_memory(mirror.to_vec(), "transcript", &opts.workflows, &engine_options(opts.force_workflow));
-    checked.session.launches.iter().any(|l| !l.background && l.status == crate::model::ReturnStatus::Missing)
+    let launches: Vec<(String, Option<String>)> = checked
+        .session
+        .launches
+        .iter()
+        .filter(|l| !l.background && l.status == crate::model::ReturnStatus::Missing)
+        .map(|l| (l.agent_type.clone(), l.prompt.clone()))
+        .collect();
+    if launches.is_empty() {
+        return None;
+    }
+    Some(Running { launches, workflow: checked.runs.last().map(|r| r.workflow) })
+}
+
+/// The foreground agents running while the orchestrator waits (2.0.x).
+struct Running {
+    /// Type and prompt of each.
+    launches: Vec<(String, Option<String>)>,
+    /// The index of the workflow of the session's last run.
+    workflow: Option<usize>,
+}
+
+/// Whose call a subagent's call is.
+enum AgentOf {
+    /// Claude Code 2.1 says: the agent type as launched (without namespace).
+    Type(String),
+    /// 2.0.x: one of these running agents; the call's id is looked for in
+    /// their transcripts when their types differ.
+    Running { launches: Running, call: String },
+}
+
+/// A subagent's call: judged by the `[[agent_policy]]` of the workflow of
+/// the session's last run, for the agent's type. Never by the
+/// orchestrator's rules.
+fn judge_agent_call(
+    input: &Input,
+    state: &SessionState,
+    transcript: &Path,
+    agent: AgentOf,
+    opts: &Options,
+    event: &str,
+    id: &str,
+) -> Result<Answer, GuardError> {
+    let wfs = &opts.workflows;
+    let (agent_type, workflow) = match agent {
+        AgentOf::Type(t) => {
+            let t = crate::model::normalize_type(&t);
+            if !wfs.iter().any(|wf| wf.uses("agent-tool") && wf.agent_policy.speaks_for(&t)) {
+                log(state, event, Some(id), "allow", None, "a subagent's call: no agent policy for its type");
+                return Ok(Answer::Allow);
+            }
+            let mirror = state.locked(|s| s.catch_up(transcript, wfs))?;
+            let checked = engine::check_memory(
+                without_denied(&mirror, state),
+                "transcript",
+                wfs,
+                &engine_options(opts.force_workflow),
+            );
+            (Some(t), checked.runs.last().map(|r| r.workflow))
+        }
+        AgentOf::Running { launches, call } => {
+            let mut types: Vec<&str> = launches.launches.iter().map(|(t, _)| t.as_str()).collect();
+            types.sort_unstable();
+            types.dedup();
+            let t = match types.as_slice() {
+                [one] => Some(one.to_string()),
+                _ => agent_type_by_transcript(transcript, &call, &launches.launches),
+            };
+            (t, launches.workflow)
+        }
+    };
+    let (Some(agent_type), Some(wf)) = (agent_type, workflow.map(|w| &wfs[w])) else {
+        log(state, event, Some(id), "allow", None, "a subagent's call: its agent type or workflow run is not known");
+        return Ok(Answer::Allow);
+    };
+    let tool = input.tool_name.as_deref().unwrap_or("");
+    let field = |k: &str| input.tool_input.as_ref().and_then(|i| i.get(k)).and_then(|v| v.as_str());
+    let file = field("file_path").or_else(|| field("notebook_path")).or_else(|| field("path"));
+    let severity = wf.severity_of("agent-tool", crate::diagnostic::Severity::Error);
+    let found = checks::agent_tool::judge(wf, &agent_type, tool, field("command"), file)
+        .filter(|_| wf.uses("agent-tool") && severity.is_some_and(|s| s >= Severity::Warning));
+    let Some(found) = found else {
+        log(state, event, Some(id), "allow", None, "a subagent's call: allowed by its agent policy");
+        return Ok(Answer::Allow);
+    };
+    let b = Breach { rule: "agent-tool", message: found.message, help: wf.help_for("agent-tool").map(str::to_string) };
+    Ok(decide(state, event, id, b, opts.mode))
+}
+
+/// 2.0.x: the type of the running agent whose transcript (an `agent-*.jsonl`
+/// beside the session file) holds the call, matched to its launch by the
+/// prompt.
+fn agent_type_by_transcript(transcript: &Path, call: &str, launches: &[(String, Option<String>)]) -> Option<String> {
+    let dir = transcript.parent()?;
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .ok()?
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| crate::ingest::discover::agent_file_id(p).is_some())
+        .collect();
+    files.sort();
+    for path in files {
+        let display: std::sync::Arc<str> = path.display().to_string().into();
+        let info = crate::ingest::subagent::read(&path, &display, false, &mut Vec::new());
+        if !info.calls.iter().any(|c| c.id == call) {
+            continue;
+        }
+        let prompt = info.prompt?;
+        return launches.iter().find(|(_, p)| p.as_deref() == Some(prompt.as_str())).map(|(t, _)| t.clone());
+    }
+    None
+}
+
+/// The answer to a breach at PreToolUse, as the mode says, logged.
+fn decide(state: &SessionState, event: &str, id: &str, b: Breach, mode: Mode) -> Answer {
+    let decision = match mode {
+        Mode::Enforce => "deny",
+        Mode::Warn => "warn",
+        Mode::Audit => "audit",
+    };
+    log(state, event, Some(id), decision, Some(&b), "");
+    match mode {
+        Mode::Enforce => Answer::Deny { reason: b.reason() },
+        Mode::Warn => Answer::Context { event: event.to_string(), text: b.reason() },
+        Mode::Audit => Answer::Allow,
+    }
 }
 
 fn log(state: &SessionState, event: &str, id: Option<&str>, decision: &str, b: Option<&Breach>, note: &str) {

@@ -8,7 +8,7 @@ use crate::ingest::blocks::{kind, Block, WholeEntry};
 use crate::ingest::input::OpenFailure;
 use crate::ingest::lines::{looks_whole, sniff, LineReader, Wanted};
 use crate::ingest::raw::Content;
-use crate::model::Source;
+use crate::model::{AgentCall, Source};
 
 /// Agents Claude Code runs for itself, not delegations: compaction, side questions.
 pub fn is_internal(agent_id: &str) -> bool {
@@ -26,6 +26,8 @@ pub struct SubagentInfo {
     pub entries: u32,
     /// Tools the agent called, in first-use order (read only with `detail`).
     pub tools: Vec<String>,
+    /// The agent's tool calls, in order, each once.
+    pub calls: Vec<AgentCall>,
     /// It could not be read whole (an I/O error): the check exits 2.
     pub unreadable: bool,
 }
@@ -38,7 +40,9 @@ impl SubagentInfo {
 }
 
 /// Reads a subagent file: every line is checked for damage, the first user
-/// entry is parsed for the prompt, and with `detail` the tool calls are listed.
+/// entry is parsed for the prompt, the agent's tool calls are read (the lines
+/// that hold a `tool_use`), and with `detail` the entries are counted in full
+/// and the tools listed.
 pub fn read(path: &Path, display: &std::sync::Arc<str>, detail: bool, findings: &mut Vec<Finding>) -> SubagentInfo {
     let mut info = SubagentInfo::default();
     let file = match crate::ingest::input::open_regular(path) {
@@ -60,6 +64,8 @@ pub fn read(path: &Path, display: &std::sync::Arc<str>, detail: bool, findings: 
     };
     let mut lines = LineReader::new(file);
     let mut last_line = 0;
+    let mut call_ids = std::collections::HashSet::new();
+    let mut denied = std::collections::HashSet::new();
     loop {
         let line = match lines.next_line() {
             Ok(Some(line)) => line,
@@ -82,8 +88,9 @@ pub fn read(path: &Path, display: &std::sync::Arc<str>, detail: bool, findings: 
         if info.session_id.is_none() {
             info.session_id = crate::ingest::lines::SESSION_ID.value(line.bytes).map(str::to_string);
         }
-        if !detail && info.prompt.is_some() {
-            // `check` needs only the prompt; the rest is only checked for damage.
+        let has_call = memchr::memmem::find(line.bytes, b"tool_use").is_some();
+        if !detail && info.prompt.is_some() && !has_call {
+            // `check` needs the prompt and the calls; the rest is only checked for damage.
             if !line.bytes.iter().all(u8::is_ascii_whitespace) && !looks_whole(line.bytes) {
                 findings.push(Finding::input(source, "line is not valid JSON; skipped".into()));
             }
@@ -96,10 +103,17 @@ pub fn read(path: &Path, display: &std::sync::Arc<str>, detail: bool, findings: 
             }
             continue;
         }
-        info.entries += 1;
+        if detail || info.prompt.is_none() {
+            info.entries += 1;
+        }
         let need_prompt = wanted == Wanted::User && info.prompt.is_none();
-        let need_tools = detail && wanted == Wanted::Assistant;
-        if !need_prompt && !need_tools {
+        let need_calls = wanted == Wanted::Assistant && has_call;
+        // A call a PreToolUse hook denied was not made (its result says so).
+        let need_denials = wanted == Wanted::User
+            && has_call
+            && (memchr::memmem::find(line.bytes, b"hook error").is_some()
+                || memchr::memmem::find(line.bytes, b"orchlint guard: ").is_some());
+        if !need_prompt && !need_calls && !need_denials {
             continue;
         }
         match crate::ingest::raw::parse_entry(line.bytes) {
@@ -110,13 +124,27 @@ pub fn read(path: &Path, display: &std::sync::Arc<str>, detail: bool, findings: 
                 }
                 if let Content::Blocks(blocks) = &message.content {
                     for b in blocks {
-                        if b.kind.0.as_deref() == Some("tool_use") {
-                            if let Some(name) = b.name.as_deref() {
-                                if need_tools && !info.tools.iter().any(|t| t == name) {
-                                    info.tools.push(name.to_string());
-                                }
+                        if need_denials
+                            && b.kind.0.as_deref() == Some("tool_result")
+                            && b.is_error.0
+                            && crate::ingest::blocks::is_hook_denial(&b.content.joined_text())
+                        {
+                            denied.extend(b.tool_use_id.to_owned_string());
+                        }
+                        if b.kind.0.as_deref() != Some("tool_use") || !need_calls {
+                            continue;
+                        }
+                        if let Some(name) = b.name.as_deref() {
+                            if detail && !info.tools.iter().any(|t| t == name) {
+                                info.tools.push(name.to_string());
                             }
                         }
+                        let id = b.id.to_owned_string().unwrap_or_default();
+                        if !id.is_empty() && !call_ids.insert(id) {
+                            // The same call written twice: read it once.
+                            continue;
+                        }
+                        info.calls.push(agent_call(b, &source));
                     }
                 }
             }
@@ -128,7 +156,22 @@ pub fn read(path: &Path, display: &std::sync::Arc<str>, detail: bool, findings: 
             }
         }
     }
+    if !denied.is_empty() {
+        info.calls.retain(|c| !denied.contains(&c.id));
+    }
     info
+}
+
+/// A subagent's `tool_use` block as `agent-tool` judges it.
+pub fn agent_call(b: &crate::ingest::raw::Block<'_>, source: &Source) -> AgentCall {
+    let input = crate::ingest::transcript::tool_input(b.input.0.as_ref());
+    AgentCall {
+        source: source.clone(),
+        id: b.id.to_owned_string().unwrap_or_default(),
+        name: b.name.to_owned_string().unwrap_or_default(),
+        command: input.command,
+        file_path: input.file_path,
+    }
 }
 
 /// The launching tool_use id from `agent-<id>.meta.json` (2.1.x), if there is one.

@@ -221,6 +221,22 @@ pub struct SubagentTranscript {
     pub entries: u32,
     /// Tools the subagent called, in first-use order.
     pub tools: Vec<String>,
+    /// The subagent's own tool calls, in order (for `agent-tool`).
+    #[serde(skip)]
+    pub calls: Vec<AgentCall>,
+}
+
+/// A tool call a subagent made, reduced to what `agent-tool` judges.
+#[derive(Debug, Clone)]
+pub struct AgentCall {
+    /// The line of the call in the subagent transcript (or the session file).
+    pub source: Source,
+    pub id: String,
+    pub name: String,
+    /// A shell tool's command line.
+    pub command: Option<String>,
+    /// The file a file tool works on.
+    pub file_path: Option<String>,
 }
 
 /// A parsed transcript: one session's orchestrator events with their launches.

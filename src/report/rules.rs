@@ -300,6 +300,25 @@ pub fn explain_instance(rule: &Rule, wf: &Workflow) -> String {
             })
             .collect(),
         "agent-namespace" => vec![format!("- namespace `{}`", wf.agents.namespace.as_deref().unwrap_or(""))],
+        "agent-tool" => wf
+            .agent_policy
+            .entries
+            .iter()
+            .map(|e| {
+                let who = e.agents.as_ref().map_or_else(|| "every agent".to_string(), |a| a.join(", "));
+                let mut parts = Vec::new();
+                let shell = |list: &[String]| list.iter().map(|c| format!("{c} commands")).collect::<Vec<_>>();
+                let forbid: Vec<String> = e.forbid.iter().cloned().chain(shell(&e.forbid_shell)).collect();
+                let allow: Vec<String> = e.allow.iter().cloned().chain(shell(&e.allow_shell)).collect();
+                if !forbid.is_empty() {
+                    parts.push(format!("forbids {}", forbid.join(", ")));
+                }
+                if !allow.is_empty() {
+                    parts.push(format!("allows {}", allow.join(", ")));
+                }
+                format!("- {who}: {}", parts.join("; "))
+            })
+            .collect(),
         _ => Vec::new(),
     };
     for l in lines {

@@ -65,8 +65,13 @@ impl Attribution {
         if let Some(uuid) = e.uuid.to_owned_string() {
             self.sidechain.insert(uuid, l);
         }
-        launches.get_mut(l).transcript =
-            Some(SubagentTranscript { file: file.to_string(), inline: true, entries: 0, tools: Vec::new() });
+        launches.get_mut(l).transcript = Some(SubagentTranscript {
+            file: file.to_string(),
+            inline: true,
+            entries: 0,
+            tools: Vec::new(),
+            calls: Vec::new(),
+        });
         Some(l)
     }
 }
@@ -79,12 +84,26 @@ pub(super) fn subagent_entry(launch: &mut Launch, e: &Entry<'_>, source: &Source
         inline: true,
         entries: 0,
         tools: Vec::new(),
+        calls: Vec::new(),
     });
     t.entries += 1;
     if let Some(Content::Blocks(blocks)) = e.message.0.as_ref().map(|m| &m.content) {
         for b in blocks {
+            // A call a PreToolUse hook denied was not made (its result says so).
+            if b.kind.0.as_deref() == Some("tool_result")
+                && b.is_error.0
+                && crate::ingest::blocks::is_hook_denial(&b.content.joined_text())
+            {
+                let id = b.tool_use_id.as_deref().unwrap_or_default();
+                t.calls.retain(|c| c.id != id);
+            }
             if b.kind.0.as_deref() == Some("tool_use") {
-                calls.insert(b.id.to_owned_string().unwrap_or_default());
+                let id = b.id.to_owned_string().unwrap_or_default();
+                // The same call written twice is read once.
+                if id.is_empty() || !calls.made(&id) {
+                    t.calls.push(crate::ingest::subagent::agent_call(b, source));
+                }
+                calls.insert(id);
                 if let Some(name) = b.name.as_deref() {
                     if !t.tools.iter().any(|t| t == name) {
                         t.tools.push(name.to_string());

@@ -437,7 +437,7 @@ impl damage::Reader for Builder<'_> {
 }
 
 /// The input of a call as the checks keep it.
-fn tool_input(raw: Option<&crate::ingest::raw::ToolInputRaw<'_>>) -> ToolInput {
+pub(crate) fn tool_input(raw: Option<&crate::ingest::raw::ToolInputRaw<'_>>) -> ToolInput {
     let empty = crate::ingest::raw::ToolInputRaw::default();
     let raw = raw.unwrap_or(&empty);
     let mut todo_items: Vec<String> = raw
