@@ -26,16 +26,17 @@ fn every_fixture_is_judged_as_labelled() {
                 fixture.file,
                 findings.iter().map(|d| (d.line, &d.message)).collect::<Vec<_>>()
             )),
-            ("invalid", Some(v)) if !findings.iter().any(|d| d.line == v.line) => problems.push(format!(
-                "missing: {} has no {} finding at line {} (got {:?})",
+            ("invalid", Some(v)) if !findings.iter().any(|d| v.at(&fixture, d)) => problems.push(format!(
+                "missing: {} has no {} finding at {}:{} (got {:?})",
                 fixture.file,
                 fixture.rule,
+                v.file.as_deref().unwrap_or(&fixture.file),
                 v.line,
-                findings.iter().map(|d| (d.line, &d.message)).collect::<Vec<_>>()
+                findings.iter().map(|d| (&d.file, d.line, &d.message)).collect::<Vec<_>>()
             )),
             ("invalid", Some(v)) => {
                 if let Some(phase) = v.phase {
-                    let at_line: Vec<_> = findings.iter().filter(|d| d.line == v.line).collect();
+                    let at_line: Vec<_> = findings.iter().filter(|d| v.at(&fixture, d)).collect();
                     if !at_line.iter().any(|d| d.phase == Some(phase)) {
                         problems.push(format!(
                             "phase: {} finding at line {} is not in phase {phase}",
@@ -56,14 +57,15 @@ fn fixture_snapshots() {
     for fixture in manifest() {
         let path = fixtures().join(&fixture.file);
         let report = check(&[&path], &[&fixture.rule]);
-        let text = std::fs::read_to_string(&path).unwrap();
-        let lines: Vec<&str> = text.lines().collect();
         let mut snapshot = format!("fixture: {}\ndemonstrates: {}\n", fixture.file, fixture.demonstrates);
         for d in report.diagnostics.iter().filter(|d| d.rule == fixture.rule) {
-            let line = lines.get(d.line as usize - 1).copied().unwrap_or("");
+            // The diagnostic's own file: the fixture, or one of its subagent transcripts.
+            let text = std::fs::read_to_string(&*d.file).unwrap();
+            let line = text.lines().nth(d.line as usize - 1).unwrap_or("");
             let shown: String = line.chars().take(160).collect();
+            let of = if d.file.ends_with(&fixture.file) { String::new() } else { format!(" of {}", relative(&d.file)) };
             snapshot.push_str(&format!(
-                "input line {}: {}{}\n",
+                "input line {}{of}: {}{}\n",
                 d.line,
                 shown,
                 if shown.len() < line.len() { "…" } else { "" }

@@ -62,6 +62,62 @@ fn manifest() -> Vec<serde_json::Value> {
     m["fixtures"].as_array().unwrap().clone()
 }
 
+/// The PreToolUse inputs Claude Code 2.1 gives the hook for each call of
+/// the agent whose transcript is `agent_file` (with its `.meta.json`), in a
+/// session whose file is `session`: (line, hook input).
+fn agent_hook_inputs(session: &std::path::Path, agent_file: &std::path::Path) -> Vec<(u32, Vec<u8>)> {
+    let meta: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(agent_file.with_extension("meta.json")).unwrap()).unwrap();
+    let text = std::fs::read_to_string(agent_file).unwrap();
+    let mut out = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let entry: serde_json::Value = serde_json::from_str(line).unwrap();
+        for block in entry["message"]["content"].as_array().into_iter().flatten() {
+            if block["type"] != "tool_use" {
+                continue;
+            }
+            let input = serde_json::json!({
+                "session_id": "s", "transcript_path": session, "hook_event_name": "PreToolUse",
+                "prompt_id": "p", "agent_id": entry["agentId"], "agent_type": meta["agentType"],
+                "tool_name": block["name"], "tool_input": block["input"], "tool_use_id": block["id"],
+            });
+            out.push((i as u32 + 1, serde_json::to_vec(&input).unwrap()));
+        }
+    }
+    out
+}
+
+#[test]
+fn an_agents_calls_are_let_through_where_its_policy_allows_them() {
+    use orchlint::guard::{answer, hook::Answer};
+    let mut judged = 0;
+    for f in manifest().iter().filter(|f| f["kind"] == "valid") {
+        let session = fixtures().join(f["file"].as_str().unwrap());
+        for sub in f["subagents"].as_array().into_iter().flatten() {
+            let dir = tempfile::tempdir().unwrap();
+            let agent_file = fixtures().join(sub.as_str().unwrap());
+            let text = std::fs::read_to_string(&agent_file).unwrap();
+            for (at, input) in agent_hook_inputs(&session, &agent_file) {
+                let got = answer("PreToolUse", &input, &options(dir.path())).unwrap();
+                // A call whose result is the guard's denial is denied again; the rest run.
+                let id = serde_json::from_slice::<serde_json::Value>(&input).unwrap()["tool_use_id"].clone();
+                let denied = text.lines().any(|l| {
+                    l.contains(&format!("\"tool_use_id\":{id}")) && l.contains("hook error: orchlint guard: agent-tool")
+                });
+                match got {
+                    Answer::Deny { reason } if denied => assert!(reason.contains("agent-tool"), "{reason}"),
+                    Answer::Allow if !denied => {}
+                    other => panic!("{sub}:{at}: {other:?}"),
+                }
+                judged += 1;
+            }
+        }
+    }
+    // Explorers' Grep, Read and Bash grep, an engineer's Edit and sed -i, and
+    // the Write whose result is the guard's denial.
+    assert!(judged >= 5, "only {judged} agent calls judged");
+}
+
 #[test]
 fn a_clean_run_is_let_through_at_every_call() {
     let wfs = Workflows::builtin();
@@ -96,6 +152,27 @@ fn each_breach_judged_before_the_fact_is_denied_at_its_call() {
             continue;
         }
         let file = fixtures().join(f["file"].as_str().unwrap());
+        if let Some(sub) = f["violation"]["file"].as_str() {
+            // An agent's call: judged through the hook, as Claude Code 2.1 asks
+            // (the agent named in the input), each call of the agent in order.
+            let line = f["violation"]["line"].as_u64().unwrap() as u32;
+            let dir = tempfile::tempdir().unwrap();
+            let mut seen = false;
+            for (at, input) in agent_hook_inputs(&file, &fixtures().join(sub)) {
+                let answer = orchlint::guard::answer("PreToolUse", &input, &options(dir.path())).unwrap();
+                match answer {
+                    orchlint::guard::hook::Answer::Deny { reason } if at == line => {
+                        assert!(reason.starts_with(&format!("orchlint guard: {rule}: ")), "{sub}:{at}: {reason}");
+                        seen = true;
+                    }
+                    orchlint::guard::hook::Answer::Allow if at != line => {}
+                    other => panic!("{sub}:{at}: {other:?}"),
+                }
+            }
+            assert!(seen, "{sub}:{line}: no call judged there");
+            denied_kinds.insert(rule);
+            continue;
+        }
         let bytes = std::fs::read(&file).unwrap();
         let line = f["violation"]["line"].as_u64().unwrap() as u32;
         // The call at the violation, or the first of the message the

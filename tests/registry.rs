@@ -34,6 +34,7 @@ fn the_rules_spec_ids_are_all_implemented() {
         "sequential-steps",
         "wait-for-agents",
         "forbidden-tool",
+        "agent-tool",
         "read-policy",
         "approval-gate",
         "approach-selection",
@@ -93,8 +94,11 @@ fn every_rule_has_fixtures_both_ways_in_two_generations() {
     for rule in RULES {
         let dir = fixtures().join(rule.id);
         for entry in std::fs::read_dir(&dir).unwrap() {
-            let name = entry.unwrap().file_name().into_string().unwrap();
-            assert!(listed.contains(&format!("{}/{name}", rule.id)), "{}/{name} is not in manifest.json", rule.id);
+            let entry = entry.unwrap();
+            let name = entry.file_name().into_string().unwrap();
+            // A folder beside a session fixture holds its subagent transcripts.
+            let listed_as = if entry.path().is_dir() { format!("{name}.jsonl") } else { name.clone() };
+            assert!(listed.contains(&format!("{}/{listed_as}", rule.id)), "{}/{name} is not in manifest.json", rule.id);
         }
     }
 }

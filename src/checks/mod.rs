@@ -161,6 +161,15 @@ impl Rule {
     }
 }
 
+impl Rule {
+    /// Whether the kind judges the agents' own calls (their transcripts),
+    /// not the orchestrator's: a replay answers each launch with the agent's
+    /// report and replays no agent's calls, so it has no verdicts of it.
+    pub fn judges_agents(&self) -> bool {
+        self.id == "agent-tool"
+    }
+}
+
 pub fn rule(id: &str) -> Option<&'static Rule> {
     RULES.iter().find(|r| r.id == id)
 }

@@ -410,6 +410,8 @@ pub fn verdicts(session: &Session, t: &Trace, wfs: &Workflows, selection: &Selec
     }
     let mut out: Vec<Verdict> = findings
         .into_iter()
+        // The agents' own calls are not replayed.
+        .filter(|f| !checks::rule(f.rule).is_some_and(checks::Rule::judges_agents))
         .filter_map(|f| {
             let wf = f.run.and_then(|r| runs.get(r as usize - 1)).map_or(&wfs[0], |r| &wfs[r.workflow]);
             Some((wf.severity_of(f.rule, f.severity)?, f))
@@ -451,8 +453,9 @@ pub fn checked_verdicts(c: &Checked, t: &Trace) -> Vec<Verdict> {
     let mut out: Vec<Verdict> = c
         .diagnostics
         .iter()
-        // Input problems are the reading's, not the checks' verdicts.
-        .filter(|d| d.rule != "transcript")
+        // Input problems are the reading's, not the checks' verdicts; the
+        // agents' own calls are not replayed.
+        .filter(|d| d.rule != "transcript" && !checks::rule(d.rule).is_some_and(checks::Rule::judges_agents))
         .map(|d| Verdict {
             step: if d.file == c.session.file { step_at.get(&d.line).copied().unwrap_or(0) } else { 0 },
             rule: d.rule,

@@ -49,6 +49,18 @@ pub struct Fixture {
 pub struct Violation {
     pub line: u32,
     pub phase: Option<u8>,
+    /// The file of the line when it is not the fixture itself: a subagent
+    /// transcript of the fixture's session (relative to `fixtures/transcripts`).
+    #[serde(default)]
+    pub file: Option<String>,
+}
+
+impl Violation {
+    /// Whether a diagnostic is at the violation: its line in its file.
+    pub fn at(&self, fixture: &Fixture, d: &orchlint::diagnostic::Diagnostic) -> bool {
+        let file = self.file.as_deref().unwrap_or(&fixture.file);
+        d.line == self.line && d.file.ends_with(file)
+    }
 }
 
 #[derive(Debug, serde::Deserialize)]
