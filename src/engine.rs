@@ -407,6 +407,9 @@ pub fn check_job(job: &Job, wfs: &Workflows, opts: &Options) -> Checked {
         drop_denied_calls(&mut session, &job.origin, &mut findings);
     }
     let (subagent_files, subagent_unreadable) = attach_subagents(&mut session, job, opts.detail, &mut findings);
+    if !opts.keep_denied_calls {
+        drop_denied_agent_calls(&mut session, &mut findings);
+    }
     let unreadable = unreadable || subagent_unreadable;
     if !session.has_conversation() {
         if let Origin::File(path) = &job.origin {
@@ -635,6 +638,26 @@ fn drop_denied_calls(session: &mut Session, origin: &Origin, findings: &mut Vec<
         ev.kind = EventKind::Denied { tool_use_id: id, name, reason: reason.clone() };
     }
     session.launches.retain(|l| !denied.iter().any(|(d, _)| *d == l.tool_use_id));
+}
+
+/// The same for the agents' own calls: a call whose result is a PreToolUse
+/// hook's denial was not made; a note says so at the call.
+fn drop_denied_agent_calls(session: &mut Session, findings: &mut Vec<Finding>) {
+    for t in session.launches.iter_mut().filter_map(|l| l.transcript.as_mut()) {
+        t.calls.retain(|call| {
+            let Some(reason) = &call.denied else { return true };
+            let shown = crate::words::shorten(reason, 160);
+            findings.push(Finding {
+                severity: Severity::Note,
+                ..Finding::input_at(
+                    &call.source,
+                    Culprit::ToolName { tool_use_id: call.id.clone() },
+                    format!("this {} call was denied by a PreToolUse hook before it ran: {shown}", call.name),
+                )
+            });
+            false
+        });
+    }
 }
 
 /// What to say of a subagent transcript found under another name than

@@ -65,7 +65,7 @@ pub fn read(path: &Path, display: &std::sync::Arc<str>, detail: bool, findings: 
     let mut lines = LineReader::new(file);
     let mut last_line = 0;
     let mut call_ids = std::collections::HashSet::new();
-    let mut denied = std::collections::HashSet::new();
+    let mut denied = std::collections::HashMap::new();
     loop {
         let line = match lines.next_line() {
             Ok(Some(line)) => line,
@@ -129,7 +129,9 @@ pub fn read(path: &Path, display: &std::sync::Arc<str>, detail: bool, findings: 
                             && b.is_error.0
                             && crate::ingest::blocks::is_hook_denial(&b.content.joined_text())
                         {
-                            denied.extend(b.tool_use_id.to_owned_string());
+                            if let Some(id) = b.tool_use_id.to_owned_string() {
+                                denied.insert(id, b.content.joined_text());
+                            }
                         }
                         if b.kind.0.as_deref() != Some("tool_use") || !need_calls {
                             continue;
@@ -156,8 +158,8 @@ pub fn read(path: &Path, display: &std::sync::Arc<str>, detail: bool, findings: 
             }
         }
     }
-    if !denied.is_empty() {
-        info.calls.retain(|c| !denied.contains(&c.id));
+    for call in info.calls.iter_mut() {
+        call.denied = denied.remove(&call.id);
     }
     info
 }
@@ -171,6 +173,7 @@ pub fn agent_call(b: &crate::ingest::raw::Block<'_>, source: &Source) -> AgentCa
         name: b.name.to_owned_string().unwrap_or_default(),
         command: input.command,
         file_path: input.file_path,
+        denied: None,
     }
 }
 

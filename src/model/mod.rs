@@ -237,6 +237,9 @@ pub struct AgentCall {
     pub command: Option<String>,
     /// The file a file tool works on.
     pub file_path: Option<String>,
+    /// The reason a PreToolUse hook gave when it denied the call (its
+    /// result says so): the call was not made.
+    pub denied: Option<String>,
 }
 
 /// A parsed transcript: one session's orchestrator events with their launches.
