@@ -54,6 +54,11 @@ fn serve_request_inputs() {
 }
 
 #[test]
+fn guard_input_inputs() {
+    each_input("guard_input", targets::guard_input);
+}
+
+#[test]
 fn every_target_has_its_regression_folder_and_its_test() {
     let fuzz = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz");
     let manifest = std::fs::read_to_string(fuzz.join("Cargo.toml")).unwrap();

@@ -100,3 +100,40 @@ pub fn serve_request(data: &[u8]) {
         let _ = orchlint::serve::prepare(&blocks, offered, true);
     }
 }
+
+/// `orchlint guard`'s hook input (split at the first 0xFF byte: hook JSON,
+/// then the transcript's bytes): `guard::hook::Input::parse`, and
+/// `guard::answer` with its state in a temporary folder and the transcript
+/// written beside it (its path put in the JSON's `transcript_path`, so no
+/// other file is read), once on the transcript's first half and once on the
+/// whole, as the hooks of a growing session read it. No wait for lines to come.
+pub fn guard_input(data: &[u8]) {
+    use orchlint::guard::{self, hook::Input, Mode};
+    let (hook, transcript) = match data.iter().position(|&b| b == 0xFF) {
+        Some(i) => (&data[..i], &data[i + 1..]),
+        None => (data, &[][..]),
+    };
+    if let Ok(input) = Input::parse(hook) {
+        let _ = input.running_agents();
+    }
+    let Ok(serde_json::Value::Object(mut object)) = serde_json::from_slice::<serde_json::Value>(hook) else { return };
+    let Ok(dir) = tempfile::tempdir() else { return };
+    let path = dir.path().join("transcript.jsonl");
+    object.insert("transcript_path".into(), serde_json::Value::from(path.display().to_string()));
+    let Ok(raw) = serde_json::to_vec(&object) else { return };
+    let options = |mode| guard::Options {
+        mode,
+        workflows: Workflows::builtin(),
+        force_workflow: false,
+        state_dir: dir.path().join("state"),
+        wait: std::time::Duration::from_millis(0),
+    };
+    for (upto, mode) in [(transcript.len() / 2, Mode::Enforce), (transcript.len(), Mode::Warn)] {
+        if std::fs::write(&path, &transcript[..upto]).is_err() {
+            return;
+        }
+        if let Ok(answer) = guard::answer("PreToolUse", &raw, &options(mode)) {
+            let _ = answer.json();
+        }
+    }
+}
