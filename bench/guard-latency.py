@@ -12,7 +12,9 @@ is one run of that size. Then, call after call, an orchestrator message with one
 tool call is appended to it (as Claude Code writes it before the hook runs)
 and `orchlint guard pre-tool-use` is run on that call's hook input, timed
 from process start to exit (what Claude Code waits for). Every tenth call is
-a PostToolBatch, and the last a Stop. The first call of a session reads the
+a PostToolBatch, every tenth from the fifth a subagent's call (an ml-explorer's
+Read, judged by its agent policy; not in the session file, as Claude Code
+writes it to the agent's own), and the last a Stop. The first call of a session reads the
 whole transcript into the guard's mirror; it is reported apart ("first").
 """
 import argparse, json, os, statistics, subprocess, sys, tempfile, time
@@ -68,7 +70,7 @@ def main():
             else:
                 grow_one_run(t, sid, kb * 1024)
             state = os.path.join(tmp, "state")
-            times = {"first": [], "PreToolUse": [], "PostToolBatch": [], "Stop": []}
+            times = {"first": [], "PreToolUse": [], "PreToolUse (agent)": [], "PostToolBatch": [], "Stop": []}
             for i in range(a.calls):
                 tid = f"toolu_bench_{i:06d}"
                 line = {"type": "assistant", "uuid": f"bench-{i}", "parentUuid": None, "sessionId": sid,
@@ -76,9 +78,16 @@ def main():
                         "message": {"id": f"msg_bench_{i}", "type": "message", "role": "assistant",
                                     "content": [{"type": "tool_use", "id": tid, "name": "Bash",
                                                  "input": {"command": "git status"}}]}}
-                with open(t, "a") as f:
-                    f.write(json.dumps(line, separators=(",", ":")) + "\n")
-                if i == a.calls - 1:
+                agent = i % 10 == 4
+                if not agent:
+                    with open(t, "a") as f:
+                        f.write(json.dumps(line, separators=(",", ":")) + "\n")
+                if agent:
+                    event, inp = "PreToolUse (agent)", {"hook_event_name": "PreToolUse", "tool_name": "Read",
+                                                        "tool_input": {"file_path": "src/train.py"},
+                                                        "tool_use_id": tid, "agent_id": "abench0000000001",
+                                                        "agent_type": "ml-flow:ml-explorer"}
+                elif i == a.calls - 1:
                     event, inp = "Stop", {"hook_event_name": "Stop", "stop_hook_active": False}
                 elif i % 10 == 9:
                     event, inp = "PostToolBatch", {"hook_event_name": "PostToolBatch",
@@ -88,11 +97,13 @@ def main():
                                                 "tool_input": {"command": "git status"}, "tool_use_id": tid}
                 inp.update({"session_id": sid, "transcript_path": t, "cwd": tmp, "prompt_id": "bench-prompt"})
                 start = time.perf_counter()
-                subprocess.run([a.bin, "guard", event, "--isolated", "--state-dir", state, "--wait-ms", "0"],
+                subprocess.run([a.bin, "guard", inp["hook_event_name"], "--isolated", "--state-dir", state, "--wait-ms", "0"],
                                input=json.dumps(inp).encode(), stdout=subprocess.DEVNULL, check=True)
                 ms = (time.perf_counter() - start) * 1000
                 times["first" if i == 0 else event].append(ms)
                 if os.environ.get("TRACE"): print(i, event, round(ms, 1), file=sys.stderr)
+                if agent:
+                    continue
                 # the call's result, as Claude Code writes it after the tool ran
                 result = {"type": "user", "uuid": f"bench-r{i}", "sessionId": sid, "isSidechain": False,
                           "message": {"role": "user", "content": [{"type": "tool_result", "tool_use_id": tid,
