@@ -630,3 +630,66 @@ fn check_reads_the_audit_log_beside_the_transcript() {
         .unwrap();
     assert!(!String::from_utf8_lossy(&plain.stdout).contains("orchlint guard"));
 }
+
+/// Claude Code 2.0.x names no agent in a hook's input: a call that is not in
+/// the session file while foreground agents run is one of theirs, of their
+/// type when they are all of one type, else of the agent whose transcript
+/// beside the session holds the call (matched to its launch by the prompt).
+#[test]
+fn on_2_0_an_agents_call_is_judged_by_the_type_of_the_running_agent_that_made_it() {
+    use orchlint::guard::{answer, hook::Answer};
+    // Only data-scientists are read-only here, so which agent made the call matters.
+    let rules = orchlint::workflow::DEFAULT_RULES.replace(
+        r#"agents = ["ml-explorer", "ml-architect", "data-scientist", "ml-reviewer"]"#,
+        r#"agents = ["data-scientist"]"#,
+    );
+    let wf = orchlint::workflow::Workflow::parse(&rules, "ml-flow.toml").unwrap();
+    let text = std::fs::read_to_string(fixtures().join("agent-count/valid-v2.0-clean.jsonl")).unwrap();
+    // Up to phase 3's launch message (an ml-explorer and a data-scientist, foreground), before their results.
+    let upto_launch = text.lines().take(22).map(|l| format!("{l}\n")).collect::<String>();
+    assert!(
+        upto_launch.contains("PHASE-3 data-scientist task 2")
+            && !text.lines().nth(22).unwrap().contains("\"type\":\"assistant\"")
+    );
+    let prompt = |agent: &str, n: u32| {
+        format!("PHASE-3 {agent} task {n}: do the risk assessment work and report key files with line numbers.")
+    };
+    let agent_file = |dir: &std::path::Path, id: &str, prompt: &str, call: &str| {
+        let lines = [
+            serde_json::json!({"type": "user", "isSidechain": true, "agentId": id, "sessionId": "s",
+                "message": {"role": "user", "content": prompt}}),
+            serde_json::json!({"type": "assistant", "isSidechain": true, "agentId": id, "sessionId": "s",
+                "message": {"id": "m", "role": "assistant", "content": [{"type": "tool_use", "id": call, "name": "Write",
+                    "input": {"file_path": "notes.py", "content": "x"}}]}}),
+        ];
+        let body: String = lines.iter().map(|l| format!("{l}\n")).collect();
+        std::fs::write(dir.join(format!("agent-{id}.jsonl")), body).unwrap();
+    };
+    let ask = |dir: &std::path::Path, call: &str| {
+        let transcript = dir.join("session.jsonl");
+        std::fs::write(&transcript, &upto_launch).unwrap();
+        let input = serde_json::json!({"session_id": "s", "transcript_path": transcript, "hook_event_name": "PreToolUse",
+            "tool_name": "Write", "tool_input": {"file_path": "notes.py", "content": "x"}, "tool_use_id": call});
+        let opts = orchlint::guard::Options { workflows: Workflows::only(wf.clone()), ..options(&dir.join("state")) };
+        answer("PreToolUse", &serde_json::to_vec(&input).unwrap(), &opts).unwrap()
+    };
+    // Two types run and no transcript holds the call: not judged.
+    let dir = tempfile::tempdir().unwrap();
+    assert_eq!(ask(dir.path(), "toolu_sub_1"), Answer::Allow);
+    let log = std::fs::read_to_string(dir.path().join("state/s/guard.jsonl")).unwrap();
+    assert!(log.contains("its agent type or workflow run is not known"), "{log}");
+    // The data-scientist's transcript holds it: denied by its policy.
+    let dir = tempfile::tempdir().unwrap();
+    agent_file(dir.path(), "a1", &prompt("ml-explorer", 1), "toolu_other");
+    agent_file(dir.path(), "a2", &prompt("data-scientist", 2), "toolu_sub_2");
+    match ask(dir.path(), "toolu_sub_2") {
+        Answer::Deny { reason } => {
+            assert!(reason.starts_with("orchlint guard: agent-tool: the data-scientist agent called Write"), "{reason}")
+        }
+        other => panic!("{other:?}"),
+    }
+    // The ml-explorer's: let through.
+    let dir = tempfile::tempdir().unwrap();
+    agent_file(dir.path(), "a1", &prompt("ml-explorer", 1), "toolu_sub_3");
+    assert_eq!(ask(dir.path(), "toolu_sub_3"), Answer::Allow);
+}
