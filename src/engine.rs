@@ -42,6 +42,8 @@ pub struct Options {
     /// The logs of `orchlint guard` for the sessions checked (`--guard-log`):
     /// what it decided live is told at the calls it decided about.
     pub guard_log: Option<Arc<crate::ingest::guard_log::GuardLog>>,
+    /// Check only this part of the inputs (`--shard K/N`).
+    pub shard: Option<crate::shard::Shard>,
 }
 
 impl std::fmt::Debug for Options {
@@ -56,6 +58,7 @@ impl std::fmt::Debug for Options {
             .field("require_run", &self.require_run)
             .field("keep_denied_calls", &self.keep_denied_calls)
             .field("guard_log", &self.guard_log.as_ref().map(|l| !l.is_empty()))
+            .field("shard", &self.shard)
             .finish()
     }
 }
@@ -75,10 +78,17 @@ impl Options {
     fn excluded(&self, path: &std::path::Path) -> bool {
         self.config.as_ref().is_some_and(|c| c.excludes(path))
     }
+
+    /// Whether an input (a file, or a folder excluded whole) is this
+    /// shard's: every input when not sharded.
+    fn owns(&self, path: &str) -> bool {
+        self.shard.is_none_or(|s| s.owns(path))
+    }
 }
 
 /// Totals of a check.
-#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, Serialize, serde::Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
 pub struct Summary {
     /// Session and stream-json files read that hold a conversation.
     pub transcripts: usize,
@@ -102,7 +112,7 @@ pub struct Summary {
     pub excluded: usize,
     /// Files that could not be read whole (an I/O error, a file gone between
     /// discovery and reading): the check exits 2. Written only when not 0.
-    #[serde(skip_serializing_if = "is_zero")]
+    #[serde(skip_serializing_if = "is_zero", default)]
     pub unreadable_files: usize,
 }
 
@@ -140,9 +150,9 @@ pub struct Checked {
 /// large the tree.
 pub fn check(paths: &[PathBuf], wfs: &Workflows, opts: &Options) -> Result<Report, InputError> {
     let mut plan = discover::plan(paths, opts.detail)?;
-    let folders_before = plan.folders.len();
+    // A folder excluded whole counts once, in the shard its name goes to.
+    let excluded_folders = plan.folders.iter().filter(|f| opts.excluded(f) && opts.owns(&f.to_string_lossy())).count();
     plan.folders.retain(|f| !opts.excluded(f));
-    let excluded_folders = folders_before - plan.folders.len();
     if let Some(p) = &opts.progress {
         p.start(plan.folders.len());
     }
@@ -165,6 +175,7 @@ pub fn check(paths: &[PathBuf], wfs: &Workflows, opts: &Options) -> Result<Repor
         report.merge(r);
     }
     report.summary.excluded += excluded_folders;
+    report.files.sort();
     diagnostic::sort(&mut report.diagnostics);
     report.recount();
     Ok(report)
@@ -238,6 +249,19 @@ impl Report {
         self.sessions.extend(other.sessions);
     }
 
+    /// The reports of the parts of a sharded check as one: the report of one
+    /// unsharded run (every input is in exactly one part).
+    pub fn merged(parts: Vec<Report>) -> Report {
+        let mut out = Report::default();
+        for part in parts {
+            out.merge(part);
+        }
+        out.files.sort();
+        out.files.dedup();
+        diagnostic::sort(&mut out.diagnostics);
+        out
+    }
+
     /// Counts the diagnostics by severity again (after some were left out).
     pub fn recount(&mut self) {
         let s = &mut self.summary;
@@ -286,12 +310,16 @@ pub fn check_discovered(discovery: Discovery, wfs: &Workflows, opts: &Options) -
 /// soon as it is checked.
 fn check_jobs(discovery: Discovery, wfs: &Workflows, opts: &Options, keep: bool) -> (Report, Vec<Checked>) {
     let Discovery { mut jobs, findings, skipped } = discovery;
+    // Sharded, each input is checked (or counted as skipped, excluded or
+    // found wanting) by the one shard its file name goes to.
+    jobs.retain(|j| opts.owns(&j.display));
     let jobs_before = jobs.len();
     jobs.retain(|j| !matches!(&j.origin, Origin::File(p) if opts.excluded(p)));
     let mut report = Report::default();
     report.summary.excluded = jobs_before - jobs.len();
-    report.summary.skipped_files = skipped.len();
-    let selected: Vec<Finding> = findings.into_iter().filter(|f| opts.selection.enabled(f.rule)).collect();
+    report.summary.skipped_files = skipped.iter().filter(|s| opts.owns(s)).count();
+    let selected: Vec<Finding> =
+        findings.into_iter().filter(|f| opts.selection.enabled(f.rule) && opts.owns(&f.place.file)).collect();
     let mut top = resolve(selected, None, wfs, &[], opts.excerpts);
     diagnostic::sort(&mut top);
     diagnostic::fingerprint(&mut top);

@@ -23,5 +23,6 @@ pub mod replay;
 pub mod report;
 pub mod serve;
 pub mod settings;
+pub mod shard;
 pub mod words;
 pub mod workflow;

@@ -67,6 +67,10 @@ pub struct Args {
     /// each call it let run in audit or warn mode gets a note of what it found.
     #[arg(long, value_name = "FILE")]
     guard_log: Vec<PathBuf>,
+    /// Check only part K of N of the sessions (the same part on every machine, a session's subagent
+    /// files with it); `orchlint merge` combines the parts' JSON reports.
+    #[arg(long, value_name = "K/N")]
+    shard: Option<orchlint::shard::Shard>,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -77,7 +81,7 @@ enum Color {
 }
 
 /// `FORMAT=FILE` of `--report`.
-fn parse_report(spec: &str) -> miette::Result<(Format, String)> {
+pub(super) fn parse_report(spec: &str) -> miette::Result<(Format, String)> {
     let Some((format, file)) = spec.split_once('=') else {
         miette::bail!(help = "write it as FORMAT=FILE, e.g. sarif=orchlint.sarif", "--report {spec}: no `=`");
     };
@@ -119,6 +123,7 @@ pub fn run(args: Args) -> miette::Result<Outcome> {
         progress: (!args.no_progress).then(|| std::sync::Arc::new(Bar::default()) as _),
         require_run: args.require_run || settings.config.require_run,
         guard_log: (!args.guard_log.is_empty()).then(|| std::sync::Arc::new(guard_log)),
+        shard: args.shard,
         ..settings.engine_options()
     };
     let wfs = &settings.workflows;
@@ -132,7 +137,8 @@ pub fn run(args: Args) -> miette::Result<Outcome> {
         eprintln!("nothing to check: every path given is excluded by {}", settings.config_file());
         return Ok(Outcome::Success);
     }
-    if report.summary.transcripts == 0 && report.diagnostics.is_empty() {
+    // A shard may hold no session at all: its (empty) report is still a part.
+    if report.summary.transcripts == 0 && report.diagnostics.is_empty() && args.shard.is_none() {
         miette::bail!(
             help = "give session files (~/.claude/projects/<project>/<session>.jsonl), a projects folder, or stream-json output",
             "no transcripts found in {}",
@@ -141,7 +147,7 @@ pub fn run(args: Args) -> miette::Result<Outcome> {
     }
     // Inputs were read, but none holds a conversation to judge: say why
     // (the diagnostics), then exit 2: a check of nothing is no pass.
-    let nothing_checked = report.summary.transcripts == 0;
+    let nothing_checked = report.summary.transcripts == 0 && args.shard.is_none();
 
     // Suppressions, then the baseline; a new baseline records what is left.
     let baseline = match (&args.write_baseline, &args.baseline) {
@@ -149,7 +155,9 @@ pub fn run(args: Args) -> miette::Result<Outcome> {
         (None, Some(path)) => BaselineUse::ApplyFile(path.clone()),
         (None, None) => BaselineUse::Apply,
     };
-    let corpus = args.common.paths.iter().any(|p| p.is_dir());
+    // A shard holds only part of the sessions: a suppression of another
+    // shard's session is no sign that its session is gone.
+    let corpus = args.common.paths.iter().any(|p| p.is_dir()) && args.shard.is_none();
     let settled = settings.settle(&mut report, &baseline, corpus)?;
     for u in &settled.unused_suppressions {
         eprintln!(

@@ -57,6 +57,11 @@ fn exit_statuses(name: &str) -> [(&'static str, &'static str); 3] {
             ("1", "a CLI invocation failed or a request went unanswered"),
             ("2", "could not record: a usage error, no Claude Code CLI, an unreadable recording"),
         ],
+        "orchlint-merge" => [
+            ("0", "no finding in the merged report at or above the fail level (default: error)"),
+            ("1", "findings at or above the fail level"),
+            ("2", "could not merge: a usage error, a report unreadable or not of this orchlint, a format merge cannot write"),
+        ],
         "orchlint-guard" => [
             ("0", "the hook call was answered (the decision is the JSON on standard output), or let through because it could not be judged (said on standard error)"),
             ("1", "not used"),

@@ -18,6 +18,7 @@ mod explain;
 mod guard;
 mod inspect;
 mod man;
+mod merge;
 mod replay;
 mod report;
 mod rules;
@@ -48,6 +49,8 @@ enum Command {
     Check(check::Args),
     /// Show a session as the model saw it: agent tree, launches, user messages, phases.
     Inspect(inspect::Args),
+    /// Combine the JSON reports of `check --shard K/N` into one report, in any format but human and html.
+    Merge(merge::Args),
     /// Write the HTML timeline of the runs (like `check --format html --output FILE`, exit 0 once written).
     Report(report::Args),
     /// Compare the behaviour of two runs (or, with --corpus, two corpora of runs).
@@ -140,6 +143,7 @@ pub fn main() -> ExitCode {
         Command::Check(args) => check::run(args),
         Command::Inspect(args) => inspect::run(args),
         Command::Report(args) => report::run(args),
+        Command::Merge(args) => merge::run(args),
         Command::Diff(args) => diff::run(args),
         Command::Replay(args) => replay::run(args),
         Command::Serve(args) => serve::run_serve(args),
