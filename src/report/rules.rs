@@ -147,6 +147,9 @@ pub fn describe(wf: &Workflow) -> String {
             );
         }
     }
+    for line in agent_policy_lines(wf) {
+        let _ = writeln!(out, "  agents' own tools: {line}");
+    }
     for a in &wf.arguments {
         let mut needs = Vec::new();
         needs.extend(a.read.as_ref().map(|r| format!("read {r}")));
@@ -213,6 +216,28 @@ fn policy_line(wf: &Workflow, phase: u8) -> Option<String> {
         parts.push(format!("may use {}", allowed.join(", ")));
     }
     (!parts.is_empty()).then(|| parts.join("; "))
+}
+
+/// Each `[[agent_policy]]` entry in a line: `ml-explorer, ml-architect: forbids Write, edit commands`.
+fn agent_policy_lines(wf: &Workflow) -> Vec<String> {
+    let shell = |list: &[String]| list.iter().map(|c| format!("{c} commands")).collect::<Vec<_>>();
+    wf.agent_policy
+        .entries
+        .iter()
+        .map(|e| {
+            let who = e.agents.as_ref().map_or_else(|| "every agent".to_string(), |a| a.join(", "));
+            let forbid: Vec<String> = e.forbid.iter().cloned().chain(shell(&e.forbid_shell)).collect();
+            let allow: Vec<String> = e.allow.iter().cloned().chain(shell(&e.allow_shell)).collect();
+            let mut parts = Vec::new();
+            if !forbid.is_empty() {
+                parts.push(format!("forbids {}", forbid.join(", ")));
+            }
+            if !allow.is_empty() {
+                parts.push(format!("allows {}", allow.join(", ")));
+            }
+            format!("{who}: {}", parts.join("; "))
+        })
+        .collect()
 }
 
 /// `orchlint explain KIND --workflow NAME`: the kind's doc, then the instance.
@@ -300,25 +325,7 @@ pub fn explain_instance(rule: &Rule, wf: &Workflow) -> String {
             })
             .collect(),
         "agent-namespace" => vec![format!("- namespace `{}`", wf.agents.namespace.as_deref().unwrap_or(""))],
-        "agent-tool" => wf
-            .agent_policy
-            .entries
-            .iter()
-            .map(|e| {
-                let who = e.agents.as_ref().map_or_else(|| "every agent".to_string(), |a| a.join(", "));
-                let mut parts = Vec::new();
-                let shell = |list: &[String]| list.iter().map(|c| format!("{c} commands")).collect::<Vec<_>>();
-                let forbid: Vec<String> = e.forbid.iter().cloned().chain(shell(&e.forbid_shell)).collect();
-                let allow: Vec<String> = e.allow.iter().cloned().chain(shell(&e.allow_shell)).collect();
-                if !forbid.is_empty() {
-                    parts.push(format!("forbids {}", forbid.join(", ")));
-                }
-                if !allow.is_empty() {
-                    parts.push(format!("allows {}", allow.join(", ")));
-                }
-                format!("- {who}: {}", parts.join("; "))
-            })
-            .collect(),
+        "agent-tool" => agent_policy_lines(wf).into_iter().map(|l| format!("- {l}")).collect(),
         _ => Vec::new(),
     };
     for l in lines {
