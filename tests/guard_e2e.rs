@@ -14,12 +14,21 @@
 //! - what the model received: the CLI's transcript has each denied call's
 //!   `tool_result` with `is_error` and the guard's reason, as that version
 //!   words it (2.1: `PreToolUse:TOOL hook error: REASON`, 2.0.x: the reason);
+//!   a subagent's denied call, in that agent's transcript;
 //! - the story went on as scripted: the transcript's texts, calls (that ran),
 //!   denied calls, user prompts, notifications and Stop feedback in order
 //!   ([`Scenario::story`]; every denial, prompt, notification and reminder
-//!   of the run is named there);
+//!   of the run is named there), and the agent whose call was denied made
+//!   its next turn, its report ([`Scenario::agent_story`]);
 //! - `orchlint check` on the final transcript gives [`Scenario::check`]:
-//!   where the guard prevented the breach, no finding of it.
+//!   where the guard prevented the breach, no finding of it; and, where
+//!   [`Scenario::undenied`] names them, with the denied calls' results made
+//!   ordinary ones, check finds the breaches (the test cannot pass because
+//!   check misses them).
+//!
+//! A script may give an agent turns of its own (its transcript in
+//! `scripts/NAME/subagents/`, as Claude Code 2.1 keeps one): serve answers
+//! that agent turn by turn, and the CLI runs its tool calls, hooks included.
 //!
 //! The scripts are tests/data/guard/scripts (see its README); the clean run is
 //! the 2.1.328 recording of tests/data/recordings. Claude Code 2.1.328
@@ -76,8 +85,9 @@ struct Scenario {
     plugin: &'static str,
     /// The project the run works in (copied), and the folder the script names for it.
     project: Option<(&'static str, &'static str)>,
-    /// The denials, in the order of the script's denied calls: rule and
-    /// message as the guard logs them.
+    /// The denials, in the order of the script's denied calls (the
+    /// orchestrator's, then its agents'): rule and message as the guard
+    /// logs them.
     denied: &'static [(&'static str, &'static str)],
     /// The reason of the one Stop reminder expected.
     reminded: Option<&'static str>,
@@ -88,14 +98,28 @@ struct Scenario {
     /// background agent's notification, `reminded` a Stop hook's feedback.
     /// Denials, prompts, notifications and feedback are never skipped over.
     story: &'static [&'static str],
+    /// The story of the agent whose call was denied (its transcript's events,
+    /// as [`Scenario::story`]: the launch prompt, the denied call, its report),
+    /// when the script has an agent's call denied.
+    agent_story: &'static [&'static str],
     /// `orchlint check` on the final transcript (`rule@phase`, `warning:rule@phase`).
     check: &'static [&'static str],
+    /// `orchlint check` on the final transcripts with each denied call's
+    /// result made an ordinary one (the call as if the guard had let it
+    /// run): the breaches the guard prevented are found there. Not asserted
+    /// when empty.
+    undenied: &'static [&'static str],
 }
 
 const ENGINEER_BEFORE_APPROVAL: &str =
     "an ml-engineer agent was launched without asking the user for the design approval in phase 6";
 const ENGINEER_AFTER_NOTIFICATION: &str =
     "an ml-engineer agent was launched before the user gave the design approval asked for in phase 6";
+
+const EXPLORER_SED: &str =
+    "the ml-explorer agent ran `sed -i 's/window_days=30/window_days=60/' src/churn/features.py` \
+     (edit) through Bash; explorers, architects, data scientists and reviewers are read-only: they report, and the \
+     engineer agents change code";
 
 const SCENARIOS: &[Scenario] = &[
     Scenario {
@@ -121,7 +145,9 @@ const SCENARIOS: &[Scenario] = &[
             "call:Agent:ml-flow:ml-engineer",
             "text:**Phase 12 of 12",
         ],
+        agent_story: &[],
         check: &[],
+        undenied: &[],
     },
     Scenario {
         name: "grep-first",
@@ -145,7 +171,9 @@ const SCENARIOS: &[Scenario] = &[
             "text:**Phase 4 of 12",
             "text:Which approach do you prefer?",
         ],
+        agent_story: &[],
         check: &[],
+        undenied: &[],
     },
     Scenario {
         name: "wrong-type-in-parallel",
@@ -164,7 +192,67 @@ const SCENARIOS: &[Scenario] = &[
             "call:Agent:ml-flow:data-scientist",
             "text:Which approach do you prefer?",
         ],
+        agent_story: &[],
         check: &[],
+        undenied: &[],
+    },
+    Scenario {
+        name: "explorer-edits",
+        script: "tests/data/guard/scripts/ml-flow-explorer-edits.jsonl",
+        plugin: "ml-flow",
+        project: None,
+        denied: &[("agent-tool", EXPLORER_SED)],
+        reminded: None,
+        story: &[
+            "text:**Phase 1 of 12",
+            "call:Agent:ml-flow:ml-explorer",
+            "text:**Phase 2 of 12",
+            // The second explorer's own call is denied; it reports, and its
+            // launch returns as the other two do.
+            "call:Agent:ml-flow:ml-explorer",
+            "call:Agent:ml-flow:ml-explorer",
+            "call:Agent:ml-flow:ml-explorer",
+            "text:**Phase 3 of 12",
+            "text:**Phase 4 of 12",
+            "text:Which approach do you prefer?",
+        ],
+        agent_story: &[
+            "user:PHASE-2 ml-explorer task 2:",
+            "text:fixing it while I am here.",
+            "denied:Bash",
+            "text:[ml-explorer] phase 2 task 2: findings",
+        ],
+        check: &[],
+        undenied: &["agent-tool@2"],
+    },
+    Scenario {
+        name: "explorer-edits-beside-a-data-scientist",
+        script: "tests/data/guard/scripts/ml-flow-explorer-edits-beside-a-data-scientist.jsonl",
+        plugin: "ml-flow",
+        project: None,
+        denied: &[("agent-tool", EXPLORER_SED)],
+        reminded: None,
+        story: &[
+            "text:**Phase 2 of 12",
+            "call:Agent:ml-flow:ml-explorer",
+            "call:Agent:ml-flow:ml-explorer",
+            "call:Agent:ml-flow:ml-explorer",
+            "text:**Phase 3 of 12",
+            // The explorer's own call is denied (2.0.x: told from the
+            // data-scientist by its transcript); it reports.
+            "call:Agent:ml-flow:ml-explorer",
+            "call:Agent:ml-flow:data-scientist",
+            "text:**Phase 4 of 12",
+            "text:Which approach do you prefer?",
+        ],
+        agent_story: &[
+            "user:PHASE-3 ml-explorer task 1:",
+            "text:fixing it while I am here.",
+            "denied:Bash",
+            "text:[ml-explorer] phase 3 task 1: findings",
+        ],
+        check: &[],
+        undenied: &["agent-tool@3"],
     },
     Scenario {
         name: "engineers-before-approval",
@@ -192,7 +280,9 @@ const SCENARIOS: &[Scenario] = &[
             "call:Agent:ml-flow:ml-engineer",
             "text:**Phase 12 of 12",
         ],
+        agent_story: &[],
         check: &[],
+        undenied: &[],
     },
     Scenario {
         name: "notification-before-approval",
@@ -228,7 +318,9 @@ const SCENARIOS: &[Scenario] = &[
         ],
         // Phase 6 was announced before the background agent returned: a text,
         // which no hook can hold back.
+        agent_story: &[],
         check: &["wait-for-agents@6"],
+        undenied: &[],
     },
     Scenario {
         name: "stops-early",
@@ -250,7 +342,9 @@ const SCENARIOS: &[Scenario] = &[
             // A question: the run waits for the user, no second reminder.
             "text:Which approach do you prefer?",
         ],
+        agent_story: &[],
         check: &[],
+        undenied: &[],
     },
     Scenario {
         name: "feature-dev-write-before-approval",
@@ -277,7 +371,9 @@ const SCENARIOS: &[Scenario] = &[
             "user:Fix the two high-severity issues",
             "text:## Phase 7: Summary",
         ],
+        agent_story: &[],
         check: &[],
+        undenied: &[],
     },
 ];
 
@@ -307,6 +403,12 @@ fn text_of(content: &Value) -> String {
 /// The session's events: the orchestrator's texts and calls (with how their
 /// results went), the user's prompts, notifications, Stop feedback.
 fn events(session: &Path) -> Vec<Event> {
+    events_of(session, false)
+}
+
+/// The events of a session file's own conversation (`sidechain` false) or
+/// of an agent's transcript (true: its launch prompt, texts and calls).
+fn events_of(session: &Path, sidechain: bool) -> Vec<Event> {
     let text = std::fs::read_to_string(session).unwrap();
     let entries: Vec<Value> = text.lines().filter_map(|l| serde_json::from_str(l).ok()).collect();
     let mut results: HashMap<String, (bool, String)> = HashMap::new();
@@ -320,7 +422,7 @@ fn events(session: &Path) -> Vec<Event> {
     }
     let mut out = Vec::new();
     let event = |said: String| Event { said, denied: None };
-    for e in entries.iter().filter(|e| e["isSidechain"].as_bool() != Some(true)) {
+    for e in entries.iter().filter(|e| e["isSidechain"].as_bool().unwrap_or(false) == sidechain) {
         match e["type"].as_str() {
             Some("assistant") => {
                 for b in e["message"]["content"].as_array().into_iter().flatten() {
@@ -412,10 +514,118 @@ fn short(s: &str) -> String {
 
 // --- the run -----------------------------------------------------------------
 
+/// The agent transcripts of a session file, by name: `<session>/subagents/agent-*.jsonl`
+/// (2.1) and the `agent-*.jsonl` beside it (2.0.x).
+fn agent_files(session: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    for dir in [session.with_extension("").join("subagents"), session.parent().unwrap().to_path_buf()] {
+        for e in std::fs::read_dir(&dir).into_iter().flatten() {
+            let path = e.unwrap().path();
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            if name.starts_with("agent-") && name.ends_with(".jsonl") {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
+/// The denied calls of a session (a script or a run): (id, the text of
+/// their result), the orchestrator's in order, then its agents' (by
+/// transcript file).
+fn denied_calls(session: &Path) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = events(session).into_iter().filter_map(|e| e.denied).collect();
+    for file in agent_files(session) {
+        out.extend(events_of(&file, true).into_iter().filter_map(|e| e.denied));
+    }
+    out
+}
+
 /// The denied calls of a script: (id, the text of the result the CLI is to
 /// write, 2.1's wording), in order.
 fn scripted_denials(script: &Path) -> Vec<(String, String)> {
-    events(script).into_iter().filter_map(|e| e.denied).collect()
+    denied_calls(script)
+}
+
+/// The agent transcript of a session that holds a denied call, and its events.
+fn denied_agent(session: &Path) -> Option<(PathBuf, Vec<Event>)> {
+    agent_files(session)
+        .into_iter()
+        .map(|f| {
+            let events = events_of(&f, true);
+            (f, events)
+        })
+        .find(|(_, events)| events.iter().any(|e| e.denied.is_some()))
+}
+
+/// Checks an agent's story against its transcript's events; panics saying where they differ.
+fn agent_story(ctx: &str, session: &Path, story: &[&str]) {
+    match denied_agent(session) {
+        None if story.is_empty() => {}
+        Some((file, got)) if !story.is_empty() => {
+            if let Some(wrong) = story_mismatch(&got, story) {
+                let all: Vec<String> =
+                    got.iter().enumerate().map(|(i, e)| format!("{i}: {}", short(&e.said))).collect();
+                panic!("{ctx}: the agent of {}: {wrong}\nits events:\n{}", file.display(), all.join("\n"));
+            }
+        }
+        found => panic!("{ctx}: the agent transcript with a denied call: {:?}", found.map(|(f, _)| f)),
+    }
+}
+
+/// `check` on a copy of a session (its file, its `<session>/` folder and
+/// the agent files beside it) where each denied call's result is made an
+/// ordinary one, without error (as if the guard had let the call run).
+fn verdicts_undenied(session: &Path, ids: &[String]) -> BTreeSet<String> {
+    let dir = tempfile::tempdir().unwrap();
+    let copy = dir.path().join("project");
+    let stem = session.with_extension("");
+    std::fs::create_dir_all(&copy).unwrap();
+    std::fs::copy(session, copy.join(session.file_name().unwrap())).unwrap();
+    if stem.is_dir() {
+        common::copy_tree(&stem, &copy.join(stem.file_name().unwrap()));
+    }
+    for f in agent_files(session).into_iter().filter(|f| f.parent() == session.parent()) {
+        std::fs::copy(&f, copy.join(f.file_name().unwrap())).unwrap();
+    }
+    let mut made = 0;
+    for e in walkdir::WalkDir::new(&copy) {
+        let e = e.unwrap();
+        if !e.file_name().to_string_lossy().ends_with(".jsonl") {
+            continue;
+        }
+        let text = std::fs::read_to_string(e.path()).unwrap();
+        let mut changed = false;
+        let mut lines = Vec::new();
+        for line in text.lines() {
+            if !ids.iter().any(|id| line.contains(&format!("\"tool_use_id\":\"{id}\""))) {
+                lines.push(line.to_string());
+                continue;
+            }
+            let mut entry: Value = serde_json::from_str(line).unwrap();
+            for b in entry["message"]["content"].as_array_mut().into_iter().flatten() {
+                if b["type"] == "tool_result" && ids.iter().any(|id| b["tool_use_id"] == id.as_str()) {
+                    let block = b.as_object_mut().unwrap();
+                    block.remove("is_error");
+                    block.insert("content".into(), Value::String(String::new()));
+                    made += 1;
+                    changed = true;
+                }
+            }
+            if let Some(entry) = entry.as_object_mut().filter(|e| e.get("toolUseResult").is_some_and(Value::is_string))
+            {
+                let ran = serde_json::json!({"stdout": "", "stderr": "", "interrupted": false, "isImage": false});
+                entry.insert("toolUseResult".into(), ran);
+            }
+            lines.push(entry.to_string());
+        }
+        if changed {
+            std::fs::write(e.path(), lines.join("\n") + "\n").unwrap();
+        }
+    }
+    assert_eq!(made, ids.len(), "{}: the results of the denied calls {ids:?}", session.display());
+    common::verdicts(&copy, &[])
 }
 
 /// Installs the guard into a copy of the plugin: the command's report and the hooks files.
@@ -553,7 +763,7 @@ fn run(name: &str, cli: Cli) {
 
     // (b) What the model received for each denied call.
     let got = events(&session);
-    let received: HashMap<String, String> = got.iter().filter_map(|e| e.denied.clone()).collect();
+    let received: HashMap<String, String> = denied_calls(&session).into_iter().collect();
     for ((call, scripted), (rule, message)) in planned.iter().zip(s.denied) {
         let tool = scripted.strip_prefix("PreToolUse:").and_then(|t| t.split_once(' ')).map(|(t, _)| t).unwrap();
         let reason = scripted.split_once(" hook error: ").map(|(_, r)| r).unwrap();
@@ -577,6 +787,8 @@ fn run(name: &str, cli: Cli) {
         let all: Vec<String> = got.iter().enumerate().map(|(i, e)| format!("{i}: {}", short(&e.said))).collect();
         panic!("{ctx}: {wrong}\nthe events:\n{}", all.join("\n"));
     }
+    // The agent whose call was denied went on: its next turn, its report.
+    agent_story(&ctx, &session, s.agent_story);
 
     // (d) orchlint check on the final transcript.
     let verdicts = common::verdicts(&out.join("projects"), &[]);
@@ -591,13 +803,22 @@ fn run(name: &str, cli: Cli) {
             if without == want { ", as expected: only the denied calls are still counted" } else { "" }
         );
     }
+    // (e) Not vacuous: with the denied calls' results made ordinary ones,
+    // check finds the breaches the guard prevented.
+    if !s.undenied.is_empty() {
+        let ids: Vec<String> = planned.iter().map(|(id, _)| id.clone()).collect();
+        let want: BTreeSet<String> = s.undenied.iter().map(|v| v.to_string()).collect();
+        assert_eq!(verdicts_undenied(&session, &ids), want, "{ctx}: check with the denials made ordinary results");
+    }
 }
 
 #[test]
 fn every_script_has_a_scenario() {
+    // Script files; a script's agent transcripts are in a folder of its name.
     let scripts: BTreeSet<String> = std::fs::read_dir(repo().join("tests/data/guard/scripts"))
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name.ends_with(".jsonl"))
         .collect();
     let named: BTreeSet<String> = SCENARIOS
         .iter()
@@ -610,6 +831,17 @@ fn every_script_has_a_scenario() {
         assert_eq!(planned.len(), s.denied.len(), "{}: the script's denied calls and the scenario's", s.name);
         // The script reads as the run: its own events tell the story.
         assert_eq!(story_mismatch(&events(&repo().join(s.script)), s.story), None, "{}: the script", s.name);
+        agent_story(s.name, &repo().join(s.script), s.agent_story);
+        // What the guard prevents is there to find: the script with its
+        // denials made ordinary results breaks the rule, as it is, not.
+        if !s.undenied.is_empty() {
+            let script = repo().join(s.script);
+            let ids: Vec<String> = planned.iter().map(|(id, _)| id.clone()).collect();
+            let want: BTreeSet<String> = s.undenied.iter().map(|v| v.to_string()).collect();
+            assert_eq!(verdicts_undenied(&script, &ids), want, "{}: the script, its denials made ordinary", s.name);
+            let want: BTreeSet<String> = s.check.iter().map(|v| v.to_string()).collect();
+            assert_eq!(common::verdicts(&script, &[]), want, "{}: the script as it is", s.name);
+        }
     }
 }
 
@@ -634,6 +866,12 @@ e2e! {
     wrong_type_in_parallel_on_2_1_328: "wrong-type-in-parallel" on V2_1_328;
     wrong_type_in_parallel_on_2_1_332: "wrong-type-in-parallel" on V2_1_332;
     wrong_type_in_parallel_on_2_0_77: "wrong-type-in-parallel" on V2_0_77;
+    explorer_edits_on_2_1_328: "explorer-edits" on V2_1_328;
+    explorer_edits_on_2_1_332: "explorer-edits" on V2_1_332;
+    explorer_edits_on_2_0_77: "explorer-edits" on V2_0_77;
+    explorer_edits_beside_a_data_scientist_on_2_1_328: "explorer-edits-beside-a-data-scientist" on V2_1_328;
+    explorer_edits_beside_a_data_scientist_on_2_1_332: "explorer-edits-beside-a-data-scientist" on V2_1_332;
+    explorer_edits_beside_a_data_scientist_on_2_0_77: "explorer-edits-beside-a-data-scientist" on V2_0_77;
     engineers_before_approval_on_2_1_328: "engineers-before-approval" on V2_1_328;
     engineers_before_approval_on_2_1_332: "engineers-before-approval" on V2_1_332;
     engineers_before_approval_on_2_0_77: "engineers-before-approval" on V2_0_77;

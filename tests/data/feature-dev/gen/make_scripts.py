@@ -465,13 +465,26 @@ SCRIPTS = {
 
 
 def write_scripts(scripts, out, describe):
-    """Writes each script of `scripts` (name: maker) into `out`, the old ones removed; prints `describe(name, s)`."""
+    """Writes each script of `scripts` (name: maker) into `out`, the old ones removed; prints `describe(name, s)`.
+
+    A script with agent transcripts (`s.agent_files`: agent id -> text) gets them where Claude Code 2.1 keeps
+    them, `out/NAME/subagents/agent-<id>.jsonl`, so that serve gives those agents their own turns.
+    """
     out.mkdir(parents=True, exist_ok=True)
     for old in out.glob("*.jsonl"):
         old.unlink()
+    for old in out.glob("*/subagents/agent-*.jsonl"):
+        old.unlink()
+    for folder in sorted(out.glob("*/subagents")) + sorted(p for p in out.iterdir() if p.is_dir()):
+        if folder.is_dir() and not any(folder.iterdir()):
+            folder.rmdir()
     for name, make in scripts.items():
         s = make()
         (out / f"{name}.jsonl").write_text(s.text())
+        for aid, text in getattr(s, "agent_files", {}).items():
+            folder = out / name / "subagents"
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / f"agent-{aid}.jsonl").write_text(text)
         print(describe(name, s))
 
 

@@ -47,6 +47,43 @@ class FeatureDev(fd.Script):
     kind = "guard-feature-dev-script"
 
 
+class AgentTranscript(fd.Script):
+    """The transcript of one agent of a script, in the 2.1.328 shape (`<session>/subagents/agent-<id>.jsonl`):
+    sidechain entries that name the agent and the parent session, the first the launch prompt, then the agent's
+    own turns, the last its report. serve gives the agent these turns one by one (its tool calls run in the CLI),
+    where an agent without a transcript gets its report only."""
+
+    def __init__(self, parent, call):
+        self.kind = f"{parent.kind}-agent"
+        self.cwd = parent.cwd
+        self.aid = call["result"][1]["agentId"]
+        super().__init__(f"{parent.name}:{self.aid}")  # its own ids (messages, calls): unique in the run
+        self.parent_sid = parent.sid
+        self.prompt_id = parent.prompt_id
+        self._user(call["input"]["prompt"])
+
+    def _tail(self):
+        return {**super()._tail(), "sessionId": self.parent_sid}
+
+    def _emit(self, obj):
+        # The agent's conversation only: queue operations and last-prompt entries are the session's.
+        if obj.get("type") in ("user", "assistant"):
+            obj["isSidechain"] = True
+            obj["agentId"] = self.aid
+            super()._emit(obj)
+
+
+def agent_turns(s, call, *turns):
+    """Gives a launch's agent its own turns (each a tuple of `say` blocks; the last, its report, should be the
+    launch's report): written to its transcript, which `write_scripts` puts beside the script."""
+    a = AgentTranscript(s, call)
+    for blocks in turns:
+        a.say(*blocks)
+    s.agent_files = getattr(s, "agent_files", {})
+    s.agent_files[a.aid] = a.text()
+    return call
+
+
 def denied(call, reason):
     """A call that the guard's PreToolUse hook denies: the result the CLI writes for it."""
     text = f"PreToolUse:{call['name']} hook error: {reason}"
@@ -177,6 +214,12 @@ ENGINEERS_DENIED = ("orchlint guard: approval-gate: an ml-engineer agent was lau
                     f"design approval in phase 6. {ML_APPROVAL_HELP}")
 NOTIFIED_DENIED = ("orchlint guard: approval-gate: an ml-engineer agent was launched before the user gave the design "
                    f"approval asked for in phase 6. {ML_APPROVAL_HELP}")
+SED = "sed -i 's/window_days=30/window_days=60/' src/churn/features.py"
+SED_DENIED = ("orchlint guard: agent-tool: the ml-explorer agent ran `" + SED + "` (edit) through Bash; explorers, "
+              "architects, data scientists and reviewers are read-only: they report, and the engineer agents change "
+              'code. Agent Reference: "ml-explorer (read-only)", "ml-architect (read-only)", "data-scientist '
+              '(read-only)", "ml-reviewer (read-only)"; only "ml-engineer (WRITE-ENABLED)" and "mlops-engineer '
+              '(WRITE-ENABLED)" have Edit/Write')
 WRONG_TYPE_DENIED = ("orchlint guard: agent-type: phase 2 launched an `ml-flow:data-scientist` agent; phase 2 launches "
                      'ml-explorer. Rule 3: "Agent Counts Per Phase" names the agent types of each phase; launch only '
                      "those")
@@ -197,6 +240,40 @@ def ml_wrong_type_in_parallel():
     phase_2 = [ml_agent(s, 2, "ml-explorer", 1), ml_agent(s, 2, "data-scientist", 2), ml_agent(s, 2, "ml-explorer", 3)]
     phase_2[1] = denied(phase_2[1], WRONG_TYPE_DENIED)
     ml_phases_2_to_4(s, phase_2=phase_2)
+    return s
+
+
+def explorer_edits(s, call):
+    """The launch's ml-explorer edits a file with `sed -i` through Bash; denied, its next turn is its report."""
+    report = call["result"][1]["content"][0]["text"]
+    sed = s.bash(SED, "Fix the churn window in place", "")
+    return agent_turns(s, call, ("The churn window looks wrong; fixing it while I am here.", denied(sed, SED_DENIED)),
+                       (report,))
+
+
+def ml_explorer_edits():
+    """Phase 2: the second of three ml-explorers edits a file with `sed -i` through Bash; denied, it reports
+    instead; the orchestrator goes on to the phase-4 question."""
+    s = MlFlow("explorer-edits").command()
+    ml_phase_1(s)
+    phase_2 = launches(s, 2, ["ml-explorer"] * 3)
+    explorer_edits(s, phase_2[1])
+    ml_phases_2_to_4(s, phase_2=phase_2)
+    return s
+
+
+def ml_explorer_edits_beside_a_data_scientist():
+    """Phase 3: the ml-explorer launched with a data-scientist edits a file; denied, it reports instead. On
+    2.0.x, whose hook input does not name the agent, the guard tells the two running agents apart by the
+    transcript that holds the call."""
+    s = MlFlow("explorer-edits-beside-a-data-scientist").command()
+    ml_phase_1(s)
+    s.say(announce(2, "ml-explorer"), *launches(s, 2, ["ml-explorer"] * 3))
+    phase_3 = launches(s, 3, ["ml-explorer", "data-scientist"])
+    explorer_edits(s, phase_3[0])
+    s.say(announce(3, "data-scientist + ml-explorer"), *phase_3)
+    s.say(announce(4, "ml-architect"), *launches(s, 4, ["ml-architect"] * 3))
+    s.say(APPROACH_QUESTION)
     return s
 
 
@@ -287,6 +364,8 @@ def fd_write_before_approval():
 SCRIPTS = {
     "ml-flow-grep-first": ml_grep_first,
     "ml-flow-wrong-type-in-parallel": ml_wrong_type_in_parallel,
+    "ml-flow-explorer-edits": ml_explorer_edits,
+    "ml-flow-explorer-edits-beside-a-data-scientist": ml_explorer_edits_beside_a_data_scientist,
     "ml-flow-engineers-before-approval": ml_engineers_before_approval,
     "ml-flow-notification-before-approval": ml_notification_before_approval,
     "ml-flow-stops-early": ml_stops_early,
