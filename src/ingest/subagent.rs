@@ -114,6 +114,9 @@ pub fn read(path: &Path, display: &std::sync::Arc<str>, detail: bool, findings: 
             && (memchr::memmem::find(line.bytes, b"hook error").is_some()
                 || memchr::memmem::find(line.bytes, b"orchlint guard: ").is_some());
         if !need_prompt && !need_calls && !need_denials {
+            if !looks_whole(line.bytes) {
+                findings.push(Finding::input(source, "line is not valid JSON; skipped".into()));
+            }
             continue;
         }
         match crate::ingest::raw::parse_entry(line.bytes) {
@@ -245,4 +248,56 @@ pub fn assistant_turns(path: &Path) -> Vec<Vec<Block>> {
     }
     turns.retain(|t| !t.is_empty());
     turns
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read_text(text: &str, detail: bool) -> (SubagentInfo, Vec<Finding>) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("agent-a1.jsonl");
+        std::fs::write(&path, text).unwrap();
+        let mut findings = Vec::new();
+        let info = read(&path, &std::sync::Arc::from("agent-a1.jsonl"), detail, &mut findings);
+        (info, findings)
+    }
+
+    const AGENT: &str = concat!(
+        r#"{"type":"user","isSidechain":true,"agentId":"a1","message":{"role":"user","content":"look at src"}}"#,
+        "\n",
+        r#"{"type":"assistant","isSidechain":true,"agentId":"a1","message":{"id":"m1","role":"assistant","content":[{"type":"tool_use","id":"t1","name":"Write","input":{"file_path":"a.py","content":"x"}}]}}"#,
+        "\n",
+        r#"{"type":"user","isSidechain":true,"agentId":"a1","message":{"role":"user","content":[{"type":"tool_result","tool_use_id":"t1","is_error":true,"content":"PreToolUse:Write hook error: orchlint guard: agent-tool: no"}]}}"#,
+        "\n",
+        r#"{"type":"assistant","isSidechain":true,"agentId":"a1","message":{"id":"m2","role":"assistant","content":[{"type":"tool_use","id":"t2","name":"Bash","input":{"command":"sed -i s/a/b/ a.py"}}]}}"#,
+        "\n",
+        r#"{"type":"assistant","isSidechain":true,"agentId":"a1","message":{"id":"m2","role":"assistant","content":[{"type":"tool_use","id":"t2","name":"Bash","input":{"command":"sed -i s/a/b/ a.py"}}]}}"#,
+        "\n",
+    );
+
+    #[test]
+    fn an_agents_calls_are_read_once_each_with_what_a_hook_denied() {
+        for detail in [false, true] {
+            let (info, findings) = read_text(AGENT, detail);
+            assert!(findings.is_empty(), "{findings:?}");
+            assert_eq!(info.prompt.as_deref(), Some("look at src"));
+            let calls: Vec<(&str, &str, bool)> =
+                info.calls.iter().map(|c| (c.id.as_str(), c.name.as_str(), c.denied.is_some())).collect();
+            assert_eq!(calls, [("t1", "Write", true), ("t2", "Bash", false)]);
+            assert_eq!(info.calls[1].command.as_deref(), Some("sed -i s/a/b/ a.py"));
+            assert_eq!((info.calls[0].source.line, info.calls[1].source.line), (2, 4));
+        }
+    }
+
+    #[test]
+    fn a_damaged_line_of_an_agent_is_said_whatever_it_holds() {
+        let damaged =
+            format!("{AGENT}{}\n", r#"{"type":"user","message":{"content":[{"type":"tool_result","tool_use_id":"t2""#);
+        for detail in [false, true] {
+            let (_, findings) = read_text(&damaged, detail);
+            assert_eq!(findings.len(), 1, "{findings:?}");
+            assert_eq!(findings[0].place.line, 6);
+        }
+    }
 }
