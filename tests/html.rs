@@ -495,3 +495,13 @@ fn browser_timeline_fits_a_1400_px_window() {
         }
     }
 }
+
+#[test]
+fn a_finding_in_a_subagent_transcript_names_its_file() {
+    let session = repo().join("fixtures/transcripts/agent-tool/invalid-v2.1-explorer-writes.jsonl");
+    let (html, diagnostics) = page(&[session]);
+    let d = diagnostics.iter().find(|d| d.rule == "agent-tool").expect("the fixture's agent-tool finding");
+    let name = Path::new(&*d.file).file_name().unwrap().to_string_lossy().into_owned();
+    assert!(name.starts_with("agent-"), "{}", d.file);
+    assert!(html.contains(&format!(">{name}:{}</span>", d.line)), "the row names {name}:{}", d.line);
+}

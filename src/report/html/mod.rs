@@ -197,7 +197,7 @@ fn write_page(h: &mut String, doc: &InspectDocument, diagnostics: &[Diagnostic])
                 plural(s.launches.len(), "launch"),
             )?;
             if let Some(list) = placement.sessions.get(&si) {
-                write_finding_table(h, &mut details, list, "other-findings")?;
+                write_finding_table(h, &mut details, list, "other-findings", Some(&s.file))?;
             }
         }
         h.push_str("</ul></section>\n");
@@ -208,7 +208,7 @@ fn write_page(h: &mut String, doc: &InspectDocument, diagnostics: &[Diagnostic])
             "<section class=\"other\"><h2>Findings outside any session <span class=\"dim\">({})</span></h2>",
             placement.page.len()
         )?;
-        write_finding_table(h, &mut details, &placement.page, "other-findings")?;
+        write_finding_table(h, &mut details, &placement.page, "other-findings", None)?;
         h.push_str("</section>\n");
     }
     if doc.sessions.is_empty() && diagnostics.is_empty() {
@@ -276,7 +276,7 @@ fn write_session(
     }
     if let Some(list) = placement.sessions.get(&si) {
         writeln!(h, "<h3 class=\"other-title\">Other findings of this session</h3>")?;
-        write_finding_table(h, details, list, "other-findings")?;
+        write_finding_table(h, details, list, "other-findings", Some(&s.file))?;
     }
     h.push_str("</section>\n");
     Ok(())
@@ -397,7 +397,7 @@ fn write_run(
     if !plan.marks.is_empty() {
         h.push_str("<table class=\"findings\"><thead><tr><th>severity</th><th>line</th><th>phase</th><th>rule</th><th>message</th></tr></thead><tbody>\n");
         for (m, id) in plan.marks.iter().zip(&mark_ids) {
-            finding_row(h, findings[m.finding], id)?;
+            finding_row(h, findings[m.finding], id, Some(&s.file))?;
         }
         h.push_str("</tbody></table>\n");
     }
@@ -405,7 +405,16 @@ fn write_run(
     Ok(())
 }
 
-fn finding_row(h: &mut String, d: &Diagnostic, id: &str) -> fmt::Result {
+/// A finding's row; its line is named with its file's name where the file is
+/// not `home` (a subagent transcript of the session, or no session at all).
+fn finding_row(h: &mut String, d: &Diagnostic, id: &str, home: Option<&str>) -> fmt::Result {
+    let line = if home == Some(&*d.file) {
+        d.line.to_string()
+    } else {
+        let name =
+            std::path::Path::new(&*d.file).file_name().map_or(d.file.to_string(), |n| n.to_string_lossy().into());
+        format!("<span title=\"{}\">{}:{}</span>", Esc(&d.file), Esc(&name), d.line)
+    };
     writeln!(
         h,
         "<tr class=\"finding-row\" data-detail=\"{id}\" data-rule=\"{}\" data-severity=\"{}\"><td><span class=\"sev sev-{}\">{}</span></td>\
@@ -414,7 +423,7 @@ fn finding_row(h: &mut String, d: &Diagnostic, id: &str) -> fmt::Result {
         d.severity.as_str(),
         d.severity.as_str(),
         d.severity.as_str(),
-        d.line,
+        line,
         d.phase.map(|p| p.to_string()).unwrap_or_else(|| "–".into()),
         d.rule,
         Esc(&d.message)
@@ -422,14 +431,20 @@ fn finding_row(h: &mut String, d: &Diagnostic, id: &str) -> fmt::Result {
 }
 
 /// Findings drawn as a table only (outside any run's timeline).
-fn write_finding_table(h: &mut String, details: &mut Details, list: &[&Diagnostic], class: &str) -> fmt::Result {
+fn write_finding_table(
+    h: &mut String,
+    details: &mut Details,
+    list: &[&Diagnostic],
+    class: &str,
+    home: Option<&str>,
+) -> fmt::Result {
     writeln!(
         h,
         "<table class=\"findings {class}\"><thead><tr><th>severity</th><th>line</th><th>phase</th><th>rule</th><th>message</th></tr></thead><tbody>"
     )?;
     for d in list {
         let id = details.add('f', &details::finding_detail(d))?;
-        finding_row(h, d, &id)?;
+        finding_row(h, d, &id, home)?;
     }
     h.push_str("</tbody></table>\n");
     Ok(())
