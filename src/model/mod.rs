@@ -199,8 +199,13 @@ impl Launch {
 /// `subagent_type` compared loosely: Claude Code matches it case- and
 /// separator-insensitively (2.1.140), so `ML Explorer` is `ml-explorer`.
 pub fn normalize_type(raw: &str) -> String {
+    let raw = raw.trim();
+    // Most types are written normalized already: copied whole.
+    if raw.bytes().all(|b| b.is_ascii() && !b.is_ascii_uppercase() && b != b' ' && b != b'_') {
+        return raw.to_string();
+    }
     let mut out = String::with_capacity(raw.len());
-    for c in raw.trim().chars() {
+    for c in raw.chars() {
         if c == ' ' || c == '_' {
             out.push('-');
         } else {
@@ -287,5 +292,26 @@ impl Session {
     /// Whether the session holds any conversation at all.
     pub fn has_conversation(&self) -> bool {
         !self.events.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::normalize_type;
+    use proptest::prelude::*;
+
+    /// The loose comparison, char by char.
+    fn by_chars(raw: &str) -> String {
+        raw.trim()
+            .chars()
+            .flat_map(|c| if c == ' ' || c == '_' { vec!['-'] } else { c.to_lowercase().collect() })
+            .collect()
+    }
+
+    proptest! {
+        #[test]
+        fn a_type_written_normalized_is_copied_as_the_char_by_char_reading_gives(raw in "[ a-zA-Z_:É-]{0,24}") {
+            prop_assert_eq!(normalize_type(&raw), by_chars(&raw));
+        }
     }
 }
