@@ -151,8 +151,12 @@ pub struct Checked {
 pub fn check(paths: &[PathBuf], wfs: &Workflows, opts: &Options) -> Result<Report, InputError> {
     let mut plan = discover::plan(paths, opts.detail)?;
     // A folder excluded whole counts once, in the shard its name goes to.
-    let excluded_folders = plan.folders.iter().filter(|f| opts.excluded(f) && opts.owns(&f.to_string_lossy())).count();
-    plan.folders.retain(|f| !opts.excluded(f));
+    let mut excluded_folders = 0;
+    plan.folders.retain(|f| {
+        let excluded = opts.excluded(f);
+        excluded_folders += usize::from(excluded && opts.owns(&f.to_string_lossy()));
+        !excluded
+    });
     if let Some(p) = &opts.progress {
         p.start(plan.folders.len());
     }

@@ -593,8 +593,7 @@ impl AgentPolicy {
     /// wins over `forbid`. `item` is `None` for a shell command of no class.
     fn decide(&self, agent_type: &str, item: Option<&str>, shell: bool) -> Verdict<'_> {
         let mut verdict = Verdict::Unmentioned;
-        let speaks_for = |e: &&AgentPolicyEntry| e.agents.as_ref().is_none_or(|a| a.iter().any(|t| t == agent_type));
-        for e in self.entries.iter().filter(speaks_for) {
+        for e in self.entries.iter().filter(|e| e.speaks_for(agent_type)) {
             let (forbid, allow) = if shell { (&e.forbid_shell, &e.allow_shell) } else { (&e.forbid, &e.allow) };
             let names = |list: &[String]| list.iter().any(|x| x == ANY || Some(x.as_str()) == item);
             if names(forbid) {
@@ -620,7 +619,14 @@ impl AgentPolicy {
 
     /// Whether any entry speaks for an agent type.
     pub fn speaks_for(&self, agent_type: &str) -> bool {
-        self.entries.iter().any(|e| e.agents.as_ref().is_none_or(|a| a.iter().any(|t| t == agent_type)))
+        self.entries.iter().any(|e| e.speaks_for(agent_type))
+    }
+}
+
+impl AgentPolicyEntry {
+    /// Whether the entry speaks for agents of this type.
+    fn speaks_for(&self, agent_type: &str) -> bool {
+        self.agents.as_ref().is_none_or(|a| a.iter().any(|t| t == agent_type))
     }
 }
 
@@ -978,6 +984,27 @@ impl Compiler<'_> {
         WordList::new(list)
     }
 
+    /// A shell class a policy names: one of `classes`, or (`any`, in
+    /// `[[agent_policy]]`) `*`.
+    fn shell_class_name(
+        &self,
+        c: &Spanned<String>,
+        classes: &[ShellClass],
+        any: bool,
+    ) -> Result<String, SettingsError> {
+        let name = c.get_ref();
+        if (any && name == ANY) || classes.iter().any(|k| k.name == *name) {
+            return Ok(name.clone());
+        }
+        let names: Vec<&str> = classes.iter().map(|k| k.name.as_str()).collect();
+        let (place, what) = if any {
+            (" in [[agent_policy]]", "class in [orchestrator.shell_classes], or \"*\"")
+        } else {
+            ("", "class in [orchestrator.shell_classes]")
+        };
+        Err(self.err(c.span(), format!("unknown shell class {name:?}{place}"), suggest(name, &names, what)))
+    }
+
     /// `[[agent_policy]]`: agent types the workflow launches, shell classes
     /// of `[orchestrator.shell_classes]` (or `*`).
     fn agent_policy(
@@ -987,23 +1014,11 @@ impl Compiler<'_> {
         agents: &Agents,
         orchestrator: &ToolPolicy,
     ) -> Result<AgentPolicy, SettingsError> {
-        let mut types: Vec<&str> =
-            phases.iter().flat_map(|p| p.steps.iter().flat_map(|s| s.agents.keys())).map(String::as_str).collect();
+        let mut types = launched_types(phases);
         types.extend(agents.anywhere.iter().map(String::as_str));
         types.sort_unstable();
         types.dedup();
-        let class_names: Vec<&str> = orchestrator.classes.iter().map(|c| c.name.as_str()).collect();
-        let check_class = |c: &Spanned<String>| -> Result<String, SettingsError> {
-            if c.get_ref() == ANY || class_names.contains(&c.get_ref().as_str()) {
-                Ok(c.get_ref().clone())
-            } else {
-                Err(self.err(
-                    c.span(),
-                    format!("unknown shell class {:?} in [[agent_policy]]", c.get_ref()),
-                    suggest(c.get_ref(), &class_names, "class in [orchestrator.shell_classes], or \"*\""),
-                ))
-            }
-        };
+        let check_class = |c: &Spanned<String>| self.shell_class_name(c, &orchestrator.classes, true);
         let mut entries = Vec::with_capacity(raw.len());
         for e in raw {
             let agents = match e.agents.as_ref().map(|a| (a.span(), a.get_ref())) {
@@ -1249,11 +1264,7 @@ impl Compiler<'_> {
             for t in &g.holds.agents {
                 let t = &Spanned::new(t.span(), crate::model::normalize_type(t.get_ref()));
                 if !phases.iter().any(|p| p.step_of(t.get_ref()).is_some()) && !agents.anywhere.contains(t.get_ref()) {
-                    let types: Vec<&str> = phases
-                        .iter()
-                        .flat_map(|p| p.steps.iter().flat_map(|s| s.agents.keys()))
-                        .map(String::as_str)
-                        .collect();
+                    let types = launched_types(&phases);
                     return Err(self.err(
                         t.span(),
                         format!("gate {:?} holds agent type {:?}, which no phase launches", g.name, t.get_ref()),
@@ -1365,18 +1376,7 @@ impl Compiler<'_> {
                         patterns: patterns.iter().map(|p| self.regex(p)).collect::<Result<_, _>>()?,
                     });
                 }
-                let class_names: Vec<&str> = classes.iter().map(|c| c.name.as_str()).collect();
-                let check_class = |c: &Spanned<String>| -> Result<String, SettingsError> {
-                    if class_names.contains(&c.get_ref().as_str()) {
-                        Ok(c.get_ref().clone())
-                    } else {
-                        Err(self.err(
-                            c.span(),
-                            format!("unknown shell class {:?}", c.get_ref()),
-                            suggest(c.get_ref(), &class_names, "class in [orchestrator.shell_classes]"),
-                        ))
-                    }
-                };
+                let check_class = |c: &Spanned<String>| self.shell_class_name(c, &classes, false);
                 let mut entries = Vec::new();
                 for e in &o.policy {
                     entries.push(PolicyEntry {
@@ -1455,6 +1455,11 @@ fn first_line(s: &str) -> String {
 }
 
 /// "did you mean" for a name, or the list of what is known.
+/// The agent types the phases launch (with repeats).
+fn launched_types(phases: &[Phase]) -> Vec<&str> {
+    phases.iter().flat_map(|p| p.steps.iter().flat_map(|s| s.agents.keys())).map(String::as_str).collect()
+}
+
 fn suggest(name: &str, known: &[&str], what: &str) -> String {
     match crate::words::closest(name, known.iter().copied()) {
         Some(k) => format!("did you mean `{k}`?"),

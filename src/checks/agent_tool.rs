@@ -2,7 +2,6 @@
 
 use super::{Ctx, Sink};
 use crate::diagnostic::Culprit;
-use crate::model::text::simple_commands;
 use crate::workflow::{Verdict, Workflow};
 
 pub fn check(ctx: &Ctx, sink: &mut Sink) {
@@ -60,24 +59,15 @@ pub fn judge(
             shell: false,
         });
     }
-    let mut previous: Option<&str> = None;
-    for c in simple_commands(command.unwrap_or("")) {
-        let own = wf.orchestrator.class_of(&c.text);
-        // A command reading the output of the one before it takes its class.
-        let inherited = previous.filter(|_| c.piped);
-        let class = inherited.or(own);
-        previous = class;
-        if super::forbidden_tool::NEUTRAL.contains(&c.text.split_whitespace().next().unwrap_or(""))
-            && inherited.is_none()
-        {
-            continue;
-        }
+    // The first command of a forbidden class ends the judgement: a command
+    // after it never inherits a forbidden class.
+    for (text, class) in super::forbidden_tool::classed_commands(&wf.orchestrator, command.unwrap_or(""), |_| true) {
         if let Verdict::Forbidden(reason) = policy.shell_class(agent_type, class) {
             let of_class = class.map(|c| format!(" ({c})")).unwrap_or_default();
             return Some(AgentBreach {
                 message: format!(
                     "the {agent_type} agent ran `{}`{of_class} through {tool}; {}",
-                    super::shown(c.text.lines().next().unwrap_or("")),
+                    super::shown(text.lines().next().unwrap_or("")),
                     why(reason)
                 ),
                 shell: true,

@@ -7,7 +7,7 @@ use crate::model::EventKind;
 use crate::workflow::{ToolPolicy, Verdict, Workflow};
 
 /// Shell builtins that neither explore nor edit code nor run anything.
-pub(super) const NEUTRAL: &[&str] = &["cd", "pushd", "popd", "true", "export", "set", "source", ".", "wait"];
+const NEUTRAL: &[&str] = &["cd", "pushd", "popd", "true", "export", "set", "source", ".", "wait"];
 
 pub fn check(ctx: &Ctx, sink: &mut Sink) {
     let policy = &ctx.wf.orchestrator;
@@ -94,24 +94,40 @@ enum Judged<'p> {
     },
 }
 
-/// Judges a command line: each simple command by its class. A command that
+/// The simple commands of a command line that are judged, each with its
+/// class: the first of `policy`'s classes that matches it; a command that
 /// reads the output of the one before it (`pytest | tail -20`) takes that
-/// command's class, where that class is not forbidden: it reads output, not code.
-fn judge_command<'p>(policy: &'p ToolPolicy, phase: u8, agents_back: bool, command: &str) -> Judged<'p> {
+/// command's class where `inherits` allows it: it reads output, not code.
+/// Neutral builtins are left out unless they take a class so.
+pub(super) fn classed_commands<'p>(
+    policy: &'p ToolPolicy,
+    command: &str,
+    inherits: impl Fn(&str) -> bool,
+) -> Vec<(String, Option<&'p str>)> {
     let mut previous: Option<&str> = None;
-    let mut classes: Vec<Option<&str>> = Vec::new();
+    let mut out = Vec::new();
     for c in simple_commands(command) {
         let own = policy.class_of(&c.text);
-        let inherited =
-            previous.filter(|p| c.piped && !matches!(policy.shell_class(phase, agents_back, p), Verdict::Forbidden(_)));
+        let inherited = previous.filter(|p| c.piped && inherits(p));
         let class = inherited.or(own);
         previous = class;
         if NEUTRAL.contains(&c.text.split_whitespace().next().unwrap_or("")) && inherited.is_none() {
             continue;
         }
+        out.push((c.text, class));
+    }
+    out
+}
+
+/// Judges a command line: each simple command by its class; a command
+/// reading another's output inherits its class unless that class is forbidden.
+fn judge_command<'p>(policy: &'p ToolPolicy, phase: u8, agents_back: bool, command: &str) -> Judged<'p> {
+    let forbidden = |class: &str| matches!(policy.shell_class(phase, agents_back, class), Verdict::Forbidden(_));
+    let mut classes: Vec<Option<&str>> = Vec::new();
+    for (text, class) in classed_commands(policy, command, |p| !forbidden(p)) {
         if let Some(class) = class {
             if let Verdict::Forbidden(reason) = policy.shell_class(phase, agents_back, class) {
-                return Judged::Forbidden { command: c.text.clone(), class: class.to_string(), reason };
+                return Judged::Forbidden { command: text, class: class.to_string(), reason };
             }
         }
         classes.push(class);

@@ -81,7 +81,7 @@ enum Color {
 }
 
 /// `FORMAT=FILE` of `--report`.
-pub(super) fn parse_report(spec: &str) -> miette::Result<(Format, String)> {
+fn parse_report(spec: &str) -> miette::Result<(Format, String)> {
     let Some((format, file)) = spec.split_once('=') else {
         miette::bail!(help = "write it as FORMAT=FILE, e.g. sarif=orchlint.sarif", "--report {spec}: no `=`");
     };
@@ -99,16 +99,23 @@ pub(super) fn parse_report(spec: &str) -> miette::Result<(Format, String)> {
     Ok((format, file.to_string()))
 }
 
-pub fn run(args: Args) -> miette::Result<Outcome> {
-    let settings = args.common.settings.sources().resolve(&args.select, &args.ignore)?;
-    let reports = args.reports.iter().map(|r| parse_report(r)).collect::<miette::Result<Vec<_>>>()?;
-    let to_stdout = usize::from(args.output.is_none()) + reports.iter().filter(|(_, f)| f == "-").count();
+/// The `--report FORMAT=FILE` targets beside the main output (to standard
+/// output when `main_to_stdout`): at most one of them all on standard output.
+pub(super) fn other_reports(specs: &[String], main_to_stdout: bool) -> miette::Result<Vec<(Format, String)>> {
+    let reports = specs.iter().map(|r| parse_report(r)).collect::<miette::Result<Vec<_>>>()?;
+    let to_stdout = usize::from(main_to_stdout) + reports.iter().filter(|(_, f)| f == "-").count();
     if to_stdout > 1 {
         miette::bail!(
             help = "send the main format to a file with --output, or the other reports to files",
             "{to_stdout} formats would be written to standard output, one after the other"
         );
     }
+    Ok(reports)
+}
+
+pub fn run(args: Args) -> miette::Result<Outcome> {
+    let settings = args.common.settings.sources().resolve(&args.select, &args.ignore)?;
+    let reports = other_reports(&args.reports, args.output.is_none())?;
     threads(args.threads);
     let mut guard_log = orchlint::ingest::guard_log::GuardLog::default();
     for path in &args.guard_log {

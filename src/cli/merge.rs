@@ -35,17 +35,9 @@ fn needs_transcripts(format: Format) -> bool {
 }
 
 pub fn run(args: Args) -> miette::Result<Outcome> {
-    let mut targets =
-        vec![(args.format, args.output.as_ref().map_or_else(|| "-".to_string(), |p| p.display().to_string()))];
-    for spec in &args.also {
-        targets.push(super::check::parse_report(spec)?);
-    }
-    if targets.iter().filter(|(_, f)| f == "-").count() > 1 {
-        miette::bail!(
-            help = "send the main format to a file with --output, or the other reports to files",
-            "several formats would be written to standard output, one after the other"
-        );
-    }
+    let main = args.output.as_ref().map_or_else(|| "-".to_string(), |p| p.display().to_string());
+    let mut targets = vec![(args.format, main)];
+    targets.extend(super::check::other_reports(&args.also, args.output.is_none())?);
     if let Some((format, _)) = targets.iter().find(|(f, _)| needs_transcripts(*f)) {
         let name = format.to_possible_value().map(|v| v.get_name().to_string()).unwrap_or_default();
         miette::bail!(

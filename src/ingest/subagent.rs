@@ -127,14 +127,8 @@ pub fn read(path: &Path, display: &std::sync::Arc<str>, detail: bool, findings: 
                 }
                 if let Content::Blocks(blocks) = &message.content {
                     for b in blocks {
-                        if need_denials
-                            && b.kind.0.as_deref() == Some("tool_result")
-                            && b.is_error.0
-                            && crate::ingest::blocks::is_hook_denial(&b.content.joined_text())
-                        {
-                            if let Some(id) = b.tool_use_id.to_owned_string() {
-                                denied.insert(id, b.content.joined_text());
-                            }
+                        if need_denials {
+                            denied.extend(hook_denial(b).filter(|(id, _)| !id.is_empty()));
                         }
                         if b.kind.0.as_deref() != Some("tool_use") || !need_calls {
                             continue;
@@ -178,6 +172,16 @@ pub fn agent_call(b: &crate::ingest::raw::Block<'_>, source: &Source) -> AgentCa
         file_path: input.file_path,
         denied: None,
     }
+}
+
+/// A tool_result block saying a PreToolUse hook denied its call: the call's
+/// id and the reason.
+pub fn hook_denial(b: &crate::ingest::raw::Block<'_>) -> Option<(String, String)> {
+    if b.kind.0.as_deref() != Some("tool_result") || !b.is_error.0 {
+        return None;
+    }
+    let text = b.content.joined_text();
+    crate::ingest::blocks::is_hook_denial(&text).then(|| (b.tool_use_id.to_owned_string().unwrap_or_default(), text))
 }
 
 /// The launching tool_use id from `agent-<id>.meta.json` (2.1.x), if there is one.

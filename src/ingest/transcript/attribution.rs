@@ -90,13 +90,9 @@ pub(super) fn subagent_entry(launch: &mut Launch, e: &Entry<'_>, source: &Source
     if let Some(Content::Blocks(blocks)) = e.message.0.as_ref().map(|m| &m.content) {
         for b in blocks {
             // A call a PreToolUse hook denied was not made (its result says so).
-            if b.kind.0.as_deref() == Some("tool_result") && b.is_error.0 {
-                let text = b.content.joined_text();
-                let id = b.tool_use_id.as_deref().unwrap_or_default();
-                if crate::ingest::blocks::is_hook_denial(&text) {
-                    if let Some(call) = t.calls.iter_mut().rev().find(|c| c.id == id) {
-                        call.denied = Some(text);
-                    }
+            if let Some((id, reason)) = crate::ingest::subagent::hook_denial(b) {
+                if let Some(call) = t.calls.iter_mut().rev().find(|c| c.id == id) {
+                    call.denied = Some(reason);
                 }
             }
             if b.kind.0.as_deref() == Some("tool_use") {
