@@ -135,6 +135,9 @@ pub struct Report {
 pub struct Checked {
     pub session: Session,
     pub runs: Vec<Run>,
+    /// Read in parts: the runs of the parts before `session`, which is the
+    /// last part (0 when read whole).
+    pub earlier_runs: usize,
     pub diagnostics: Vec<Diagnostic>,
     pub subagent_files: usize,
     /// Not a transcript: skipped.
@@ -225,9 +228,9 @@ impl Report {
             return report;
         }
         s.transcripts = 1;
-        s.runs = c.runs.len();
+        s.runs = c.earlier_runs + c.runs.len();
         s.subagent_files = c.subagent_files;
-        s.sessions_without_run = usize::from(c.runs.is_empty() && c.session.has_conversation());
+        s.sessions_without_run = usize::from(s.runs == 0 && c.session.has_conversation());
         report.files.push(c.session.file.clone());
         report.sessions.extend(c.session.id.as_deref().map(Arc::from));
         report
@@ -331,7 +334,7 @@ fn check_jobs(discovery: Discovery, wfs: &Workflows, opts: &Options, keep: bool)
     let parts: Vec<(Report, Option<Checked>)> = jobs
         .par_iter()
         .map(|job| {
-            let mut c = check_job(job, wfs, opts);
+            let mut c = check_job_read(job, wfs, opts, !keep);
             let part = Report::of(&mut c, keep);
             (part, (keep && !c.skipped).then_some(c))
         })
@@ -360,10 +363,34 @@ pub fn sessions_at(
 
 /// Parses one session, attaches its subagents, finds its runs and checks them.
 pub fn check_job(job: &Job, wfs: &Workflows, opts: &Options) -> Checked {
+    check_job_read(job, wfs, opts, false)
+}
+
+/// [`check_job`]; with `in_parts`, a long session is read and judged in
+/// parts ([`transcript::parse_parts`]) so that it is never held whole: the
+/// checked session returned is then its last part, and `earlier_runs`
+/// counts the runs judged before it. When a line reached back into a part
+/// already judged, the session is read again whole: the verdict is the same
+/// either way.
+fn check_job_read(job: &Job, wfs: &Workflows, opts: &Options, in_parts: bool) -> Checked {
+    // The guard's log is told at the session's calls: all of them at once.
+    let in_parts = in_parts && opts.guard_log.is_none() && !opts.force_workflow;
     let mut findings = Vec::new();
+    let mut judge = Judge::new(job, wfs, opts);
     let source = || Source::start_of(job.display.clone());
-    let parse = |reader: &mut dyn Read, format: Option<Format>, findings: &mut Vec<Finding>| {
-        transcript::parse(reader, job.display.clone(), format, wfs, findings)
+    let mut parse = |reader: &mut dyn Read, format: Option<Format>, findings: &mut Vec<Finding>| {
+        if !in_parts {
+            return transcript::parse(reader, job.display.clone(), format, wfs, findings);
+        }
+        let mut emit = |mut part: transcript::Part| {
+            judge.part(&mut part.session, part.findings);
+        };
+        let (session, crossed) =
+            transcript::parse_parts(reader, job.display.clone(), format, wfs, findings, &mut emit)?;
+        if crossed {
+            judge.crossed = true;
+        }
+        Some(session)
     };
     // A read error, or a file gone since discovery, fails the check (exit 2).
     let failed = std::cell::Cell::new(false);
@@ -374,17 +401,7 @@ pub fn check_job(job: &Job, wfs: &Workflows, opts: &Options) -> Checked {
             Err(OpenFailure::Special(kind)) => {
                 let message = OpenFailure::Special(kind).to_string();
                 findings.push(Finding { severity: Severity::Note, ..Finding::input(source(), message) });
-                let mut diagnostics = resolve(findings, None, wfs, &[], opts.excerpts);
-                diagnostic::fingerprint(&mut diagnostics);
-                let session = Session::empty(job.display.clone());
-                return Checked {
-                    session,
-                    runs: Vec::new(),
-                    diagnostics,
-                    subagent_files: 0,
-                    skipped: true,
-                    unreadable: false,
-                };
+                return Checked::skipped(Session::empty(job.display.clone()), findings, wfs, opts, false);
             }
             Err(OpenFailure::Io(e)) => {
                 failed.set(true);
@@ -393,19 +410,19 @@ pub fn check_job(job: &Job, wfs: &Workflows, opts: &Options) -> Checked {
             }
         },
     };
+    if judge.crossed {
+        // A line reached back into a part already judged: read it whole.
+        return check_job_read(job, wfs, opts, false);
+    }
     let unreadable = failed.get();
     let Some(mut session) = parsed else {
         if job.explicit {
             findings
                 .push(Finding::input(source(), "not a Claude Code transcript (no session entries); skipped".into()));
         }
-        let session = Session::empty(job.display.clone());
-        let mut diagnostics = resolve(findings, None, wfs, &[], opts.excerpts);
-        diagnostic::sort(&mut diagnostics);
-        diagnostic::fingerprint(&mut diagnostics);
-        return Checked { session, runs: Vec::new(), diagnostics, subagent_files: 0, skipped: true, unreadable };
+        return Checked::skipped(Session::empty(job.display.clone()), findings, wfs, opts, unreadable);
     };
-    if session.entries == 0 && session.events.is_empty() {
+    if judge.parts == 0 && session.entries == 0 && session.events.is_empty() {
         // Nothing to judge: empty, or no line of it is a transcript entry
         // (a file that is no transcript at all). One diagnostic says so,
         // rather than one a line.
@@ -430,47 +447,193 @@ pub fn check_job(job: &Job, wfs: &Workflows, opts: &Options) -> Checked {
         if let Some(message) = message.filter(|_| job.explicit) {
             findings.push(Finding::input(source(), message));
         }
+        return Checked::skipped(session, findings, wfs, opts, unreadable);
+    }
+    let runs = judge.part(&mut session, findings);
+    let earlier_runs = judge.runs as usize - runs.len();
+    let (diagnostics, subagent_files, subagent_unreadable) = judge.finish(&session);
+    let unreadable = unreadable || subagent_unreadable;
+    Checked { session, runs, earlier_runs, diagnostics, subagent_files, skipped: false, unreadable }
+}
+
+impl Checked {
+    /// A file with nothing to judge, skipped, and what was found reading it.
+    fn skipped(session: Session, findings: Vec<Finding>, wfs: &Workflows, opts: &Options, unreadable: bool) -> Checked {
         let mut diagnostics = resolve(findings, None, wfs, &[], opts.excerpts);
         diagnostic::sort(&mut diagnostics);
         diagnostic::fingerprint(&mut diagnostics);
-        return Checked { session, runs: Vec::new(), diagnostics, subagent_files: 0, skipped: true, unreadable };
-    }
-    if !opts.keep_denied_calls {
-        drop_denied_calls(&mut session, &job.origin, &mut findings);
-    }
-    let (subagent_files, subagent_unreadable) = attach_subagents(&mut session, job, opts.detail, &mut findings);
-    if !opts.keep_denied_calls {
-        drop_denied_agent_calls(&mut session, &mut findings);
-    }
-    let unreadable = unreadable || subagent_unreadable;
-    if !session.has_conversation() {
-        if let Origin::File(path) = &job.origin {
-            if let Some(side) = subagent::sidechain_of(path) {
-                findings.push(Finding::input(source(), misnamed_subagent(&side)));
-            }
+        Checked {
+            session,
+            runs: Vec::new(),
+            earlier_runs: 0,
+            diagnostics,
+            subagent_files: 0,
+            skipped: true,
+            unreadable,
         }
     }
-    let runs = find_runs(&session, wfs, opts.force_workflow);
-    if runs.is_empty() && session.has_conversation() {
-        findings.push(Finding {
-            rule: "transcript",
-            severity: Severity::Note,
-            message: no_run_message(wfs),
-            phase: None,
-            place: session.events[0].source.place(Culprit::Line),
-            run: None,
-        });
+}
+
+/// Judges a session part by part (one part when it is read whole): each
+/// part's runs are found, checked and its findings resolved, then what
+/// concerns the whole session is said at the end.
+struct Judge<'a> {
+    job: &'a Job,
+    wfs: &'a Workflows,
+    opts: &'a Options,
+    /// The session's subagent files, once read (at its first part).
+    subagents: Option<Vec<Subagent>>,
+    /// Whether a subagent file could not be read whole.
+    subagents_unreadable: bool,
+    /// Agent ids and call ids of files attached other than by their agent
+    /// id: a later part's launch with one of them would have taken the file.
+    attached_loosely: std::collections::BTreeSet<String>,
+    /// Parts judged, and their runs.
+    parts: usize,
+    runs: u32,
+    /// The source of the session's first event.
+    first_event: Option<Source>,
+    diagnostics: Vec<Diagnostic>,
+    /// The session must be read again whole (see [`check_job_read`]).
+    crossed: bool,
+}
+
+/// A subagent file of a session, read, and whether it is attached.
+struct Subagent {
+    file: discover::SubagentFile,
+    info: subagent::SubagentInfo,
+    /// The call id its `.meta.json` names, once looked for.
+    meta: Option<Option<String>>,
+    attached: bool,
+}
+
+impl<'a> Judge<'a> {
+    fn new(job: &'a Job, wfs: &'a Workflows, opts: &'a Options) -> Judge<'a> {
+        Judge {
+            job,
+            wfs,
+            opts,
+            subagents: None,
+            subagents_unreadable: false,
+            attached_loosely: Default::default(),
+            parts: 0,
+            runs: 0,
+            first_event: None,
+            diagnostics: Vec::new(),
+            crossed: false,
+        }
     }
-    if let (Some(log), Some(id)) = (&opts.guard_log, session.id.as_deref()) {
-        guard_decisions(&session, log.of(id), &mut findings);
+
+    /// Judges a part: its events and launches, and the findings of its lines.
+    fn part(&mut self, session: &mut Session, mut findings: Vec<Finding>) -> Vec<Run> {
+        let (job, wfs, opts) = (self.job, self.wfs, self.opts);
+        self.parts += 1;
+        if !opts.keep_denied_calls {
+            drop_denied_calls(session, &job.origin, &mut findings);
+        }
+        self.attach_subagents(session, &mut findings);
+        if !opts.keep_denied_calls {
+            drop_denied_agent_calls(session, &mut findings);
+        }
+        if self.first_event.is_none() {
+            self.first_event = session.events.first().map(|e| e.source.clone());
+        }
+        let mut runs = find_runs(session, wfs, opts.force_workflow);
+        for run in &mut runs {
+            run.index += self.runs;
+        }
+        self.runs += runs.len() as u32;
+        if let (Some(log), Some(id)) = (&opts.guard_log, session.id.as_deref()) {
+            guard_decisions(session, log.of(id), &mut findings);
+        }
+        findings.retain(|f| opts.selection.enabled(f.rule));
+        place_in_runs(session, &runs, &mut findings);
+        checks::check_runs(wfs, session, &runs, &opts.selection, &mut findings);
+        // --require-run: a run that did not reach its first phase is an
+        // error, whatever the selection.
+        let mut required = Vec::new();
+        if opts.require_run {
+            for run in runs.iter().filter(|r| r.visits.is_empty()) {
+                let wf = &wfs[run.workflow];
+                let message = format!("the {} workflow never reached its first phase: no phase was announced", wf.name);
+                // It says more than incomplete-run's note on the same run.
+                findings.retain(|f| !(f.rule == "incomplete-run" && f.run == Some(run.index) && f.phase.is_none()));
+                required.push(message.clone());
+                findings.push(Finding {
+                    rule: "transcript",
+                    severity: Severity::Error,
+                    message,
+                    phase: None,
+                    place: session.events[run.start].source.place(Culprit::Line),
+                    run: Some(run.index),
+                });
+            }
+        }
+        self.resolve(findings, &runs, session, &required);
+        runs
     }
-    findings.retain(|f| opts.selection.enabled(f.rule));
-    place_in_runs(&session, &runs, &mut findings);
-    checks::check_runs(wfs, &session, &runs, &opts.selection, &mut findings);
-    // --require-run: what did not run is an error, whatever the selection.
-    let mut required = Vec::new();
-    if opts.require_run {
-        if runs.is_empty() && session.has_conversation() {
+
+    /// Resolves findings of the session into its diagnostics; those with a
+    /// `required` message are errors whatever severity the rules set.
+    fn resolve(&mut self, findings: Vec<Finding>, runs: &[Run], session: &Session, required: &[String]) {
+        let memory = match &self.job.origin {
+            Origin::Memory(bytes) => Some(bytes.clone()),
+            Origin::File(_) => None,
+        };
+        let mut diagnostics = resolve(findings, memory, self.wfs, runs, self.opts.excerpts);
+        let session_id: Option<Arc<str>> = session.id.as_deref().map(Arc::from);
+        for d in &mut diagnostics {
+            if d.rule == "transcript" && required.contains(&d.message) {
+                d.severity = Severity::Error;
+            }
+            d.session = session_id.clone();
+        }
+        self.diagnostics.append(&mut diagnostics);
+    }
+
+    /// What concerns the whole session (`last` is its last part): subagent
+    /// files attached to no launch, a session without run. Returns the
+    /// session's diagnostics, sorted, the subagent files attached and
+    /// whether one could not be read whole.
+    fn finish(mut self, last: &Session) -> (Vec<Diagnostic>, usize, bool) {
+        let (wfs, opts) = (self.wfs, self.opts);
+        let mut findings = Vec::new();
+        let subagents = self.subagents.take().unwrap_or_default();
+        for s in subagents.iter().filter(|s| !s.attached && attachable(s)) {
+            findings.push(Finding::input(
+                Source::start_of(s.file.display.clone()),
+                format!(
+                    "orphan subagent transcript: agent {} matches no launch of session {}",
+                    s.file.agent_id,
+                    last.id.as_deref().unwrap_or("(unknown)")
+                ),
+            ));
+        }
+        let attached = subagents.iter().filter(|s| s.attached).count();
+        let first_event = self.first_event.clone();
+        if first_event.is_none() {
+            if let Origin::File(path) = &self.job.origin {
+                if let Some(side) = subagent::sidechain_of(path) {
+                    findings.push(Finding::input(Source::start_of(self.job.display.clone()), misnamed_subagent(&side)));
+                }
+            }
+        }
+        let no_run = self.runs == 0 && first_event.is_some();
+        if no_run {
+            let place = first_event.as_ref().map(|s| s.place(Culprit::Line));
+            findings.push(Finding {
+                rule: "transcript",
+                severity: Severity::Note,
+                message: no_run_message(wfs),
+                phase: None,
+                place: place.expect("a first event"),
+                run: None,
+            });
+        }
+        findings.retain(|f| opts.selection.enabled(f.rule));
+        // --require-run: no run is an error, whatever the selection.
+        let mut required = Vec::new();
+        if opts.require_run && no_run {
             findings.retain(|f| !(f.rule == "transcript" && f.run.is_none() && f.message == no_run_message(wfs)));
             required.push(no_run_message(wfs));
             findings.push(Finding {
@@ -478,41 +641,71 @@ pub fn check_job(job: &Job, wfs: &Workflows, opts: &Options) -> Checked {
                 severity: Severity::Error,
                 message: no_run_message(wfs),
                 phase: None,
-                place: session.events[0].source.place(Culprit::Line),
+                place: first_event.as_ref().expect("a first event").place(Culprit::Line),
                 run: None,
             });
         }
-        for run in runs.iter().filter(|r| r.visits.is_empty()) {
-            let wf = &wfs[run.workflow];
-            let message = format!("the {} workflow never reached its first phase: no phase was announced", wf.name);
-            // It says more than incomplete-run's note on the same run.
-            findings.retain(|f| !(f.rule == "incomplete-run" && f.run == Some(run.index) && f.phase.is_none()));
-            required.push(message.clone());
-            findings.push(Finding {
-                rule: "transcript",
-                severity: Severity::Error,
-                message,
-                phase: None,
-                place: session.events[run.start].source.place(Culprit::Line),
-                run: Some(run.index),
+        self.resolve(findings, &[], last, &required);
+        let mut diagnostics = self.diagnostics;
+        diagnostic::sort(&mut diagnostics);
+        diagnostic::fingerprint(&mut diagnostics);
+        (diagnostics, attached, self.subagents_unreadable)
+    }
+
+    /// Attaches the session's subagent files to the part's launches, by
+    /// agent id, else by the call id of its `.meta.json`, else by prompt.
+    /// The files are read at the first part.
+    fn attach_subagents(&mut self, session: &mut Session, findings: &mut Vec<Finding>) {
+        let subagents = self.subagents.get_or_insert_with(|| {
+            let mut read = Vec::new();
+            for file in &self.job.subagents {
+                let info = match &file.read {
+                    Some((info, read_findings)) => {
+                        findings.extend(read_findings.iter().cloned());
+                        info.clone()
+                    }
+                    None => subagent::read(&file.path, &file.display, self.opts.detail, findings),
+                };
+                self.subagents_unreadable |= info.unreadable;
+                read.push(Subagent { file: file.clone(), info, meta: None, attached: false });
+            }
+            read
+        });
+        let launches = &mut session.launches;
+        // A file an earlier part took by its meta or prompt belonged here by its agent id.
+        self.crossed |= launches.iter().any(|l| {
+            l.agent_id.as_ref().is_some_and(|a| self.attached_loosely.contains(a))
+                || self.attached_loosely.contains(&l.tool_use_id)
+        });
+        for s in subagents.iter_mut().filter(|s| !s.attached && attachable(s)) {
+            let by_id = launches.iter().position(|l| l.agent_id.as_deref() == Some(s.file.agent_id.as_str()));
+            let meta = s.meta.get_or_insert_with(|| subagent::meta_tool_use_id(&s.file.path));
+            let by_meta = || meta.as_deref().and_then(|m| launches.iter().position(|l| l.tool_use_id == m));
+            let by_prompt = || {
+                let prompt = s.info.prompt.as_deref()?;
+                launches.iter().position(|l| l.transcript.is_none() && l.prompt.as_deref() == Some(prompt))
+            };
+            let Some(l) = by_id.or_else(by_meta).or_else(by_prompt) else { continue };
+            if by_id.is_none() {
+                self.attached_loosely.insert(s.file.agent_id.clone());
+                self.attached_loosely.extend(meta.clone());
+            }
+            s.attached = true;
+            launches[l].transcript = Some(SubagentTranscript {
+                file: s.file.display.to_string(),
+                inline: false,
+                entries: s.info.entries,
+                tools: std::mem::take(&mut s.info.tools),
+                calls: std::mem::take(&mut s.info.calls),
             });
         }
     }
-    let memory = match &job.origin {
-        Origin::Memory(bytes) => Some(bytes.clone()),
-        Origin::File(_) => None,
-    };
-    let mut diagnostics = resolve(findings, memory, wfs, &runs, opts.excerpts);
-    for d in diagnostics.iter_mut().filter(|d| d.rule == "transcript" && required.contains(&d.message)) {
-        d.severity = Severity::Error;
-    }
-    let session_id: Option<Arc<str>> = session.id.as_deref().map(Arc::from);
-    for d in &mut diagnostics {
-        d.session = session_id.clone();
-    }
-    diagnostic::sort(&mut diagnostics);
-    diagnostic::fingerprint(&mut diagnostics);
-    Checked { session, runs, diagnostics, subagent_files, skipped: false, unreadable }
+}
+
+/// Whether a subagent file is one to attach: not an internal agent's, a
+/// warm-up or empty.
+fn attachable(s: &Subagent) -> bool {
+    !(subagent::is_internal(&s.file.agent_id) || s.info.is_warmup() || s.info.entries == 0)
 }
 
 /// The lines of an input that hold more than whitespace (the file is read
@@ -723,57 +916,6 @@ fn place_in_runs(session: &Session, runs: &[Run], findings: &mut [Finding]) {
             f.phase = run.phase_at(ev);
         }
     }
-}
-
-/// Attaches the job's subagent files; returns how many, and whether one of
-/// them could not be read whole.
-fn attach_subagents(session: &mut Session, job: &Job, detail: bool, findings: &mut Vec<Finding>) -> (usize, bool) {
-    let mut attached = 0;
-    let mut unreadable = false;
-    for file in &job.subagents {
-        let info = match &file.read {
-            Some((info, read_findings)) => {
-                findings.extend(read_findings.iter().cloned());
-                info.clone()
-            }
-            None => subagent::read(&file.path, &file.display, detail, findings),
-        };
-        unreadable |= info.unreadable;
-        if subagent::is_internal(&file.agent_id) || info.is_warmup() || info.entries == 0 {
-            continue;
-        }
-        let launches = &session.launches;
-        let by_id = launches.iter().position(|l| l.agent_id.as_deref() == Some(file.agent_id.as_str()));
-        let by_meta = || {
-            let tool_use_id = subagent::meta_tool_use_id(&file.path)?;
-            launches.iter().position(|l| l.tool_use_id == tool_use_id)
-        };
-        let by_prompt = || {
-            let prompt = info.prompt.as_deref()?;
-            launches.iter().position(|l| l.transcript.is_none() && l.prompt.as_deref() == Some(prompt))
-        };
-        match by_id.or_else(by_meta).or_else(by_prompt) {
-            Some(l) => {
-                attached += 1;
-                session.launches[l].transcript = Some(SubagentTranscript {
-                    file: file.display.to_string(),
-                    inline: false,
-                    entries: info.entries,
-                    tools: info.tools,
-                    calls: info.calls,
-                });
-            }
-            None => findings.push(Finding::input(
-                Source::start_of(file.display.clone()),
-                format!(
-                    "orphan subagent transcript: agent {} matches no launch of session {}",
-                    file.agent_id,
-                    session.id.as_deref().unwrap_or("(unknown)")
-                ),
-            )),
-        }
-    }
-    (attached, unreadable)
 }
 
 /// A reader that notes whether a read failed (the parser reports the error

@@ -198,25 +198,33 @@ pub struct Ctx<'a> {
 }
 
 /// The first event index of each API message of a session (by message key),
-/// found once per session and shared by its runs' checks.
-pub struct MessageStarts(Vec<usize>);
+/// found once per session and shared by its runs' checks. Keys are counted
+/// from the least one in the session (a part of a session read in parts
+/// starts with a high key).
+pub struct MessageStarts {
+    base: u32,
+    starts: Vec<usize>,
+}
 
 impl MessageStarts {
     pub fn of(session: &Session) -> MessageStarts {
+        let key = |ev: &crate::model::Event| match &ev.kind {
+            EventKind::Text { message, .. } | EventKind::ToolCall { message, .. } => Some(*message),
+            _ => None,
+        };
+        let base = session.events.iter().filter_map(key).min().unwrap_or(0);
         let mut starts: Vec<usize> = Vec::new();
         for (i, ev) in session.events.iter().enumerate() {
-            let key = match &ev.kind {
-                EventKind::Text { message, .. } | EventKind::ToolCall { message, .. } => *message as usize,
-                _ => continue,
-            };
-            if key >= starts.len() {
-                starts.resize(key + 1, usize::MAX);
+            let Some(k) = key(ev) else { continue };
+            let k = (k - base) as usize;
+            if k >= starts.len() {
+                starts.resize(k + 1, usize::MAX);
             }
-            if starts[key] == usize::MAX {
-                starts[key] = i;
+            if starts[k] == usize::MAX {
+                starts[k] = i;
             }
         }
-        MessageStarts(starts)
+        MessageStarts { base, starts }
     }
 }
 
@@ -238,7 +246,8 @@ impl<'a> Ctx<'a> {
 
     /// The first event of the API message a launch belongs to.
     pub fn message_start(&self, message: u32) -> usize {
-        self.message_starts.0.get(message as usize).copied().unwrap_or(usize::MAX)
+        let Some(k) = message.checked_sub(self.message_starts.base) else { return usize::MAX };
+        self.message_starts.starts.get(k as usize).copied().unwrap_or(usize::MAX)
     }
 
     /// Whether a launch's result had reached the orchestrator before an event.

@@ -65,7 +65,7 @@ impl Attribution {
         if let Some(uuid) = e.uuid.to_owned_string() {
             self.sidechain.insert(uuid, l);
         }
-        launches.get_mut(l).transcript = Some(SubagentTranscript {
+        launches.get_mut(l)?.transcript = Some(SubagentTranscript {
             file: file.to_string(),
             inline: true,
             entries: 0,
@@ -139,7 +139,7 @@ mod tests {
         let (mut a, mut l) = (Attribution::default(), launches());
         let line = r#"{"type":"user","uuid":"u1","message":{"role":"user","content":"do it"}}"#;
         assert_eq!(owner(&mut a, &mut l, line), Owner::Orchestrator);
-        assert!(l.get_mut(0).transcript.is_none());
+        assert!(l.get_mut(0).unwrap().transcript.is_none());
     }
 
     #[test]
@@ -159,7 +159,7 @@ mod tests {
         let (mut a, mut l) = (Attribution::default(), launches());
         let root = r#"{"type":"user","isSidechain":true,"uuid":"u1","message":{"role":"user","content":"other"}}"#;
         assert_eq!(owner(&mut a, &mut l, root), Owner::Launch(1));
-        let t = l.get_mut(1).transcript.as_ref().expect("attached");
+        let t = l.get_mut(1).unwrap().transcript.as_ref().expect("attached");
         assert_eq!((t.file.as_str(), t.inline, t.entries), ("s.jsonl", true, 0));
         let child =
             r#"{"type":"assistant","isSidechain":true,"uuid":"u2","parentUuid":"u1","message":{"content":"x"}}"#;
@@ -172,7 +172,7 @@ mod tests {
         assert_eq!(owner(&mut a, &mut l, again), Owner::UnknownLaunch);
         let stray = r#"{"type":"user","isSidechain":true,"uuid":"u5","parentUuid":"u9","message":{"content":"z"}}"#;
         assert_eq!(owner(&mut a, &mut l, stray), Owner::UnknownLaunch);
-        assert!(l.get_mut(0).transcript.is_none());
+        assert!(l.get_mut(0).unwrap().transcript.is_none());
     }
 
     #[test]
@@ -184,9 +184,9 @@ mod tests {
         let again =
             r#"{"type":"assistant","message":{"content":[{"type":"tool_use","id":"c3","name":"Read","input":{}}]}}"#;
         for line in [line, again] {
-            subagent_entry(l.get_mut(0), &parse_entry(line.as_bytes()).unwrap(), &source, &mut calls);
+            subagent_entry(l.get_mut(0).unwrap(), &parse_entry(line.as_bytes()).unwrap(), &source, &mut calls);
         }
-        let t = l.get_mut(0).transcript.as_ref().expect("attached at its first entry");
+        let t = l.get_mut(0).unwrap().transcript.as_ref().expect("attached at its first entry");
         assert_eq!((t.file.as_str(), t.inline, t.entries), ("s.jsonl", true, 2));
         assert_eq!(t.tools, ["Read", "Bash"]);
         assert!(calls.made("c1") && calls.made("c2") && calls.made("c3"));

@@ -8,6 +8,11 @@
 //! until [`Launches::finish`] hands them to the session. Event indexes and
 //! message keys come from the builder; [`super::attribution`] attaches
 //! subagent transcripts through [`Launches::get_mut`].
+//!
+//! A session read in parts hands over the launches of a part once all of
+//! them returned ([`Launches::retire`]); their indexes stay taken, and a
+//! later line that reaches one of them, or a return that waited since an
+//! earlier part, is known (`crossed`).
 
 use std::collections::HashMap;
 
@@ -16,7 +21,13 @@ use crate::model::{Launch, ReturnStatus, ToolInput};
 
 #[derive(Default)]
 pub(super) struct Launches {
+    /// The launches not handed over: `list[0]` has index `base`.
     list: Vec<Launch>,
+    base: usize,
+    /// The first event of the part being read.
+    first_event: usize,
+    /// A line reached a launch, or delivered a return, of a part handed over.
+    pub(super) crossed: bool,
     /// tool_use id → launch index.
     by_id: HashMap<String, usize>,
     /// agent id → launch index.
@@ -62,13 +73,43 @@ impl Launches {
         self.by_id.get(id).copied()
     }
 
-    pub(super) fn get_mut(&mut self, l: usize) -> &mut Launch {
-        &mut self.list[l]
+    /// Launch `l`; `None` when it was handed over with an earlier part
+    /// (which is noted as `crossed`).
+    pub(super) fn get_mut(&mut self, l: usize) -> Option<&mut Launch> {
+        match l.checked_sub(self.base) {
+            Some(i) => self.list.get_mut(i),
+            None => {
+                self.crossed = true;
+                None
+            }
+        }
     }
 
     /// The first launch with no transcript attached whose prompt is `prompt`.
-    pub(super) fn unattached_with_prompt(&self, prompt: &str) -> Option<usize> {
-        self.list.iter().position(|l| l.transcript.is_none() && l.prompt.as_deref() == Some(prompt))
+    pub(super) fn unattached_with_prompt(&mut self, prompt: &str) -> Option<usize> {
+        // Handed-over launches are no longer searched.
+        self.crossed |= self.base > 0;
+        self.list
+            .iter()
+            .position(|l| l.transcript.is_none() && l.prompt.as_deref() == Some(prompt))
+            .map(|i| i + self.base)
+    }
+
+    /// Whether every launch of the part being read has returned.
+    pub(super) fn quiescent(&self) -> bool {
+        self.list.iter().all(|l| l.returned_at.is_some())
+    }
+
+    /// Hands over the launches of the part being read (all returned) and
+    /// begins the next part at event `first_event`. Their events are
+    /// counted from the part's first event.
+    pub(super) fn retire(&mut self, first_event: usize) -> Vec<Launch> {
+        let part_start = self.first_event;
+        self.base += self.list.len();
+        self.first_event = first_event;
+        let mut list = std::mem::take(&mut self.list);
+        finish_list(&mut list, part_start);
+        list
     }
 
     /// A launch tool's call `id`, the event `event` of message `message`;
@@ -83,7 +124,7 @@ impl Launches {
             launch.status = ReturnStatus::Completed;
         }
         self.list.push(launch);
-        self.by_id.insert(id, self.list.len() - 1);
+        self.by_id.insert(id, self.base + self.list.len() - 1);
         self.deliver_early();
     }
 
@@ -95,7 +136,7 @@ impl Launches {
         }
         if let Some(&l) = self.by_id.get(tool_use) {
             self.by_agent.insert(agent.to_string(), l);
-            let launch = &mut self.list[l];
+            let Some(launch) = self.get_mut(l) else { return };
             if launch.agent_id.is_none() {
                 launch.agent_id = Some(agent.to_string());
             }
@@ -107,7 +148,8 @@ impl Launches {
     pub(super) fn task_started(&mut self, tool_use: &str, task: &str) {
         if let Some(&l) = self.by_id.get(tool_use) {
             self.by_agent.entry(task.to_string()).or_insert(l);
-            self.list[l].agent_id.get_or_insert_with(|| task.to_string());
+            let Some(launch) = self.get_mut(l) else { return };
+            launch.agent_id.get_or_insert_with(|| task.to_string());
             self.deliver_early();
         }
     }
@@ -128,7 +170,7 @@ impl Launches {
         if let Some(a) = &agent_id {
             self.by_agent.entry(a.clone()).or_insert(l);
         }
-        let launch = &mut self.list[l];
+        let Some(launch) = self.get_mut(l) else { return };
         if launch.agent_id.is_none() {
             launch.agent_id = agent_id;
         }
@@ -167,7 +209,9 @@ impl Launches {
             });
             return;
         };
-        let launch = &mut self.list[l];
+        // A return that waited since a part handed over.
+        self.crossed |= ev < self.first_event;
+        let Some(launch) = self.get_mut(l) else { return };
         if let Some(t) = task_id {
             if launch.agent_id.is_none() {
                 launch.agent_id = Some(t.to_string());
@@ -202,14 +246,25 @@ impl Launches {
         }
     }
 
-    /// The launches, those that never returned outstanding (background) or missing.
+    /// The launches of the last part, those that never returned
+    /// outstanding (background) or missing.
     pub(super) fn finish(mut self) -> Vec<Launch> {
-        for l in &mut self.list {
-            if l.returned_at.is_none() {
-                l.status = if l.background { ReturnStatus::Outstanding } else { ReturnStatus::Missing };
-            }
-        }
+        finish_list(&mut self.list, self.first_event);
         self.list
+    }
+}
+
+/// The launches of a part whose first event is `first_event`: their events
+/// counted from it, those that never returned outstanding (background) or
+/// missing.
+fn finish_list(list: &mut [Launch], first_event: usize) {
+    for l in list {
+        l.event -= first_event;
+        // A return before the part (it crossed, and the part is read again whole).
+        l.returned_at = l.returned_at.map(|r| r.saturating_sub(first_event));
+        if l.returned_at.is_none() {
+            l.status = if l.background { ReturnStatus::Outstanding } else { ReturnStatus::Missing };
+        }
     }
 }
 

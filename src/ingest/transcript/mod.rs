@@ -52,6 +52,52 @@ pub fn parse<R: Read>(
     wf: &Workflows,
     findings: &mut Vec<Finding>,
 ) -> Option<Session> {
+    read(reader, file, format, wf, findings, None).map(|(session, _)| session)
+}
+
+/// A part of a session read in parts: the events from one slash command
+/// up to the next, and the launches made in them, counted from the part's
+/// first event; with the findings of its lines.
+pub struct Part {
+    pub session: Session,
+    pub findings: Vec<Finding>,
+}
+
+/// Reads a session file in parts, so that a long session is never held
+/// whole: at a slash command, once every launch and call before it has
+/// returned, what came before is handed to `emit` as a [`Part`]. Runs end
+/// at slash commands, so a run is never split. The last part is returned
+/// (its findings left in `findings`), with whether a later line reached
+/// back into a part already handed over (a result, return or agent line
+/// of a launch or call of it): then the parts are no faithful reading, and
+/// the session must be read again whole with [`parse`]. Stream-json is
+/// read as one part (its runs may start without a command).
+pub fn parse_parts<R: Read>(
+    reader: R,
+    file: Arc<str>,
+    format: Option<Format>,
+    wf: &Workflows,
+    findings: &mut Vec<Finding>,
+    emit: &mut dyn FnMut(Part),
+) -> Option<(Session, bool)> {
+    read(reader, file, format, wf, findings, Some((emit, PART_EVENTS)))
+}
+
+/// Past this many events a part is handed over at the next slash command
+/// even with an agent or a call of it still out (one interrupted and never
+/// answered would keep the rest of the session in one part): should one of
+/// them be answered later after all, the parts crossed, and the session is
+/// read again whole.
+const PART_EVENTS: usize = 1 << 16;
+
+fn read<R: Read>(
+    reader: R,
+    file: Arc<str>,
+    format: Option<Format>,
+    wf: &Workflows,
+    findings: &mut Vec<Finding>,
+    mut emit: Option<(&mut dyn FnMut(Part), usize)>,
+) -> Option<(Session, bool)> {
     let mut b = Builder::new(file, format.unwrap_or(Format::Session), wf);
     let mut undecided = format.is_none().then_some(0u32);
     let mut lines = LineReader::new(reader);
@@ -59,6 +105,11 @@ pub fn parse<R: Read>(
     loop {
         match lines.next_line() {
             Ok(Some(line)) => {
+                if let Some((emit, part_events)) = emit.as_mut() {
+                    if let Some(part) = b.cut(findings, *part_events) {
+                        emit(part);
+                    }
+                }
                 if let Some(len) = line.too_long {
                     let source =
                         Source { file: b.session.file.clone(), line: line.number, offset: line.offset, len: 0 };
@@ -101,7 +152,8 @@ pub fn parse<R: Read>(
         }
         lines.shrink();
     }
-    Some(b.finish(findings))
+    let crossed = b.crossed();
+    Some((b.finish(findings), crossed))
 }
 
 struct Builder<'w> {
@@ -116,6 +168,11 @@ struct Builder<'w> {
     calls: Calls,
     launches: Launches,
     attribution: Attribution,
+    /// The index of `session.events[0]` in the whole session (read in parts).
+    first_event: usize,
+    /// A slash command read (the index of its event in `session.events`,
+    /// and its line): the part before it may be handed over.
+    command_at: Option<(usize, u32)>,
 }
 
 impl<'w> Builder<'w> {
@@ -129,7 +186,44 @@ impl<'w> Builder<'w> {
             calls: Calls::default(),
             launches: Launches::default(),
             attribution: Attribution::default(),
+            first_event: 0,
+            command_at: None,
         }
+    }
+
+    /// The part before the slash command just read, when it can be handed
+    /// over: events before it, every launch and call of it answered (or
+    /// more than `part_events` events).
+    fn cut(&mut self, findings: &mut Vec<Finding>, part_events: usize) -> Option<Part> {
+        let (at, line) = self.command_at.take()?;
+        let answered = self.launches.quiescent() && self.calls.quiescent();
+        if at == 0 || self.session.format != Format::Session || !(answered || at > part_events) {
+            return None;
+        }
+        let rest = self.session.events.split_off(at);
+        let events = std::mem::replace(&mut self.session.events, rest);
+        self.first_event += at;
+        let launches = self.launches.retire(self.first_event);
+        self.calls.next_part();
+        let before = |f: &Finding| f.place.line < line;
+        let mut part_findings: Vec<Finding> = findings.extract_if(.., |f| before(f)).collect();
+        part_findings.extend(self.pending_findings.extract_if(.., |f| before(f)));
+        let session = Session {
+            file: self.session.file.clone(),
+            format: self.session.format,
+            id: self.session.id.clone(),
+            version: self.session.version.clone(),
+            events,
+            launches,
+            entries: self.session.entries,
+            offered_tools: self.session.offered_tools.clone(),
+        };
+        Some(Part { session, findings: part_findings })
+    }
+
+    /// Whether a line reached back into a part handed over.
+    fn crossed(&self) -> bool {
+        self.launches.crossed || self.calls.crossed
     }
 
     fn line(&mut self, bytes: &[u8], source: Source, findings: &mut Vec<Finding>) {
@@ -215,7 +309,9 @@ impl<'w> Builder<'w> {
                 match self.attribution.owner(&e, &self.session.file, &mut self.launches) {
                     Owner::Orchestrator => {}
                     Owner::Launch(l) => {
-                        attribution::subagent_entry(self.launches.get_mut(l), &e, source, &mut self.calls);
+                        if let Some(launch) = self.launches.get_mut(l) {
+                            attribution::subagent_entry(launch, &e, source, &mut self.calls);
+                        }
                         return;
                     }
                     // A subagent's entry whose launch is unknown: not the orchestrator's.
@@ -270,9 +366,10 @@ impl<'w> Builder<'w> {
         }
     }
 
+    /// Adds an event; its index in the whole session.
     fn push(&mut self, source: &Source, kind: EventKind) -> usize {
         self.session.events.push(Event { source: source.clone(), kind });
-        self.session.events.len() - 1
+        self.first_event + self.session.events.len() - 1
     }
 
     fn assistant(&mut self, e: &Entry<'_>, source: &Source) {
@@ -364,6 +461,7 @@ impl<'w> Builder<'w> {
                 let name = tag(&text, "command-name").unwrap_or("").to_string();
                 let args = tag(&text, "command-args").unwrap_or("").to_string();
                 self.push(source, EventKind::Command { name, args });
+                self.command_at = Some((self.session.events.len() - 1, source.line));
             }
             UserKind::Notification => self.notification_text(&text, source, true),
             _ => {
@@ -558,6 +656,105 @@ mod tests {
         assert_eq!(session.entries, 3);
         assert_eq!(session.events.len(), 1, "{:?}", session.events);
         assert!(matches!(session.events[0].kind, EventKind::User { .. }));
+    }
+
+    /// A run of `n`: a command, a launch `t{n}` and its result (unless
+    /// `open`), and a text.
+    fn run(n: u32, open: bool) -> String {
+        let mut lines = vec![
+            format!(
+                r#"{{"type":"user","sessionId":"s","uuid":"c{n}","message":{{"role":"user","content":"<command-name>/ml-flow</command-name><command-args>go</command-args>"}}}}"#
+            ),
+            format!(
+                r#"{{"type":"assistant","sessionId":"s","uuid":"a{n}","message":{{"id":"m{n}","content":[{{"type":"tool_use","id":"t{n}","name":"Task","input":{{"subagent_type":"ml-flow:ml-explorer","prompt":"p{n}"}}}}]}}}}"#
+            ),
+        ];
+        if !open {
+            lines.push(format!(
+                r#"{{"type":"user","sessionId":"s","uuid":"r{n}","message":{{"content":[{{"type":"tool_result","tool_use_id":"t{n}","content":"report {n}"}}]}}}}"#
+            ));
+        }
+        lines.push(format!(
+            r#"{{"type":"assistant","sessionId":"s","uuid":"x{n}","message":{{"id":"n{n}","content":[{{"type":"text","text":"done {n}"}}]}}}}"#
+        ));
+        lines.join("\n")
+    }
+
+    /// Reads `text` in parts, handed over with agents out past
+    /// `part_events` events: the parts handed over, the last, and whether
+    /// it crossed.
+    fn parts_of(text: &str, part_events: usize) -> (Vec<Part>, Session, bool) {
+        let mut parts = Vec::new();
+        let mut findings = Vec::new();
+        let mut emit = |p| parts.push(p);
+        let (last, crossed) = read(
+            text.as_bytes(),
+            Arc::from("t.jsonl"),
+            None,
+            &Workflows::builtin(),
+            &mut findings,
+            Some((&mut emit, part_events)),
+        )
+        .expect("a transcript");
+        (parts, last, crossed)
+    }
+
+    #[test]
+    fn a_session_is_read_in_parts_at_its_commands() {
+        let text = [run(1, false), run(2, false), run(3, false)].join("\n");
+        let (parts, last, crossed) = parts_of(&text, PART_EVENTS);
+        assert!(!crossed);
+        assert_eq!(parts.len(), 2);
+        for (i, part) in parts.iter().map(|p| &p.session).chain([&last]).enumerate() {
+            // Each part: the command, the launch, its result, the text; the
+            // launch's events counted from the part's start.
+            assert_eq!(part.events.len(), 4, "part {i}: {:?}", part.events);
+            assert!(matches!(part.events[0].kind, EventKind::Command { .. }));
+            assert_eq!(part.launches.len(), 1);
+            let l = &part.launches[0];
+            assert_eq!((l.event, l.returned_at), (1, Some(2)));
+            assert_eq!(l.tool_use_id, format!("t{}", i + 1));
+            assert_eq!(part.events[0].source.line, 1 + 4 * i as u32);
+        }
+        // Read whole, the same events.
+        let (whole, _) = parse_str(&text);
+        assert_eq!(whole.events.len(), 12);
+        assert_eq!(whole.launches[2].event, 9);
+    }
+
+    #[test]
+    fn a_part_with_a_launch_out_is_handed_over_only_when_long() {
+        // Run 1's agent never returns: the runs stay one part…
+        let text = [run(1, true), run(2, false), run(3, false)].join("\n");
+        let (parts, last, crossed) = parts_of(&text, PART_EVENTS);
+        assert!(!crossed);
+        assert!(parts.is_empty());
+        assert_eq!(last.events.len(), 11);
+        // … unless it is past the part length: then it is handed over,
+        // the launch missing, as it is at the end of the session.
+        let (parts, last, crossed) = parts_of(&text, 2);
+        assert!(!crossed);
+        assert_eq!(parts.len(), 2);
+        assert_eq!(parts[0].session.events.len(), 3);
+        assert_eq!(parts[0].session.launches[0].status, crate::model::ReturnStatus::Missing);
+        assert_eq!(last.events.len(), 4);
+        // Should it return after all, the parts crossed.
+        let late = r#"{"type":"user","sessionId":"s","uuid":"late","message":{"content":[{"type":"tool_result","tool_use_id":"t1","content":"late"}]}}"#;
+        let (_, _, crossed) = parts_of(&format!("{text}\n{late}"), 2);
+        assert!(crossed);
+    }
+
+    #[test]
+    fn a_line_reaching_back_into_a_part_handed_over_is_known() {
+        // Run 1's result written again in run 3, a notification for its launch: crossed.
+        let late_result = r#"{"type":"user","sessionId":"s","uuid":"late","message":{"content":[{"type":"tool_result","tool_use_id":"t1","content":"again"}]}}"#;
+        let late_notification = r#"{"type":"user","sessionId":"s","uuid":"late","message":{"role":"user","content":"<task-notification><tool-use-id>t1</tool-use-id><status>completed</status><result>r</result></task-notification>"}}"#;
+        for late in [late_result, late_notification] {
+            let text = [run(1, false), run(2, false), late.to_string()].join("\n");
+            let (parts, _, crossed) = parts_of(&text, PART_EVENTS);
+            assert_eq!(parts.len(), 1);
+            assert!(crossed, "{late}");
+        }
     }
 
     #[test]

@@ -1,0 +1,203 @@
+//! A long session is read and judged in parts (at its slash commands, once
+//! every agent and call before one has returned), so that it is never held
+//! whole: the report is, byte for byte, the report of reading each session
+//! whole (which `check_collect` does, keeping the sessions for the HTML
+//! timeline).
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use common::{copy_tree, fixtures, shared};
+use orchlint::engine::{self, Options};
+use orchlint::workflow::Workflows;
+
+/// The trees tried: the fixtures, and the shared corpus of real-CLI runs and
+/// the third-party sessions when they are there.
+fn inputs() -> Vec<PathBuf> {
+    let mut inputs = vec![fixtures()];
+    if let Some(s) = shared() {
+        inputs.extend(["corpus", "realworld", "external"].iter().map(|d| s.join(d)));
+    }
+    inputs
+}
+
+/// The session files of a tree: not a subagent's transcript.
+fn sessions(root: &Path) -> Vec<PathBuf> {
+    walkdir::WalkDir::new(root)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_file())
+        .map(|e| e.into_path())
+        .filter(|p| {
+            p.extension().is_some_and(|x| x == "jsonl")
+                && !p.components().any(|c| c.as_os_str() == "subagents")
+                && !p.file_name().is_some_and(|n| n.to_string_lossy().starts_with("agent-"))
+        })
+        .collect()
+}
+
+/// The session's lines `copies` times over, each copy with fresh uuids and
+/// call, message and request ids (the session id kept): one session that
+/// ran its workflow `copies` times.
+fn repeated(text: &[u8], copies: usize) -> Vec<u8> {
+    let uuid = regex::bytes::Regex::new(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}").unwrap();
+    let ids = regex::bytes::Regex::new(r#""((?:toolu|msg|req)_[A-Za-z0-9_]+)""#).unwrap();
+    let session = regex::bytes::Regex::new(r#""session_?[iI]d":"([^"]+)""#).unwrap();
+    let sid = session.captures(text).map(|c| c[1].to_vec());
+    let mut out = Vec::new();
+    for copy in 0..copies {
+        let tag = format!("{copy:012x}");
+        let text = uuid.replace_all(text, |c: &regex::bytes::Captures| {
+            let u = &c[0];
+            if copy == 0 || sid.as_deref() == Some(u) {
+                u.to_vec()
+            } else {
+                [&u[..24], tag.as_bytes()].concat()
+            }
+        });
+        let text = ids.replace_all(&text, |c: &regex::bytes::Captures| {
+            if copy == 0 {
+                c[0].to_vec()
+            } else {
+                [b"\"", &c[1], b"_r", tag.as_bytes(), b"\""].concat()
+            }
+        });
+        out.extend_from_slice(&text);
+        if !out.ends_with(b"\n") {
+            out.push(b'\n');
+        }
+    }
+    out
+}
+
+fn json(report: &engine::Report) -> String {
+    let mut out = Vec::new();
+    orchlint::report::json::render(report, &mut out).unwrap();
+    String::from_utf8(out).unwrap()
+}
+
+#[test]
+fn a_session_read_in_parts_has_the_report_of_the_session_read_whole() {
+    let wfs = Workflows::builtin();
+    let opts = Options { excerpts: true, ..Options::default() };
+    let require = Options { require_run: true, ..opts.clone() };
+    for input in inputs() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("tree");
+        copy_tree(&input, &root);
+        let mut runs_before = 0;
+        let whole = engine::check(std::slice::from_ref(&root), &wfs, &opts).unwrap();
+        runs_before += whole.summary.runs;
+        for session in sessions(&root) {
+            let text = std::fs::read(&session).unwrap();
+            std::fs::write(&session, repeated(&text, 3)).unwrap();
+        }
+        for opts in [&opts, &require] {
+            let in_parts = engine::check(std::slice::from_ref(&root), &wfs, opts).unwrap();
+            let (mut read_whole, _) = engine::check_collect(std::slice::from_ref(&root), &wfs, opts).unwrap();
+            // check_collect keeps the files in the order checked; check sorts them.
+            read_whole.files.sort();
+            let (a, b) = (json(&read_whole), json(&in_parts));
+            if a != b {
+                let diff = similar::TextDiff::from_lines(&a, &b);
+                panic!("{}: read in parts differs:\n{}", input.display(), diff.unified_diff().context_radius(8));
+            }
+            // The copies are runs of their own (but in stream-json, which
+            // records no command: one run from the first sign of the workflow).
+            assert!(runs_before == 0 || in_parts.summary.runs > runs_before, "{}", input.display());
+        }
+    }
+}
+
+#[test]
+fn a_part_is_judged_as_the_run_alone() {
+    // Three runs of one fixture in one session: the second and third run's
+    // diagnostics are the first's, at lines one and two copies further.
+    let wfs = Workflows::builtin();
+    let opts = Options::default();
+    let dir = tempfile::tempdir().unwrap();
+    let fixture = fixtures().join("agent-count/invalid-v2.1-phase4-two-architects.jsonl");
+    let text = std::fs::read(&fixture).unwrap();
+    let lines = text.iter().filter(|&&b| b == b'\n').count() as u32;
+    let session = dir.path().join("three.jsonl");
+    std::fs::write(&session, repeated(&text, 3)).unwrap();
+    let one = engine::check(&[fixture], &wfs, &opts).unwrap();
+    let three = engine::check(&[session], &wfs, &opts).unwrap();
+    assert!(!one.diagnostics.is_empty());
+    let at = |r: &engine::Report| -> Vec<(u32, Option<u32>, String)> {
+        r.diagnostics.iter().map(|d| (d.line, d.run, format!("{} {}", d.rule, d.message))).collect()
+    };
+    let mut expected = Vec::new();
+    for copy in 0..3u32 {
+        expected.extend(at(&one).into_iter().map(|(line, run, m)| (line + copy * lines, run.map(|r| r + copy), m)));
+    }
+    expected.sort();
+    let mut got = at(&three);
+    got.sort();
+    assert_eq!(got, expected);
+}
+
+#[test]
+fn a_line_reaching_back_into_a_judged_part_has_the_session_read_whole() {
+    // The agents' results carry no report; their reports come as task
+    // notifications after the next command. Read whole, the reports name
+    // the file the orchestrator read; the part of run 1 was handed over
+    // before they came, so the session is read again whole.
+    let fixture = fixtures().join("read-policy/valid-v2.1-clean.jsonl");
+    let text = std::fs::read_to_string(&fixture).unwrap();
+    let mut lines: Vec<serde_json::Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let blocks = |v: &serde_json::Value| v["message"]["content"].as_array().cloned().unwrap_or_default();
+    let launches: Vec<String> = lines
+        .iter()
+        .flat_map(blocks)
+        .filter(|b| b["type"] == "tool_use" && matches!(b["name"].as_str(), Some("Task" | "Agent")))
+        .map(|b| b["id"].as_str().unwrap().to_string())
+        .collect();
+    assert!(!launches.is_empty());
+    let mut reports = Vec::new();
+    for line in &mut lines {
+        let Some(content) = line["message"]["content"].as_array_mut() else { continue };
+        for b in content.iter_mut().filter(|b| b["type"] == "tool_result") {
+            let id = b["tool_use_id"].as_str().unwrap().to_string();
+            if launches.contains(&id) {
+                reports.push((id, b["content"].clone()));
+                b["content"] = serde_json::Value::String(String::new());
+            }
+        }
+    }
+    assert_eq!(reports.len(), launches.len());
+    let command = lines
+        .iter()
+        .find(|l| l["message"]["content"].as_str().is_some_and(|t| t.contains("<command-name>")))
+        .cloned()
+        .expect("a command line");
+    let mut again = command.clone();
+    again["uuid"] = "11111111-2222-4333-8444-555555555555".into();
+    lines.push(again);
+    for (i, (id, report)) in reports.iter().enumerate() {
+        let report = match report {
+            serde_json::Value::String(s) => s.clone(),
+            other => other.as_array().into_iter().flatten().filter_map(|b| b["text"].as_str()).collect(),
+        };
+        let mut note = command.clone();
+        note["uuid"] = format!("11111111-2222-4333-8444-{i:012}").into();
+        note["message"]["content"] = format!(
+            "<task-notification><tool-use-id>{id}</tool-use-id><status>completed</status><result>{report}</result></task-notification>"
+        )
+        .into();
+        lines.push(note);
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let session = dir.path().join("late-reports.jsonl");
+    let body: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
+    std::fs::write(&session, body.join("\n") + "\n").unwrap();
+    let wfs = Workflows::builtin();
+    let opts = Options::default();
+    let in_parts = engine::check(std::slice::from_ref(&session), &wfs, &opts).unwrap();
+    let (read_whole, _) = engine::check_collect(std::slice::from_ref(&session), &wfs, &opts).unwrap();
+    assert_eq!(json(&in_parts), json(&read_whole));
+    assert!(!in_parts.diagnostics.iter().any(|d| d.rule == "read-policy"), "{:#?}", in_parts.diagnostics);
+    assert_eq!(in_parts.summary.runs, 2);
+}
