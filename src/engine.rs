@@ -3,7 +3,7 @@
 
 use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{mpsc, Arc};
 
 use rayon::prelude::*;
 use serde::Serialize;
@@ -382,14 +382,45 @@ fn check_job_read(job: &Job, wfs: &Workflows, opts: &Options, in_parts: bool) ->
         if !in_parts {
             return transcript::parse(reader, job.display.clone(), format, wfs, findings);
         }
-        let mut emit = |mut part: transcript::Part| {
-            judge.part(&mut part.session, part.findings);
-        };
-        let (session, crossed) =
-            transcript::parse_parts(reader, job.display.clone(), format, wfs, findings, &mut emit)?;
-        if crossed {
-            judge.crossed = true;
-        }
+        // Each part is prepared in order here, then its runs are checked on
+        // a thread of their own (started at the first part) while the
+        // reading goes on; a few parts at most wait, so memory stays bounded.
+        let judge = &mut judge;
+        let read = std::thread::scope(|scope| {
+            let mut judging: Option<(mpsc::SyncSender<Prepared>, std::thread::ScopedJoinHandle<Vec<Diagnostic>>)> =
+                None;
+            let checking = judge.checking;
+            let mut emit = |part: transcript::Part| {
+                let transcript::Part { mut session, findings } = part;
+                let (runs, findings) = judge.prepare(&mut session, findings);
+                let (send, _) = judging.get_or_insert_with(|| {
+                    let (send, receive) = mpsc::sync_channel::<Prepared>(PARTS_IN_FLIGHT);
+                    let thread = scope.spawn(move || {
+                        let mut diagnostics = Vec::new();
+                        for (session, runs, findings) in receive {
+                            diagnostics.extend(checking.judge_runs(&session, &runs, findings));
+                        }
+                        diagnostics
+                    });
+                    (send, thread)
+                });
+                if let Err(mpsc::SendError((session, runs, findings))) = send.send((session, runs, findings)) {
+                    // The thread is gone (it panicked): check here.
+                    judge.diagnostics.extend(checking.judge_runs(&session, &runs, findings));
+                }
+            };
+            let read = transcript::parse_parts(reader, job.display.clone(), format, wfs, findings, &mut emit);
+            if let Some((send, thread)) = judging {
+                drop(send);
+                match thread.join() {
+                    Ok(mut diagnostics) => judge.diagnostics.append(&mut diagnostics),
+                    Err(panic) => std::panic::resume_unwind(panic),
+                }
+            }
+            read
+        });
+        let (session, crossed) = read?;
+        judge.crossed |= crossed;
         Some(session)
     };
     // A read error, or a file gone since discovery, fails the check (exit 2).
@@ -474,13 +505,18 @@ impl Checked {
     }
 }
 
+/// Parts of a session read in parts that wait for their runs to be checked
+/// on the judging thread; past this many, the reader waits.
+const PARTS_IN_FLIGHT: usize = 2;
+
+/// A part prepared to have its runs checked: the part, its runs and its findings.
+type Prepared = (Session, Vec<Run>, Vec<Finding>);
+
 /// Judges a session part by part (one part when it is read whole): each
 /// part's runs are found, checked and its findings resolved, then what
 /// concerns the whole session is said at the end.
 struct Judge<'a> {
-    job: &'a Job,
-    wfs: &'a Workflows,
-    opts: &'a Options,
+    checking: Checking<'a>,
     /// The session's subagent files, once read (at its first part).
     subagents: Option<Vec<Subagent>>,
     /// Whether a subagent file could not be read whole.
@@ -510,9 +546,7 @@ struct Subagent {
 impl<'a> Judge<'a> {
     fn new(job: &'a Job, wfs: &'a Workflows, opts: &'a Options) -> Judge<'a> {
         Judge {
-            job,
-            wfs,
-            opts,
+            checking: Checking { job, wfs, opts },
             subagents: None,
             subagents_unreadable: false,
             attached_loosely: Default::default(),
@@ -525,8 +559,18 @@ impl<'a> Judge<'a> {
     }
 
     /// Judges a part: its events and launches, and the findings of its lines.
-    fn part(&mut self, session: &mut Session, mut findings: Vec<Finding>) -> Vec<Run> {
-        let (job, wfs, opts) = (self.job, self.wfs, self.opts);
+    fn part(&mut self, session: &mut Session, findings: Vec<Finding>) -> Vec<Run> {
+        let (runs, findings) = self.prepare(session, findings);
+        let mut diagnostics = self.checking.judge_runs(session, &runs, findings);
+        self.diagnostics.append(&mut diagnostics);
+        runs
+    }
+
+    /// What a part needs of the parts before it, in order: denied calls
+    /// left out, subagent files attached, runs found and numbered on.
+    /// Returns its runs, and its findings so far.
+    fn prepare(&mut self, session: &mut Session, mut findings: Vec<Finding>) -> (Vec<Run>, Vec<Finding>) {
+        let (job, wfs, opts) = (self.checking.job, self.checking.wfs, self.checking.opts);
         self.parts += 1;
         if !opts.keep_denied_calls {
             drop_denied_calls(session, &job.origin, &mut findings);
@@ -546,9 +590,27 @@ impl<'a> Judge<'a> {
         if let (Some(log), Some(id)) = (&opts.guard_log, session.id.as_deref()) {
             guard_decisions(session, log.of(id), &mut findings);
         }
+        (runs, findings)
+    }
+}
+
+/// What a session is checked with: its job, the workflows and the options.
+#[derive(Clone, Copy)]
+struct Checking<'a> {
+    job: &'a Job,
+    wfs: &'a Workflows,
+    opts: &'a Options,
+}
+
+impl Checking<'_> {
+    /// Checks the runs of a part (prepared by [`Judge::prepare`]) and
+    /// resolves its findings: its diagnostics. Needs nothing of other
+    /// parts, so parts are judged in parallel with the reading.
+    fn judge_runs(&self, session: &Session, runs: &[Run], mut findings: Vec<Finding>) -> Vec<Diagnostic> {
+        let (wfs, opts) = (self.wfs, self.opts);
         findings.retain(|f| opts.selection.enabled(f.rule));
-        place_in_runs(session, &runs, &mut findings);
-        checks::check_runs(wfs, session, &runs, &opts.selection, &mut findings);
+        place_in_runs(session, runs, &mut findings);
+        checks::check_runs(wfs, session, runs, &opts.selection, &mut findings);
         // --require-run: a run that did not reach its first phase is an
         // error, whatever the selection.
         let mut required = Vec::new();
@@ -569,13 +631,12 @@ impl<'a> Judge<'a> {
                 });
             }
         }
-        self.resolve(findings, &runs, session, &required);
-        runs
+        self.resolve(findings, runs, session, &required)
     }
 
     /// Resolves findings of the session into its diagnostics; those with a
     /// `required` message are errors whatever severity the rules set.
-    fn resolve(&mut self, findings: Vec<Finding>, runs: &[Run], session: &Session, required: &[String]) {
+    fn resolve(&self, findings: Vec<Finding>, runs: &[Run], session: &Session, required: &[String]) -> Vec<Diagnostic> {
         let memory = match &self.job.origin {
             Origin::Memory(bytes) => Some(bytes.clone()),
             Origin::File(_) => None,
@@ -588,15 +649,17 @@ impl<'a> Judge<'a> {
             }
             d.session = session_id.clone();
         }
-        self.diagnostics.append(&mut diagnostics);
+        diagnostics
     }
+}
 
+impl Judge<'_> {
     /// What concerns the whole session (`last` is its last part): subagent
     /// files attached to no launch, a session without run. Returns the
     /// session's diagnostics, sorted, the subagent files attached and
     /// whether one could not be read whole.
     fn finish(mut self, last: &Session) -> (Vec<Diagnostic>, usize, bool) {
-        let (wfs, opts) = (self.wfs, self.opts);
+        let (wfs, opts) = (self.checking.wfs, self.checking.opts);
         let mut findings = Vec::new();
         let subagents = self.subagents.take().unwrap_or_default();
         for s in subagents.iter().filter(|s| !s.attached && attachable(s)) {
@@ -612,9 +675,12 @@ impl<'a> Judge<'a> {
         let attached = subagents.iter().filter(|s| s.attached).count();
         let first_event = self.first_event.clone();
         if first_event.is_none() {
-            if let Origin::File(path) = &self.job.origin {
+            if let Origin::File(path) = &self.checking.job.origin {
                 if let Some(side) = subagent::sidechain_of(path) {
-                    findings.push(Finding::input(Source::start_of(self.job.display.clone()), misnamed_subagent(&side)));
+                    findings.push(Finding::input(
+                        Source::start_of(self.checking.job.display.clone()),
+                        misnamed_subagent(&side),
+                    ));
                 }
             }
         }
@@ -645,8 +711,8 @@ impl<'a> Judge<'a> {
                 run: None,
             });
         }
-        self.resolve(findings, &[], last, &required);
-        let mut diagnostics = self.diagnostics;
+        let mut diagnostics = self.checking.resolve(findings, &[], last, &required);
+        diagnostics.append(&mut self.diagnostics);
         diagnostic::sort(&mut diagnostics);
         diagnostic::fingerprint(&mut diagnostics);
         (diagnostics, attached, self.subagents_unreadable)
@@ -658,13 +724,13 @@ impl<'a> Judge<'a> {
     fn attach_subagents(&mut self, session: &mut Session, findings: &mut Vec<Finding>) {
         let subagents = self.subagents.get_or_insert_with(|| {
             let mut read = Vec::new();
-            for file in &self.job.subagents {
+            for file in &self.checking.job.subagents {
                 let info = match &file.read {
                     Some((info, read_findings)) => {
                         findings.extend(read_findings.iter().cloned());
                         info.clone()
                     }
-                    None => subagent::read(&file.path, &file.display, self.opts.detail, findings),
+                    None => subagent::read(&file.path, &file.display, self.checking.opts.detail, findings),
                 };
                 self.subagents_unreadable |= info.unreadable;
                 read.push(Subagent { file: file.clone(), info, meta: None, attached: false });

@@ -42,34 +42,38 @@ fn sessions(root: &Path) -> Vec<PathBuf> {
 /// call, message and request ids (the session id kept): one session that
 /// ran its workflow `copies` times.
 fn repeated(text: &[u8], copies: usize) -> Vec<u8> {
+    (0..copies).flat_map(|copy| fresh_ids(text, copy)).collect()
+}
+
+/// Copy number `copy` of a session's lines: its uuids and call, message and
+/// request ids made its own (copy 0 is the lines as they are).
+fn fresh_ids(text: &[u8], copy: usize) -> Vec<u8> {
     let uuid = regex::bytes::Regex::new(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}").unwrap();
     let ids = regex::bytes::Regex::new(r#""((?:toolu|msg|req)_[A-Za-z0-9_]+)""#).unwrap();
     let session = regex::bytes::Regex::new(r#""session_?[iI]d":"([^"]+)""#).unwrap();
     let sid = session.captures(text).map(|c| c[1].to_vec());
-    let mut out = Vec::new();
-    for copy in 0..copies {
-        let tag = format!("{copy:012x}");
-        let text = uuid.replace_all(text, |c: &regex::bytes::Captures| {
-            let u = &c[0];
-            if copy == 0 || sid.as_deref() == Some(u) {
-                u.to_vec()
-            } else {
-                [&u[..24], tag.as_bytes()].concat()
-            }
-        });
-        let text = ids.replace_all(&text, |c: &regex::bytes::Captures| {
+    let tag = format!("{copy:012x}");
+    let text = uuid.replace_all(text, |c: &regex::bytes::Captures| {
+        let u = &c[0];
+        if copy == 0 || sid.as_deref() == Some(u) {
+            u.to_vec()
+        } else {
+            [&u[..24], tag.as_bytes()].concat()
+        }
+    });
+    let mut text = ids
+        .replace_all(&text, |c: &regex::bytes::Captures| {
             if copy == 0 {
                 c[0].to_vec()
             } else {
                 [b"\"", &c[1], b"_r", tag.as_bytes(), b"\""].concat()
             }
-        });
-        out.extend_from_slice(&text);
-        if !out.ends_with(b"\n") {
-            out.push(b'\n');
-        }
+        })
+        .into_owned();
+    if !text.ends_with(b"\n") {
+        text.push(b'\n');
     }
-    out
+    text
 }
 
 fn json(report: &engine::Report) -> String {
@@ -200,4 +204,52 @@ fn a_line_reaching_back_into_a_judged_part_has_the_session_read_whole() {
     assert_eq!(json(&in_parts), json(&read_whole));
     assert!(!in_parts.diagnostics.iter().any(|d| d.rule == "read-policy"), "{:#?}", in_parts.diagnostics);
     assert_eq!(in_parts.summary.runs, 2);
+}
+
+/// Session-format fixtures of every rule (no subagent folder: held in memory).
+fn session_fixtures() -> Vec<Vec<u8>> {
+    sessions(&fixtures())
+        .into_iter()
+        .filter(|p| {
+            let name = p.file_name().unwrap().to_string_lossy().to_string();
+            (name.contains("-v2.1-") || name.contains("-v2.0-")) && !p.with_extension("").is_dir()
+        })
+        .map(|p| std::fs::read(p).unwrap())
+        .collect()
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig { cases: 64, ..Default::default() })]
+
+    /// Any sequence of runs of the fixtures in one session, some of their
+    /// lines written again later (results, notifications reaching back into
+    /// a part already judged): read in parts, the diagnostics of reading it whole.
+    #[test]
+    fn any_session_read_in_parts_is_judged_as_read_whole(
+        picks in proptest::collection::vec((0usize..1000, proptest::option::of(0usize..1000)), 1..6),
+    ) {
+        let all = session_fixtures();
+        let mut text = Vec::new();
+        let mut written: Vec<Vec<u8>> = Vec::new();
+        let uuid = regex::bytes::Regex::new(r#""uuid":"[^"]*""#).unwrap();
+        for (copy, (pick, again)) in picks.iter().enumerate() {
+            for line in fresh_ids(&all[pick % all.len()], copy).split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
+                text.extend_from_slice(line);
+                text.push(b'\n');
+                written.push(line.to_vec());
+            }
+            // A line of an earlier run written again here, as an entry of
+            // its own (another uuid): a result or a notification reaching back.
+            if let Some(again) = again {
+                let line = uuid.replace(&written[again % written.len()], format!(r#""uuid":"again-{copy}""#).as_bytes());
+                text.extend_from_slice(&line);
+                text.push(b'\n');
+            }
+        }
+        let wfs = Workflows::builtin();
+        let opts = Options::default();
+        let in_parts = engine::check_bytes(text.clone(), "s.jsonl", &wfs, &opts);
+        let whole = engine::check_memory(text, "s.jsonl", &wfs, &opts);
+        proptest::prop_assert_eq!(format!("{:#?}", in_parts.diagnostics), format!("{:#?}", whole.diagnostics));
+    }
 }

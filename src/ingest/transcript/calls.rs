@@ -10,7 +10,9 @@
 //! part already handed over is known (`crossed`), and the part is
 //! quiescent only when each of its calls has its result.
 
-use std::collections::HashMap;
+use std::collections::hash_map::Entry;
+
+use rustc_hash::FxHashMap as HashMap;
 
 use crate::diagnostic::{Culprit, Finding};
 use crate::model::Source;
@@ -40,7 +42,7 @@ impl Calls {
     pub(super) fn insert(&mut self, id: String) {
         // A call without an id, or whose result came first, waits for nothing.
         let answered = id.is_empty() || self.early_results.contains_key(&id);
-        if let std::collections::hash_map::Entry::Vacant(v) = self.made.entry(id) {
+        if let Entry::Vacant(v) = self.made.entry(id) {
             v.insert((self.part, answered));
             self.open += usize::from(!answered);
         }

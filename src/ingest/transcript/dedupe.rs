@@ -6,7 +6,7 @@
 //! number, and the print of the line being read. Uses nothing else of the
 //! builder: it is told each line's bytes and asked about each entry's uuid.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use crate::diagnostic::{Culprit, Finding};
 use crate::model::Source;
@@ -74,7 +74,7 @@ impl Dedupe {
 /// the same uuid: its length and a hash of its first and last 256 bytes.
 fn line_print(bytes: &[u8]) -> u64 {
     use std::hash::{Hash, Hasher};
-    let mut h = std::collections::hash_map::DefaultHasher::new();
+    let mut h = rustc_hash::FxHasher::default();
     bytes.len().hash(&mut h);
     bytes[..bytes.len().min(256)].hash(&mut h);
     bytes[bytes.len().saturating_sub(256)..].hash(&mut h);
