@@ -39,6 +39,11 @@ impl Dedupe {
         self.print = line_print(bytes);
     }
 
+    /// The line being read has print `print` ([`line_print`], made ahead).
+    pub(super) fn print_is(&mut self, print: u64) {
+        self.print = print;
+    }
+
     /// Records a user or assistant entry's uuid read on `line`.
     pub(super) fn seen(&mut self, uuid: &str, line: u32) -> Seen {
         let print = (self.print, line);
@@ -72,7 +77,7 @@ impl Dedupe {
 
 /// A cheap print of a line, to tell a copy of a line from another line with
 /// the same uuid: its length and a hash of its first and last 256 bytes.
-fn line_print(bytes: &[u8]) -> u64 {
+pub(super) fn line_print(bytes: &[u8]) -> u64 {
     use std::hash::{Hash, Hasher};
     let mut h = rustc_hash::FxHasher::default();
     bytes.len().hash(&mut h);

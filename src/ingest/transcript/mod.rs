@@ -90,6 +90,103 @@ pub fn parse_parts<R: Read>(
 /// read again whole.
 const PART_EVENTS: usize = 1 << 16;
 
+/// Lines are read in batches of about this many bytes. What can be read of
+/// a line without the lines before it ([`Pre`]) is worked out for a whole
+/// batch at once, on several threads when the file is longer than a batch.
+const BATCH_BYTES: usize = 1 << 20;
+
+/// A batch of lines, copied out of the line reader's buffer.
+#[derive(Default)]
+struct Batch {
+    buf: Vec<u8>,
+    lines: Vec<BatchLine>,
+    eof: bool,
+}
+
+struct BatchLine {
+    number: u32,
+    offset: u64,
+    /// Its bytes in [`Batch::buf`], without the newline.
+    range: std::ops::Range<usize>,
+    /// Longer than the line cap: its length (no bytes kept).
+    too_long: Option<u64>,
+}
+
+impl Batch {
+    /// The next lines, about [`BATCH_BYTES`] of them; a read error ends
+    /// the batch and the file, and is returned.
+    fn fill<R: Read>(&mut self, lines: &mut LineReader<R>) -> Option<std::io::Error> {
+        self.buf.clear();
+        self.lines.clear();
+        while self.buf.len() < BATCH_BYTES {
+            match lines.next_line() {
+                Ok(Some(line)) => {
+                    let start = self.buf.len();
+                    self.buf.extend_from_slice(line.bytes);
+                    let range = start..self.buf.len();
+                    self.lines.push(BatchLine {
+                        number: line.number,
+                        offset: line.offset,
+                        range,
+                        too_long: line.too_long,
+                    });
+                }
+                Ok(None) => {
+                    self.eof = true;
+                    return None;
+                }
+                Err(e) => {
+                    self.eof = true;
+                    return Some(e);
+                }
+            }
+            lines.shrink();
+        }
+        None
+    }
+
+    /// Each line's [`Pre`], in order.
+    fn pre(&self) -> Vec<Pre<'_>> {
+        let of = |l: &BatchLine| Pre::of(&self.buf[l.range.clone()]);
+        if self.buf.len() >= BATCH_BYTES {
+            use rayon::prelude::*;
+            self.lines.par_iter().with_min_len(64).map(of).collect()
+        } else {
+            self.lines.iter().map(of).collect()
+        }
+    }
+}
+
+/// What can be read of a line before the lines before it are read: its
+/// type, its ids if it only carries results of ordinary tools, else its
+/// parse, and its print (for copies).
+struct Pre<'a> {
+    wanted: Wanted,
+    plain: Option<fast::PlainResults<'a>>,
+    /// The parse, made ahead unless the line may need none.
+    entry: Option<Option<Entry<'a>>>,
+    print: u64,
+}
+
+impl Pre<'_> {
+    fn of(bytes: &[u8]) -> Pre<'_> {
+        let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+        let wanted = sniff(bytes);
+        let (plain, entry) = match wanted {
+            Wanted::Skip | Wanted::QueuedCommand | Wanted::Progress => (None, None),
+            // Which of its ids are launches is known only in order: the
+            // builder parses it then, if it must.
+            Wanted::User => match fast::plain_tool_results(bytes, |_| false) {
+                Some(plain) => (Some(plain), None),
+                None => (None, Some(crate::ingest::raw::parse_entry(bytes))),
+            },
+            _ => (None, Some(crate::ingest::raw::parse_entry(bytes))),
+        };
+        let print = if entry.is_some() || plain.is_some() { dedupe::line_print(bytes) } else { 0 };
+        Pre { wanted, plain, entry, print }
+    }
+}
+
 fn read<R: Read>(
     reader: R,
     file: Arc<str>,
@@ -101,56 +198,56 @@ fn read<R: Read>(
     let mut b = Builder::new(file, format.unwrap_or(Format::Session), wf);
     let mut undecided = format.is_none().then_some(0u32);
     let mut lines = LineReader::new(reader);
+    let mut batch = Batch::default();
     let mut last_line = 0;
     loop {
-        match lines.next_line() {
-            Ok(Some(line)) => {
-                if let Some((emit, part_events)) = emit.as_mut() {
-                    if let Some(part) = b.cut(findings, *part_events) {
-                        emit(part);
-                    }
+        let error = batch.fill(&mut lines);
+        for (line, pre) in batch.lines.iter().zip(batch.pre()) {
+            if let Some((emit, part_events)) = emit.as_mut() {
+                if let Some(part) = b.cut(findings, *part_events) {
+                    emit(part);
                 }
-                if let Some(len) = line.too_long {
-                    let source =
-                        Source { file: b.session.file.clone(), line: line.number, offset: line.offset, len: 0 };
-                    findings.push(Finding::input(source, too_long_message(len)));
-                    last_line = line.number;
-                    continue;
-                }
-                if let Some(tried) = undecided.as_mut() {
-                    if !line.bytes.iter().all(u8::is_ascii_whitespace) {
-                        match crate::ingest::discover::sniff_line(line.bytes) {
-                            Some(Sniffed::Transcript(f)) => {
-                                b.session.format = f;
+            }
+            let bytes = &batch.buf[line.range.clone()];
+            last_line = line.number;
+            if let Some(len) = line.too_long {
+                let source = Source { file: b.session.file.clone(), line: line.number, offset: line.offset, len: 0 };
+                findings.push(Finding::input(source, too_long_message(len)));
+                continue;
+            }
+            if let Some(tried) = undecided.as_mut() {
+                if !bytes.iter().all(u8::is_ascii_whitespace) {
+                    match crate::ingest::discover::sniff_line(bytes) {
+                        Some(Sniffed::Transcript(f)) => {
+                            b.session.format = f;
+                            undecided = None;
+                        }
+                        Some(Sniffed::NotTranscript) => return None,
+                        None => {
+                            *tried += 1;
+                            if *tried >= crate::ingest::discover::SNIFF_LINES {
                                 undecided = None;
-                            }
-                            Some(Sniffed::NotTranscript) => return None,
-                            None => {
-                                *tried += 1;
-                                if *tried >= crate::ingest::discover::SNIFF_LINES {
-                                    undecided = None;
-                                }
                             }
                         }
                     }
                 }
-                let source = Source {
-                    file: b.session.file.clone(),
-                    line: line.number,
-                    offset: line.offset,
-                    len: line.bytes.len() as u32,
-                };
-                last_line = line.number;
-                b.line(line.bytes, source, findings);
             }
-            Ok(None) => break,
-            Err(e) => {
-                let source = Source { file: b.session.file.clone(), line: last_line + 1, offset: 0, len: 0 };
-                findings.push(Finding::unreadable(&source, format!("reading stopped at line {}: {e}", source.line)));
-                break;
-            }
+            let source = Source {
+                file: b.session.file.clone(),
+                line: line.number,
+                offset: line.offset,
+                len: bytes.len() as u32,
+            };
+            b.line(bytes, pre, source, findings);
         }
-        lines.shrink();
+        if let Some(e) = error {
+            let source = Source { file: b.session.file.clone(), line: last_line + 1, offset: 0, len: 0 };
+            findings.push(Finding::unreadable(&source, format!("reading stopped at line {}: {e}", source.line)));
+            break;
+        }
+        if batch.eof {
+            break;
+        }
     }
     let crossed = b.crossed();
     Some((b.finish(findings), crossed))
@@ -226,9 +323,9 @@ impl<'w> Builder<'w> {
         self.launches.crossed || self.calls.crossed
     }
 
-    fn line(&mut self, bytes: &[u8], source: Source, findings: &mut Vec<Finding>) {
+    fn line(&mut self, bytes: &[u8], pre: Pre<'_>, source: Source, findings: &mut Vec<Finding>) {
         let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-        let wanted = sniff(bytes);
+        let wanted = pre.wanted;
         if wanted == Wanted::QueuedCommand {
             // A queued task notification handed to the model as an
             // `attachment` (2.1.15x–2.1.23x): a background agent's return.
@@ -249,11 +346,11 @@ impl<'w> Builder<'w> {
             }
             return;
         }
-        if wanted == Wanted::User && self.plain_tool_results(bytes, &source, findings) {
+        if wanted == Wanted::User && self.plain_tool_results(pre.plain, pre.print, &source, findings) {
             return;
         }
-        self.dedupe.line(bytes);
-        match crate::ingest::raw::parse_entry(bytes) {
+        self.dedupe.print_is(pre.print);
+        match pre.entry.unwrap_or_else(|| crate::ingest::raw::parse_entry(bytes)) {
             Some(entry) => self.entry(entry, &source, findings),
             None => damage::recover(self, bytes, &source, findings),
         }
@@ -262,16 +359,23 @@ impl<'w> Builder<'w> {
     /// A user line that only carries results of ordinary tools (Read, Bash, …)
     /// is not parsed: the checks need just the ids. Returns false when the
     /// line needs a full parse (a launch's result, a subagent's line, text).
-    fn plain_tool_results(&mut self, bytes: &[u8], source: &Source, findings: &mut Vec<Finding>) -> bool {
+    fn plain_tool_results(
+        &mut self,
+        plain: Option<fast::PlainResults<'_>>,
+        print: u64,
+        source: &Source,
+        findings: &mut Vec<Finding>,
+    ) -> bool {
         // The first entries name the session; they are parsed.
         if self.session.id.is_none() {
             return false;
         }
-        let Some(plain) = fast::plain_tool_results(bytes, |id| self.launches.by_tool_use(id).is_some()) else {
+        let Some(plain) = plain else { return false };
+        if plain.ids.iter().any(|id| self.launches.by_tool_use(id).is_some()) {
             return false;
-        };
+        }
         if let Some(uuid) = plain.uuid {
-            self.dedupe.line(bytes);
+            self.dedupe.print_is(print);
             if !self.dedupe.admit(uuid, source, findings) {
                 return true;
             }
