@@ -349,6 +349,16 @@ fn check_jobs(discovery: Discovery, wfs: &Workflows, opts: &Options, keep: bool)
     (report, kept)
 }
 
+/// Puts checked sessions in the order an HTML page shows them: by folder,
+/// then by file, however the paths were given (a folder, its files, in any
+/// order), so that `merge` draws the same page from the files alone.
+pub fn page_order(checked: &mut [Checked]) {
+    fn key(file: &str) -> (&str, &str) {
+        (file.rfind('/').map_or("", |i| &file[..i]), file)
+    }
+    checked.sort_by(|a, b| key(&a.session.file).cmp(&key(&b.session.file)));
+}
+
 /// The sessions of one path (a session file, or a folder) that `keep`
 /// accepts, checked: for commands that work on a single session.
 pub fn sessions_at(

@@ -194,7 +194,10 @@ pub fn run(args: Args) -> miette::Result<Outcome> {
         Color::Never => false,
         Color::Auto => args.output.is_none() && io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
     };
-    let doc = checked.map(|c| report::inspect::build(&c, wfs));
+    let doc = checked.map(|mut c| {
+        engine::page_order(&mut c);
+        report::inspect::build(&c, wfs)
+    });
     let main_target = args.output.as_ref().map(|p| p.display().to_string()).unwrap_or_else(|| "-".into());
     write_output(args.format, &main_target, &report, doc.as_ref(), color)?;
     for (format, file) in &reports {
