@@ -44,6 +44,9 @@ pub struct Options {
     pub guard_log: Option<Arc<crate::ingest::guard_log::GuardLog>>,
     /// Check only this part of the inputs (`--shard K/N`).
     pub shard: Option<crate::shard::Shard>,
+    /// Stamp the files the report's timelines and excerpts are drawn from
+    /// ([`Report::stamps`]), for `merge` to read them again.
+    pub stamps: bool,
 }
 
 impl std::fmt::Debug for Options {
@@ -59,6 +62,7 @@ impl std::fmt::Debug for Options {
             .field("keep_denied_calls", &self.keep_denied_calls)
             .field("guard_log", &self.guard_log.as_ref().map(|l| !l.is_empty()))
             .field("shard", &self.shard)
+            .field("stamps", &self.stamps)
             .finish()
     }
 }
@@ -129,6 +133,11 @@ pub struct Report {
     pub files: Vec<Arc<str>>,
     /// The ids of the sessions checked.
     pub sessions: std::collections::BTreeSet<Arc<str>>,
+    /// With [`Options::stamps`], the stamp ([`crate::merge::stamp`]) of each
+    /// file an HTML timeline or a finding's excerpt is drawn from: every
+    /// session checked (skipped files aside), each of its subagent files, and
+    /// the file of each finding with a span.
+    pub stamps: crate::merge::Stamps,
 }
 
 /// One checked session, for `check` and `inspect`.
@@ -254,6 +263,7 @@ impl Report {
         a.unreadable_files += b.unreadable_files;
         self.files.extend(other.files);
         self.sessions.extend(other.sessions);
+        self.stamps.extend(other.stamps);
     }
 
     /// The reports of the parts of a sharded check as one: the report of one
@@ -335,7 +345,11 @@ fn check_jobs(discovery: Discovery, wfs: &Workflows, opts: &Options, keep: bool)
         .par_iter()
         .map(|job| {
             let mut c = check_job_read(job, wfs, opts, !keep);
-            let part = Report::of(&mut c, keep);
+            let mut part = Report::of(&mut c, keep);
+            if opts.stamps && !c.skipped {
+                let files = std::iter::once(&job.display).chain(job.subagents.iter().map(|s| &s.display));
+                part.stamps.extend(files.filter_map(|f| Some((f.clone(), crate::merge::stamp(f).ok()?))));
+            }
             (part, (keep && !c.skipped).then_some(c))
         })
         .collect();
@@ -346,7 +360,29 @@ fn check_jobs(discovery: Discovery, wfs: &Workflows, opts: &Options, keep: bool)
     }
     diagnostic::sort(&mut report.diagnostics);
     report.recount();
+    if opts.stamps {
+        // The files of the findings with a span: their excerpts are shown.
+        let shown: std::collections::BTreeSet<&Arc<str>> = report
+            .diagnostics
+            .iter()
+            .filter(|d| d.span.is_some() && !report.stamps.contains_key(&d.file))
+            .map(|d| &d.file)
+            .collect();
+        let stamped: Vec<(Arc<str>, String)> =
+            shown.into_par_iter().filter_map(|f| Some((f.clone(), crate::merge::stamp(f).ok()?))).collect();
+        report.stamps.extend(stamped);
+    }
     (report, kept)
+}
+
+/// Puts checked sessions in the order an HTML page shows them: by folder,
+/// then by file, however the paths were given (a folder, its files, in any
+/// order), so that `merge` draws the same page from the files alone.
+pub fn page_order(checked: &mut [Checked]) {
+    fn key(file: &str) -> (&str, &str) {
+        (file.rfind('/').map_or("", |i| &file[..i]), file)
+    }
+    checked.sort_by(|a, b| key(&a.session.file).cmp(&key(&b.session.file)));
 }
 
 /// The sessions of one path (a session file, or a folder) that `keep`

@@ -17,6 +17,7 @@ pub mod diff;
 pub mod engine;
 pub mod guard;
 pub mod ingest;
+pub mod merge;
 pub mod model;
 pub mod outcome;
 pub mod replay;

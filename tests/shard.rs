@@ -1,5 +1,6 @@
 //! `check --shard K/N` and `orchlint merge`: the parts of a sharded check,
-//! merged, are the bytes of one unsharded check, in every format merge writes.
+//! merged, are the bytes of one unsharded check, in every format; html and
+//! human, which read the transcripts again, stop when one is gone or changed.
 
 mod common;
 
@@ -46,7 +47,7 @@ fn sharded_then_merged_is_the_unsharded_check_for_1_3_and_7_shards() {
                 // A real partition: more than one part holds sessions.
                 assert!(sessions_per_part.iter().filter(|&&t| t > 0).count() > 1, "{sessions_per_part:?}");
             }
-            for format in ["json", "sarif", "junit", "concise", "github", "jsonl"] {
+            for format in ["json", "sarif", "junit", "concise", "github", "jsonl", "html", "human"] {
                 let (_, whole, _) = orchlint(&["check", &input, "--format", format, "--no-progress"]);
                 let mut args = vec!["merge", "--format", format];
                 args.extend(parts.iter().map(String::as_str));
@@ -81,16 +82,124 @@ fn a_shard_without_sessions_is_an_empty_part_and_merge_says_what_it_cannot_do() 
     args.extend(parts.iter().map(String::as_str));
     let (status, merged, _) = orchlint(&args);
     let (_, whole, _) = orchlint(&["check", one, "--format", "json"]);
-    assert_eq!((status, merged), (0, whole));
+    assert_eq!((status, merged.as_str()), (0, whole.as_str()));
 
     let (status, _, err) = orchlint(&["check", one, "--shard", "8/7"]);
     assert_eq!(status, 2);
     assert!(err.contains("--shard 8/7: not K/N with 1 <= K <= N"), "{err}");
-    let (status, _, err) = orchlint(&["merge", "--format", "html", &parts[0]]);
+    // A report of an unsharded check stamps nothing: html cannot be drawn from it.
+    let unsharded = dir.path().join("unsharded.json");
+    std::fs::write(&unsharded, &whole).unwrap();
+    let (status, _, err) = orchlint(&["merge", "--format", "html", unsharded.to_str().unwrap()]);
     assert_eq!(status, 2);
-    assert!(err.contains("merge cannot write html"), "{err}");
+    let err = unwrapped(&err);
+    assert!(err.contains("the parts hold no stamp of") && err.contains("valid-v2.1-clean.jsonl"), "{err}");
     let readme = repo().join("README.md");
     let (status, _, err) = orchlint(&["merge", readme.to_str().unwrap()]);
     assert_eq!(status, 2);
     assert!(err.contains("README.md: not a JSON report of orchlint check"), "{err}");
+}
+
+#[test]
+fn merge_into_html_reads_the_transcripts_again_and_stops_when_one_is_gone_or_changed() {
+    let dir = tempfile::tempdir().unwrap();
+    let tree = dir.path().join("tree");
+    copy_tree(&fixtures().join("agent-count"), &tree);
+    let tree = tree.to_str().unwrap();
+    let mut parts = Vec::new();
+    for k in 1..=3 {
+        let part = dir.path().join(format!("part-{k}.json"));
+        let shard = format!("{k}/3");
+        let (status, _, err) =
+            orchlint(&["check", tree, "--shard", &shard, "--format", "json", "--output", part.to_str().unwrap()]);
+        assert!(status == 0 || status == 1, "{shard}: exit {status}: {err}");
+        parts.push(part.display().to_string());
+    }
+    let merge = |extra: &[&str]| {
+        let mut args = vec!["merge"];
+        args.extend(extra);
+        args.extend(parts.iter().map(String::as_str));
+        orchlint(&args)
+    };
+
+    // --report html=FILE beside another format: the page of one check.
+    let page = dir.path().join("merged.html");
+    let also = format!("html={}", page.display());
+    let (status, sarif, err) = merge(&["--format", "sarif", "--report", &also]);
+    assert_eq!(status, 1, "{err}");
+    let (_, whole, _) = orchlint(&["check", tree, "--format", "html"]);
+    assert!(std::fs::read_to_string(&page).unwrap() == whole, "merged html differs from one check");
+
+    // A transcript grown since: its bytes are not the ones stamped.
+    let session = std::fs::read_dir(tree)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "jsonl"))
+        .min()
+        .unwrap();
+    let name = session.display().to_string();
+    let mut grown = std::fs::read(&session).unwrap();
+    grown.extend_from_slice(b"{}\n");
+    std::fs::write(&session, grown).unwrap();
+    for format in ["html", "human"] {
+        let (status, out, err) = merge(&["--format", format]);
+        assert_eq!((status, out.as_str()), (2, ""), "{format}: {err}");
+        let err = unwrapped(&err);
+        assert!(err.contains(&format!("{name} changed since the part naming it was checked")), "{format}: {err}");
+    }
+
+    // A transcript gone (merged on another machine): an error naming it, and
+    // the formats that need only the reports still merge.
+    std::fs::remove_file(&session).unwrap();
+    for format in ["html", "human"] {
+        let (status, out, err) = merge(&["--format", format]);
+        assert_eq!((status, out.as_str()), (2, ""), "{format}: {err}");
+        let err = unwrapped(&err);
+        assert!(err.contains(&format!("{name}: the parts' findings or sessions are drawn from it")), "{err}");
+        assert!(err.contains("cannot be read here: no such file or directory"), "{err}");
+        assert!(err.contains("merge into json, sarif"), "{err}");
+    }
+    assert_eq!(merge(&["--format", "sarif"]), (1, sarif, String::new()));
+}
+
+/// An error message as one line: miette wraps it at 100 columns.
+fn unwrapped(err: &str) -> String {
+    err.split_whitespace().filter(|w| *w != "│").collect::<Vec<_>>().join(" ")
+}
+
+#[test]
+fn merge_into_html_stops_at_a_subagent_file_that_came_since_the_check() {
+    let dir = tempfile::tempdir().unwrap();
+    let from = fixtures().join("agent-tool");
+    let session = dir.path().join("valid-v2.1-explorers-read.jsonl");
+    std::fs::copy(from.join("valid-v2.1-explorers-read.jsonl"), &session).unwrap();
+    copy_tree(&from.join("valid-v2.1-explorers-read"), &dir.path().join("valid-v2.1-explorers-read"));
+    let agent = dir.path().join("valid-v2.1-explorers-read/subagents/agent-a68a769f5caf0ff75.jsonl");
+    let aside = dir.path().join("aside.jsonl");
+    std::fs::rename(&agent, &aside).unwrap();
+    let part = dir.path().join("part.json");
+    let session = session.to_str().unwrap();
+    let (status, _, err) =
+        orchlint(&["check", session, "--shard", "1/1", "--format", "json", "-o", part.to_str().unwrap()]);
+    assert!(status < 2, "{err}");
+    std::fs::rename(&aside, &agent).unwrap();
+    let (status, out, err) = orchlint(&["merge", "--format", "html", part.to_str().unwrap()]);
+    assert_eq!((status, out.as_str()), (2, ""), "{err}");
+    let err = unwrapped(&err);
+    assert!(err.contains(&format!("{session} changed since the part naming it was checked")), "{err}");
+    assert!(err.contains("agent-a68a769f5caf0ff75.jsonl was not there then"), "{err}");
+}
+
+/// Copies a folder and its subfolders.
+fn copy_tree(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let path = entry.unwrap().path();
+        let target = to.join(path.file_name().unwrap());
+        if path.is_dir() {
+            copy_tree(&path, &target);
+        } else {
+            std::fs::copy(&path, target).unwrap();
+        }
+    }
 }

@@ -73,11 +73,23 @@ pub struct Args {
     shard: Option<orchlint::shard::Shard>,
 }
 
+/// When to color human and concise output.
 #[derive(Clone, Copy, ValueEnum)]
-enum Color {
+pub(super) enum Color {
     Auto,
     Always,
     Never,
+}
+
+impl Color {
+    /// Whether to color output written to standard output when `to_stdout`, else to a file.
+    pub(super) fn on(self, to_stdout: bool) -> bool {
+        match self {
+            Color::Always => true,
+            Color::Never => false,
+            Color::Auto => to_stdout && io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+        }
+    }
 }
 
 /// `FORMAT=FILE` of `--report`.
@@ -131,6 +143,8 @@ pub fn run(args: Args) -> miette::Result<Outcome> {
         require_run: args.require_run || settings.config.require_run,
         guard_log: (!args.guard_log.is_empty()).then(|| std::sync::Arc::new(guard_log)),
         shard: args.shard,
+        // A part's JSON report stamps the files for `merge --format html`.
+        stamps: args.shard.is_some() && formats.contains(&Format::Json),
         ..settings.engine_options()
     };
     let wfs = &settings.workflows;
@@ -189,12 +203,11 @@ pub fn run(args: Args) -> miette::Result<Outcome> {
         eprintln!("wrote {} to the baseline {}", plural(n, "finding"), path.display());
     }
 
-    let color = match args.color {
-        Color::Always => true,
-        Color::Never => false,
-        Color::Auto => args.output.is_none() && io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
-    };
-    let doc = checked.map(|c| report::inspect::build(&c, wfs));
+    let color = args.color.on(args.output.is_none());
+    let doc = checked.map(|mut c| {
+        engine::page_order(&mut c);
+        report::inspect::build(&c, wfs)
+    });
     let main_target = args.output.as_ref().map(|p| p.display().to_string()).unwrap_or_else(|| "-".into());
     write_output(args.format, &main_target, &report, doc.as_ref(), color)?;
     for (format, file) in &reports {

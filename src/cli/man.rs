@@ -60,7 +60,7 @@ fn exit_statuses(name: &str) -> [(&'static str, &'static str); 3] {
         "orchlint-merge" => [
             ("0", "no finding in the merged report at or above the fail level (default: error)"),
             ("1", "findings at or above the fail level"),
-            ("2", "could not merge: a usage error, a report unreadable or not of this orchlint, a format merge cannot write"),
+            ("2", "could not merge: a usage error, a report unreadable or not of this orchlint; for html and human, a transcript gone or changed since the part was checked"),
         ],
         "orchlint-guard" => [
             ("0", "the hook call was answered (the decision is the JSON on standard output), or let through because it could not be judged (said on standard error)"),

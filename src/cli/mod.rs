@@ -49,7 +49,7 @@ enum Command {
     Check(check::Args),
     /// Show a session as the model saw it: agent tree, launches, user messages, phases.
     Inspect(inspect::Args),
-    /// Combine the JSON reports of `check --shard K/N` into one report, in any format but human and html.
+    /// Combine the JSON reports of `check --shard K/N` into one report, in any format.
     Merge(merge::Args),
     /// Write the HTML timeline of the runs (like `check --format html --output FILE`, exit 0 once written).
     Report(report::Args),

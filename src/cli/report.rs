@@ -22,11 +22,12 @@ pub struct Args {
 pub fn run(args: Args) -> miette::Result<Outcome> {
     let settings = args.common.settings.sources().resolve(&[], &[])?;
     let opts = engine::Options { detail: true, excerpts: true, require_run: false, ..settings.engine_options() };
-    let (mut report, checked) = engine::check_collect(&args.common.paths, &settings.workflows, &opts)?;
+    let (mut report, mut checked) = engine::check_collect(&args.common.paths, &settings.workflows, &opts)?;
     if checked.is_empty() && report.diagnostics.is_empty() {
         miette::bail!("no transcripts found");
     }
     settings.settle(&mut report, &BaselineUse::Ignore, false)?;
+    engine::page_order(&mut checked);
     let doc = report::inspect::build(&checked, &settings.workflows);
     super::check::write_output(Format::Html, &args.output.display().to_string(), &report, Some(&doc), false)?;
     eprintln!(

@@ -20,11 +20,20 @@ struct Document<'a> {
     /// The transcripts checked, sorted (clean ones too: `orchlint merge`
     /// lists them in a JUnit report).
     files: &'a [Arc<str>],
+    /// Written by `check --shard K/N`: the SHA-256 of each file an HTML
+    /// timeline or a finding's excerpt is drawn from, for `orchlint merge`.
+    #[serde(skip_serializing_if = "crate::merge::Stamps::is_empty")]
+    stamps: &'a crate::merge::Stamps,
 }
 
 pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
-    let doc =
-        Document { version: VERSION, diagnostics: &report.diagnostics, summary: &report.summary, files: &report.files };
+    let doc = Document {
+        version: VERSION,
+        diagnostics: &report.diagnostics,
+        summary: &report.summary,
+        files: &report.files,
+        stamps: &report.stamps,
+    };
     serde_json::to_writer_pretty(&mut *out, &doc)?;
     writeln!(out)
 }
@@ -37,6 +46,8 @@ struct ReadDocument {
     diagnostics: Vec<ReadDiagnostic>,
     summary: Summary,
     files: Option<Vec<Arc<str>>>,
+    #[serde(default)]
+    stamps: crate::merge::Stamps,
 }
 
 #[derive(Deserialize)]
@@ -105,5 +116,5 @@ pub fn read(text: &str, file: &str) -> Result<Report, ReadError> {
         });
     }
     let sessions = diagnostics.iter().filter_map(|d| d.session.clone()).collect();
-    Ok(Report { diagnostics, summary: doc.summary, files, sessions })
+    Ok(Report { diagnostics, summary: doc.summary, files, sessions, stamps: doc.stamps })
 }

@@ -1,7 +1,8 @@
-//! `check --format html` and `orchlint report`: one self-contained HTML page
-//! with a timeline of every workflow run — phases, agents, orchestrator tool
-//! calls, genuine user messages and diagnostics — along the order of the
-//! JSONL lines, not the clock: transcripts are judged by order.
+//! `check --format html`, `orchlint report` and `merge --format html`: one
+//! self-contained HTML page with a timeline of every workflow run — phases,
+//! agents, orchestrator tool calls, genuine user messages and diagnostics —
+//! along the order of the JSONL lines, not the clock: transcripts are judged
+//! by order.
 //!
 //! The timeline is drawn as inline SVG from the `inspect` document: this
 //! file writes the page, its sessions and runs; `layout.rs` places what a
