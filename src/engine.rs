@@ -554,7 +554,7 @@ type Prepared = (Session, Vec<Run>, Vec<Finding>);
 struct Judge<'a> {
     checking: Checking<'a>,
     /// The session's subagent files, once read (at its first part).
-    subagents: Option<Vec<Subagent>>,
+    subagents: Option<Vec<Subagent<'a>>>,
     /// Whether a subagent file could not be read whole.
     subagents_unreadable: bool,
     /// Agent ids and call ids of files attached other than by their agent
@@ -571,8 +571,8 @@ struct Judge<'a> {
 }
 
 /// A subagent file of a session, read, and whether it is attached.
-struct Subagent {
-    file: discover::SubagentFile,
+struct Subagent<'a> {
+    file: &'a discover::SubagentFile,
     info: subagent::SubagentInfo,
     /// The call id its `.meta.json` names, once looked for.
     meta: Option<Option<String>>,
@@ -769,7 +769,7 @@ impl Judge<'_> {
                     None => subagent::read(&file.path, &file.display, self.checking.opts.detail, findings),
                 };
                 self.subagents_unreadable |= info.unreadable;
-                read.push(Subagent { file: file.clone(), info, meta: None, attached: false });
+                read.push(Subagent { file, info, meta: None, attached: false });
             }
             read
         });
@@ -781,17 +781,22 @@ impl Judge<'_> {
         });
         for s in subagents.iter_mut().filter(|s| !s.attached && attachable(s)) {
             let by_id = launches.iter().position(|l| l.agent_id.as_deref() == Some(s.file.agent_id.as_str()));
-            let meta = s.meta.get_or_insert_with(|| subagent::meta_tool_use_id(&s.file.path));
-            let by_meta = || meta.as_deref().and_then(|m| launches.iter().position(|l| l.tool_use_id == m));
-            let by_prompt = || {
+            let by_prompt = |s: &Subagent<'_>| {
                 let prompt = s.info.prompt.as_deref()?;
                 launches.iter().position(|l| l.transcript.is_none() && l.prompt.as_deref() == Some(prompt))
             };
-            let Some(l) = by_id.or_else(by_meta).or_else(by_prompt) else { continue };
-            if by_id.is_none() {
-                self.attached_loosely.insert(s.file.agent_id.clone());
-                self.attached_loosely.extend(meta.clone());
-            }
+            let l = match by_id {
+                Some(l) => l,
+                None => {
+                    // The sidecar is looked for only when the agent id does not tell.
+                    let meta = s.meta.get_or_insert_with(|| subagent::meta_tool_use_id(&s.file.path)).clone();
+                    let by_meta = meta.as_deref().and_then(|m| launches.iter().position(|l| l.tool_use_id == m));
+                    let Some(l) = by_meta.or_else(|| by_prompt(s)) else { continue };
+                    self.attached_loosely.insert(s.file.agent_id.clone());
+                    self.attached_loosely.extend(meta);
+                    l
+                }
+            };
             s.attached = true;
             launches[l].transcript = Some(SubagentTranscript {
                 file: s.file.display.to_string(),
@@ -806,7 +811,7 @@ impl Judge<'_> {
 
 /// Whether a subagent file is one to attach: not an internal agent's, a
 /// warm-up or empty.
-fn attachable(s: &Subagent) -> bool {
+fn attachable(s: &Subagent<'_>) -> bool {
     !(subagent::is_internal(&s.file.agent_id) || s.info.is_warmup() || s.info.entries == 0)
 }
 

@@ -96,11 +96,33 @@ const PART_EVENTS: usize = 1 << 16;
 const BATCH_BYTES: usize = 1 << 20;
 
 /// A batch of lines, copied out of the line reader's buffer.
-#[derive(Default)]
 struct Batch {
     buf: Vec<u8>,
     lines: Vec<BatchLine>,
     eof: bool,
+}
+
+thread_local! {
+    /// A batch's buffers, handed from file to file on a thread.
+    static SPARE_BATCH: std::cell::Cell<(Vec<u8>, Vec<BatchLine>)> = const { std::cell::Cell::new((Vec::new(), Vec::new())) };
+}
+
+impl Default for Batch {
+    fn default() -> Batch {
+        let (buf, lines) = SPARE_BATCH.take();
+        Batch { buf, lines, eof: false }
+    }
+}
+
+impl Drop for Batch {
+    fn drop(&mut self) {
+        // Not one grown by a line far longer than a batch.
+        if self.buf.capacity() <= 4 * BATCH_BYTES {
+            self.buf.clear();
+            self.lines.clear();
+            SPARE_BATCH.set((std::mem::take(&mut self.buf), std::mem::take(&mut self.lines)));
+        }
+    }
 }
 
 struct BatchLine {
