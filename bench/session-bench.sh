@@ -30,7 +30,8 @@ measure() {
     best=""
     for _ in 1 2 3; do
         /usr/bin/time -f '%e %U %M' -o "$TMP/t" "$@" >/dev/null 2>/dev/null || true
-        read -r w u m < "$TMP/t"
+        # time writes "Command exited with non-zero status" first when check finds errors
+        read -r w u m < <(tail -n 1 "$TMP/t")
         if [ -z "$best" ] || awk "BEGIN{exit !($w < ${best%% *})}"; then best="$w $u $m"; fi
     done
     echo "$best"
@@ -47,7 +48,7 @@ fi
 for mb in $SIZES; do
     f=$TMP/session-$mb.jsonl
     python3 "$ROOT/bench/repeat_session.py" "$SRC" "$f" $((mb * 1048576)) >/dev/null
-    runs=$(grep -c '"/ml-flow' "$f" || true)
+    runs=$(grep -c 'command-name>/ml-flow<' "$f" || true)
     row "one session" "$(stat -c %s "$f")" "$runs" "$(measure "$BIN" check "$f" --format concise)"
     rm -f "$f"
 done
