@@ -308,6 +308,8 @@ pub fn plan(paths: &[PathBuf], detail: bool) -> Result<Plan, InputError> {
     let mut folders: BTreeSet<OsString> = BTreeSet::new();
     let mut seen: BTreeSet<PathBuf> = BTreeSet::new();
     let mut real_folders: BTreeSet<PathBuf> = BTreeSet::new();
+    // Folders listed for the 2.0.x agent files beside a named session.
+    let mut listed: BTreeSet<PathBuf> = BTreeSet::new();
     for path in paths {
         if path.as_os_str() == "-" {
             let bytes = crate::ingest::input::read_capped(std::io::stdin().lock())
@@ -375,6 +377,11 @@ pub fn plan(paths: &[PathBuf], detail: bool) -> Result<Plan, InputError> {
                 let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
                 let bare = dir.as_os_str().is_empty();
                 let dir = if bare { PathBuf::from(".") } else { dir };
+                // Each folder is listed once, however many of its files are named
+                // (`check dir/*.jsonl` with thousands of sessions).
+                if !listed.insert(dir.clone()) {
+                    continue;
+                }
                 if let Ok(read) = std::fs::read_dir(&dir) {
                     let mut names: Vec<PathBuf> = read.filter_map(Result::ok).map(|e| e.path()).collect();
                     names.sort();
