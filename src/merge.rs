@@ -43,9 +43,9 @@ pub enum Error {
                        need only the reports"
     ))]
     Changed { file: String, why: String },
-    #[error("the parts hold no stamp of {file} (a part checked without --shard, or by an older orchlint), so it cannot be known unchanged")]
+    #[error("the parts hold no stamp of {file} (a part checked without --shard --stamps, or by an older orchlint), so it cannot be known unchanged")]
     #[diagnostic(help(
-        "write every part with `orchlint check --shard K/N --format json` of this orchlint; \
+        "write every part with `orchlint check --shard K/N --stamps --format json` of this orchlint; \
                        a transcript read from standard input cannot be read again"
     ))]
     Unstamped { file: String },

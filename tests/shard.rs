@@ -16,6 +16,22 @@ fn inputs() -> Vec<String> {
     }
 }
 
+/// Checks part `shard` of `input` into `part`, stamped for merge into html.
+fn check_part(input: &str, shard: &str, part: &std::path::Path) {
+    let (status, _, err) = orchlint(&[
+        "check",
+        input,
+        "--shard",
+        shard,
+        "--stamps",
+        "--format",
+        "json",
+        "--output",
+        part.to_str().unwrap(),
+    ]);
+    assert!(status == 0 || status == 1, "{input} {shard}: exit {status}: {err}");
+}
+
 #[test]
 fn sharded_then_merged_is_the_unsharded_check_for_1_3_and_7_shards() {
     let dir = tempfile::tempdir().unwrap();
@@ -27,18 +43,7 @@ fn sharded_then_merged_is_the_unsharded_check_for_1_3_and_7_shards() {
             for k in 1..=n {
                 let part = dir.path().join(format!("part-{k}-of-{n}.json"));
                 let shard = format!("{k}/{n}");
-                let (status, _, err) = orchlint(&[
-                    "check",
-                    &input,
-                    "--shard",
-                    &shard,
-                    "--format",
-                    "json",
-                    "--output",
-                    part.to_str().unwrap(),
-                    "--no-progress",
-                ]);
-                assert!(status == 0 || status == 1, "{input} {shard}: exit {status}: {err}");
+                check_part(&input, &shard, &part);
                 let doc: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&part).unwrap()).unwrap();
                 sessions_per_part.push(doc["summary"]["transcripts"].as_u64().unwrap());
                 parts.push(part.display().to_string());
@@ -94,6 +99,16 @@ fn a_shard_without_sessions_is_an_empty_part_and_merge_says_what_it_cannot_do() 
     assert_eq!(status, 2);
     let err = unwrapped(&err);
     assert!(err.contains("the parts hold no stamp of") && err.contains("valid-v2.1-clean.jsonl"), "{err}");
+    // Nor does a part checked without --stamps (stamping reads every file twice).
+    let (_, unstamped, _) = orchlint(&["check", one, "--shard", "1/1", "--format", "json"]);
+    assert!(!unstamped.contains("\"stamps\""));
+    let part = dir.path().join("unstamped.json");
+    std::fs::write(&part, &unstamped).unwrap();
+    let (status, _, err) = orchlint(&["merge", "--format", "html", part.to_str().unwrap()]);
+    assert_eq!(status, 2);
+    assert!(unwrapped(&err).contains("--shard K/N --stamps"), "{err}");
+    let (status, _, err) = orchlint(&["check", one, "--stamps"]);
+    assert_eq!(status, 2, "{err}");
     let readme = repo().join("README.md");
     let (status, _, err) = orchlint(&["merge", readme.to_str().unwrap()]);
     assert_eq!(status, 2);
@@ -110,9 +125,7 @@ fn merge_into_html_reads_the_transcripts_again_and_stops_when_one_is_gone_or_cha
     for k in 1..=3 {
         let part = dir.path().join(format!("part-{k}.json"));
         let shard = format!("{k}/3");
-        let (status, _, err) =
-            orchlint(&["check", tree, "--shard", &shard, "--format", "json", "--output", part.to_str().unwrap()]);
-        assert!(status == 0 || status == 1, "{shard}: exit {status}: {err}");
+        check_part(tree, &shard, &part);
         parts.push(part.display().to_string());
     }
     let merge = |extra: &[&str]| {
@@ -180,7 +193,7 @@ fn merge_into_html_stops_at_a_subagent_file_that_came_since_the_check() {
     let part = dir.path().join("part.json");
     let session = session.to_str().unwrap();
     let (status, _, err) =
-        orchlint(&["check", session, "--shard", "1/1", "--format", "json", "-o", part.to_str().unwrap()]);
+        orchlint(&["check", session, "--shard", "1/1", "--stamps", "--format", "json", "-o", part.to_str().unwrap()]);
     assert!(status < 2, "{err}");
     std::fs::rename(&aside, &agent).unwrap();
     let (status, out, err) = orchlint(&["merge", "--format", "html", part.to_str().unwrap()]);
