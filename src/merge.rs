@@ -11,7 +11,7 @@
 //! a page of other transcripts than the ones checked.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -21,7 +21,7 @@ use sha2::{Digest, Sha256};
 use crate::diagnostic;
 use crate::engine::{self, Checked, Options, Report};
 use crate::ingest::discover::InputError;
-use crate::ingest::input::{open_regular, MAX_LINE};
+use crate::ingest::input::open_regular;
 use crate::workflow::Workflows;
 
 /// Each file's stamp, by its path as the report names it.
@@ -144,22 +144,17 @@ pub fn read_again(
 
 /// Gives each finding with a span the excerpt of its line, as `check` does.
 fn excerpts(report: &mut Report, starts: &BTreeMap<Arc<str>, BTreeMap<u32, u64>>) -> Result<(), Error> {
-    let mut open: Option<(Arc<str>, BufReader<std::fs::File>)> = None;
-    let mut line = Vec::new();
+    let mut reader = crate::ingest::blocks::Reader::default();
     for d in report.diagnostics.iter_mut() {
         let Some([from, to]) = d.span else { continue };
         let changed = |why: &str| Error::Changed { file: d.file.to_string(), why: format!(": {why}") };
         let Some(&start) = starts.get(&d.file).and_then(|s| s.get(&d.line)) else {
             return Err(changed(&format!("it has no line {}", d.line)));
         };
-        if open.as_ref().is_none_or(|(name, _)| *name != d.file) {
-            let file = open_regular(Path::new(&*d.file)).map_err(|e| changed(&e.to_string()))?;
-            open = Some((d.file.clone(), BufReader::new(file)));
-        }
-        let Some((_, reader)) = &mut open else { continue };
-        line.clear();
-        reader.seek(SeekFrom::Start(start)).map_err(|e| changed(&e.to_string()))?;
-        reader.by_ref().take(MAX_LINE as u64).read_until(b'\n', &mut line).map_err(|e| changed(&e.to_string()))?;
+        let source = crate::model::Source { file: d.file.clone(), line: d.line, offset: start, len: 0 };
+        let Some(line) = reader.line_at(&source) else {
+            return Err(changed(&format!("line {} cannot be read again", d.line)));
+        };
         let (a, b) = (from.saturating_sub(start) as usize, to.saturating_sub(start) as usize);
         if from < start || a > b || b > line.len() {
             return Err(changed(&format!("line {} does not hold the finding's span", d.line)));
