@@ -1495,14 +1495,52 @@ fn detector(keywords: &[(String, bool)]) -> Detector {
     }
 }
 
-/// A regex matched against short texts only (a reply, a question, a shell
-/// command). It matches as [`Regex`] does (the same engine, syntax, Unicode
-/// and leftmost-first semantics) but is built with the NFA engines only
-/// (PikeVM and bounded backtracker): a third of the build time, which is
-/// most of a rules file's load (`orchlint guard` loads it at every hook
-/// call), for searches that the lazy DFA it leaves out would speed up only
-/// on long texts.
-pub type ShortRegex = regex_automata::meta::Regex;
+/// A regex of a rules file (a question, a choice, a shell class, a word
+/// list). It matches as [`Regex`] does (the same engine, syntax, Unicode and
+/// leftmost-first semantics), and is built first with the NFA engines only
+/// (PikeVM and bounded backtracker): a third of the build time, which is most
+/// of a rules file's load (`orchlint guard` loads it at every hook call).
+/// Once it has been used [`BUSY`] times, a process that judges many texts
+/// (`check` of many sessions, `replay`, `serve`) builds it again with every
+/// engine, the lazy DFA among them, and uses that from then on: the same
+/// matches, found faster in long texts.
+#[derive(Debug)]
+pub struct ShortRegex {
+    pattern: String,
+    nfa: regex_automata::meta::Regex,
+    full: std::sync::OnceLock<regex_automata::meta::Regex>,
+    uses: std::sync::atomic::AtomicU32,
+}
+
+/// Uses after which a [`ShortRegex`] is built with every engine.
+const BUSY: u32 = 256;
+
+impl Clone for ShortRegex {
+    fn clone(&self) -> ShortRegex {
+        ShortRegex {
+            pattern: self.pattern.clone(),
+            nfa: self.nfa.clone(),
+            full: self.full.clone(),
+            uses: std::sync::atomic::AtomicU32::new(self.uses.load(std::sync::atomic::Ordering::Relaxed)),
+        }
+    }
+}
+
+impl std::ops::Deref for ShortRegex {
+    type Target = regex_automata::meta::Regex;
+
+    fn deref(&self) -> &regex_automata::meta::Regex {
+        if let Some(full) = self.full.get() {
+            return full;
+        }
+        if self.uses.fetch_add(1, std::sync::atomic::Ordering::Relaxed) < BUSY {
+            return &self.nfa;
+        }
+        // The same pattern built with the defaults cannot fail where the NFA
+        // alone was built; were it to, the NFA goes on alone.
+        self.full.get_or_init(|| regex_automata::meta::Regex::new(&self.pattern).unwrap_or_else(|_| self.nfa.clone()))
+    }
+}
 
 /// Builds a [`ShortRegex`]; the error is the one [`Regex::new`] gives.
 fn short_regex(pattern: &str) -> Result<ShortRegex, regex::Error> {
@@ -1512,7 +1550,12 @@ fn short_regex(pattern: &str) -> Result<ShortRegex, regex::Error> {
         .onepass(false)
         .nfa_size_limit(Some(10 * (1 << 20)));
     match regex_automata::meta::Builder::new().configure(config).build(pattern) {
-        Ok(re) => Ok(re),
+        Ok(nfa) => Ok(ShortRegex {
+            pattern: pattern.to_string(),
+            nfa,
+            full: std::sync::OnceLock::new(),
+            uses: std::sync::atomic::AtomicU32::new(0),
+        }),
         // Said as the regex crate says it (and it fails the same way).
         Err(e) => Err(Regex::new(pattern).err().unwrap_or_else(|| regex::Error::Syntax(e.to_string()))),
     }
@@ -1729,6 +1772,49 @@ mod tests {
             proptest::prop_assume!(!words.is_empty());
             let (a, b) = starts(&words, &text);
             proptest::prop_assert_eq!(a, b);
+        }
+    }
+
+    /// A regex used [`BUSY`] times more, which then has every engine.
+    fn busy(re: &ShortRegex) -> &ShortRegex {
+        for _ in 0..=BUSY {
+            let _ = re.is_match("");
+        }
+        assert!(re.full.get().is_some(), "built again with every engine");
+        re
+    }
+
+    fn spans(re: &regex_automata::meta::Regex, text: &str) -> Spans {
+        re.find_iter(text).map(|m| (m.start(), m.end())).collect()
+    }
+
+    #[test]
+    fn a_busy_regex_is_built_again_and_matches_the_same() {
+        let words: Vec<String> = ["yes", "go ahead", "👍", "'s", "sí"].map(String::from).to_vec();
+        let texts = ["yes, go  ahead", "日本yes sí", "👍👍 it's", "yesterday", "_yes_ é yes é"];
+        let re = words_regex(&words);
+        let nfa: Vec<Spans> = texts.iter().map(|t| spans(&re, t)).collect();
+        assert!(re.full.get().is_none(), "still the NFA after {} uses", texts.len());
+        let re = busy(&re);
+        let full: Vec<Spans> = texts.iter().map(|t| spans(re, t)).collect();
+        assert_eq!(nfa, full);
+        assert_eq!(full[0], vec![(0, 4), (4, 14)]);
+        // A clone keeps what was built.
+        assert!(re.clone().full.get().is_some());
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn a_busy_regex_matches_as_the_nfa_on_any_text(
+            words in proptest::collection::vec("[a-zA-Z'+ é👍_]{1,6}", 1..5),
+            texts in proptest::collection::vec("[a-zA-Z'+ é👍_.,\n]{0,40}", 1..4),
+        ) {
+            let words: Vec<String> = words.into_iter().filter(|w| !w.trim().is_empty()).collect();
+            proptest::prop_assume!(!words.is_empty());
+            let re = words_regex(&words);
+            let nfa: Vec<Spans> = texts.iter().map(|t| spans(&re.nfa, t)).collect();
+            let full: Vec<Spans> = texts.iter().map(|t| spans(busy(&re), t)).collect();
+            proptest::prop_assert_eq!(nfa, full);
         }
     }
 
