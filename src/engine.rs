@@ -11,7 +11,7 @@ use serde::Serialize;
 use crate::checks::{self, Selection};
 use crate::diagnostic::{self, Culprit, Diagnostic, Finding, Severity};
 use crate::ingest::discover::{self, Discovery, InputError, Job, Origin};
-use crate::ingest::input::{open_regular, OpenFailure, MAX_LINE};
+use crate::ingest::input::{open_listed, open_regular, OpenFailure, MAX_LINE};
 use crate::ingest::{subagent, transcript};
 use crate::model::run::{find_runs, Run};
 use crate::model::{EventKind, Format, Session, Source, SubagentTranscript};
@@ -315,6 +315,7 @@ fn memory_job(bytes: Vec<u8>, display: &str) -> Job {
         format: Some(format),
         explicit: true,
         subagents: Vec::new(),
+        listed: false,
     }
 }
 
@@ -463,7 +464,7 @@ fn check_job_read(job: &Job, wfs: &Workflows, opts: &Options, in_parts: bool) ->
     let failed = std::cell::Cell::new(false);
     let parsed = match &job.origin {
         Origin::Memory(bytes) => parse(&mut &bytes[..], job.format, &mut findings),
-        Origin::File(path) => match open_regular(path) {
+        Origin::File(path) => match if job.listed { open_listed(path) } else { open_regular(path) } {
             Ok(file) => parse(&mut Watched { inner: file, failed: &failed }, job.format, &mut findings),
             Err(OpenFailure::Special(kind)) => {
                 let message = OpenFailure::Special(kind).to_string();
@@ -766,7 +767,7 @@ impl Judge<'_> {
                         findings.extend(read_findings.iter().cloned());
                         info.clone()
                     }
-                    None => subagent::read(&file.path, &file.display, self.checking.opts.detail, findings),
+                    None => subagent::read(&file.path, file.listed, &file.display, self.checking.opts.detail, findings),
                 };
                 self.subagents_unreadable |= info.unreadable;
                 read.push(Subagent { file, info, meta: None, attached: false });

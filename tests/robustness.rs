@@ -147,20 +147,39 @@ fn link_loops_and_dangling_links_say_what_they_are() {
 fn a_file_gone_before_it_is_read_fails_the_check() {
     let dir = tempfile::tempdir().unwrap();
     let gone = dir.path().join("gone.jsonl");
-    let job = orchlint::ingest::discover::Job {
-        origin: orchlint::ingest::discover::Origin::File(gone.clone()),
-        display: std::sync::Arc::from(gone.to_string_lossy().as_ref()),
-        format: None,
-        explicit: false,
-        subagents: Vec::new(),
-    };
-    let wf = orchlint::workflow::Workflows::builtin();
-    let checked = orchlint::engine::check_job(&job, &wf, &orchlint::engine::Options::default());
-    assert!(checked.unreadable);
-    let d = &checked.diagnostics;
-    assert_eq!(d.len(), 1, "{d:?}");
-    assert_eq!(d[0].severity, orchlint::diagnostic::Severity::Error);
-    assert!(d[0].message.starts_with("cannot read the file: "), "{}", d[0].message);
+    // Named on the command line (looked at first) or listed by its folder.
+    for listed in [false, true] {
+        let job = orchlint::ingest::discover::Job {
+            origin: orchlint::ingest::discover::Origin::File(gone.clone()),
+            display: std::sync::Arc::from(gone.to_string_lossy().as_ref()),
+            format: None,
+            explicit: false,
+            listed,
+            subagents: Vec::new(),
+        };
+        let wf = orchlint::workflow::Workflows::builtin();
+        let checked = orchlint::engine::check_job(&job, &wf, &orchlint::engine::Options::default());
+        assert!(checked.unreadable);
+        let d = &checked.diagnostics;
+        assert_eq!(d.len(), 1, "{d:?}");
+        assert_eq!(d[0].severity, orchlint::diagnostic::Severity::Error);
+        assert!(d[0].message.starts_with("cannot read the file: "), "{}", d[0].message);
+    }
+}
+
+/// A file listed by its folder is opened without looking at it first; a
+/// FIFO or a folder in its place is still refused, without blocking.
+#[test]
+fn a_listed_file_swapped_for_a_fifo_is_refused() {
+    use orchlint::ingest::input::{open_listed, OpenFailure};
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("swapped.jsonl");
+    mkfifo(&fifo);
+    assert!(matches!(open_listed(&fifo), Err(OpenFailure::Special("a named pipe (FIFO)"))));
+    assert!(matches!(open_listed(dir.path()), Err(OpenFailure::Special("a folder"))));
+    let file = dir.path().join("plain.jsonl");
+    std::fs::write(&file, "{}\n").unwrap();
+    assert!(open_listed(&file).is_ok());
 }
 
 /// An I/O error in the middle of a file (EIO from an LD_PRELOAD shim, when a

@@ -650,7 +650,7 @@ fn agent_type_by_transcript(transcript: &Path, call: &str, launches: &[(String, 
     files.sort();
     for path in files {
         let display: std::sync::Arc<str> = path.display().to_string().into();
-        let info = crate::ingest::subagent::read(&path, &display, false, &mut Vec::new());
+        let info = crate::ingest::subagent::read(&path, false, &display, false, &mut Vec::new());
         if !info.calls.iter().any(|c| c.id == call) {
             continue;
         }

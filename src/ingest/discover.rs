@@ -32,6 +32,9 @@ pub struct SubagentFile {
     pub path: PathBuf,
     pub display: Arc<str>,
     pub agent_id: String,
+    /// Listed by its folder as a regular file (not a link): opened without
+    /// looking at its type first ([`crate::ingest::input::open_listed`]).
+    pub listed: bool,
     /// What discovery already read of it (2.0.x siblings are read to learn
     /// their session), with the problems found; `None` when not read yet.
     pub read: Option<(crate::ingest::subagent::SubagentInfo, Vec<Finding>)>,
@@ -47,6 +50,8 @@ pub struct Job {
     /// Named on the command line (a non-transcript is then reported, not just skipped).
     pub explicit: bool,
     pub subagents: Vec<SubagentFile>,
+    /// Listed by its folder as a regular file (not a link).
+    pub listed: bool,
 }
 
 /// The outcome of discovery.
@@ -325,6 +330,7 @@ pub fn plan(paths: &[PathBuf], detail: bool) -> Result<Plan, InputError> {
                 format: Some(format),
                 explicit: true,
                 subagents: Vec::new(),
+                listed: false,
             });
             continue;
         }
@@ -408,7 +414,8 @@ pub fn plan(paths: &[PathBuf], detail: bool) -> Result<Plan, InputError> {
 /// Discovers the sessions of one project folder.
 pub fn discover_folder(dir: &Path, detail: bool) -> Discovery {
     let mut out = Discovery::default();
-    let mut files = Files::default();
+    // Every file of the folder is listed by it as a regular file.
+    let mut files = Files { listed: true, ..Files::default() };
     folder_files(dir, &mut files, &mut out.findings);
     assemble(files, detail, &mut out);
     out
@@ -438,18 +445,20 @@ struct Files {
     explicit: Vec<PathBuf>,
     /// Subagent transcripts named on the command line.
     named_subagents: BTreeSet<PathBuf>,
+    /// Every file was listed by its folder as a regular file.
+    listed: bool,
 }
 
 impl Files {
     fn sort_into(&mut self, p: &Path) {
-        sort_into(p, &mut self.candidates, &mut self.nested, &mut self.siblings);
+        sort_into(p, self.listed, &mut self.candidates, &mut self.nested, &mut self.siblings);
     }
 }
 
 /// Turns files into jobs: sibling agent files grouped by the session named
 /// inside them, subagent folders by their session file, leftovers as orphans.
 fn assemble(files: Files, detail: bool, out: &mut Discovery) {
-    let Files { mut candidates, nested, mut siblings, explicit: explicit_files, named_subagents } = files;
+    let Files { mut candidates, nested, mut siblings, explicit: explicit_files, named_subagents, listed } = files;
     let by_bytes = |a: &PathBuf, b: &PathBuf| a.as_os_str().cmp(b.as_os_str());
     candidates.sort_by(by_bytes);
     candidates.dedup();
@@ -463,7 +472,7 @@ fn assemble(files: Files, detail: bool, out: &mut Discovery) {
         .par_iter()
         .map(|p| {
             let mut findings = Vec::new();
-            let info = crate::ingest::subagent::read(p, &display(p), detail, &mut findings);
+            let info = crate::ingest::subagent::read(p, listed, &display(p), detail, &mut findings);
             (info, findings)
         })
         .collect();
@@ -471,7 +480,8 @@ fn assemble(files: Files, detail: bool, out: &mut Discovery) {
         let agent_id = agent_file_id(&p).unwrap_or_default();
         let session_id = info.session_id.clone();
         let empty = info.entries == 0 && findings.is_empty();
-        let file = SubagentFile { display: display(&p), agent_id, path: p.clone(), read: Some((info, findings)) };
+        let file =
+            SubagentFile { display: display(&p), agent_id, path: p.clone(), listed, read: Some((info, findings)) };
         match session_id {
             Some(sid) => {
                 let session_file = p.with_file_name(format!("{sid}.jsonl"));
@@ -495,6 +505,7 @@ fn assemble(files: Files, detail: bool, out: &mut Discovery) {
             format: None,
             explicit,
             subagents,
+            listed,
         });
     }
 
@@ -538,6 +549,7 @@ fn assemble(files: Files, detail: bool, out: &mut Discovery) {
 
 fn sort_into(
     p: &Path,
+    listed: bool,
     candidates: &mut Vec<PathBuf>,
     nested: &mut BTreeMap<OsString, Vec<SubagentFile>>,
     siblings: &mut Vec<PathBuf>,
@@ -547,7 +559,7 @@ fn sort_into(
             let agent_id = agent_file_id(p).unwrap_or_default();
             let list = nested.entry(session_file.into_os_string()).or_default();
             if !list.iter().any(|f| f.path == p) {
-                list.push(SubagentFile { path: p.to_path_buf(), display: display(p), agent_id, read: None });
+                list.push(SubagentFile { path: p.to_path_buf(), display: display(p), agent_id, listed, read: None });
             }
         }
         Role::SiblingSubagent => siblings.push(p.to_path_buf()),

@@ -42,10 +42,18 @@ impl SubagentInfo {
 /// Reads a subagent file: every line is checked for damage, the first user
 /// entry is parsed for the prompt, the agent's tool calls are read (the lines
 /// that hold a `tool_use`), and with `detail` the entries are counted in full
-/// and the tools listed.
-pub fn read(path: &Path, display: &std::sync::Arc<str>, detail: bool, findings: &mut Vec<Finding>) -> SubagentInfo {
+/// and the tools listed. `listed`: its folder listed it as a regular file.
+pub fn read(
+    path: &Path,
+    listed: bool,
+    display: &std::sync::Arc<str>,
+    detail: bool,
+    findings: &mut Vec<Finding>,
+) -> SubagentInfo {
     let mut info = SubagentInfo::default();
-    let file = match crate::ingest::input::open_regular(path) {
+    let opened =
+        if listed { crate::ingest::input::open_listed(path) } else { crate::ingest::input::open_regular(path) };
+    let file = match opened {
         Ok(f) => f,
         Err(OpenFailure::Special(kind)) => {
             let message = format!("subagent transcript is {}", OpenFailure::Special(kind));

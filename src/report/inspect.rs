@@ -395,7 +395,7 @@ pub fn subagents(paths: &[std::path::PathBuf], findings: &mut Vec<crate::diagnos
             continue;
         }
         let display: std::sync::Arc<str> = std::sync::Arc::from(path.display().to_string());
-        let info = subagent::read(path, &display, true, findings);
+        let info = subagent::read(path, false, &display, true, findings);
         subagents.push(SubagentView {
             file: display.to_string(),
             agent_id: by_name.or_else(|| side.as_ref().map(|s| s.agent_id.clone())),
