@@ -34,7 +34,7 @@ pub fn project(data: &[u8]) {
     }
     let wfs = Workflows::builtin();
     let mut findings = Vec::new();
-    let _ = orchlint::ingest::subagent::read(&agent_file, &Arc::from("agent"), true, &mut findings);
+    let _ = orchlint::ingest::subagent::read(&agent_file, false, &Arc::from("agent"), true, &mut findings);
     let options = Options { detail: true, ..Options::default() };
     if let Ok((_, checked)) = engine::check_collect(std::slice::from_ref(&project), &wfs, &options) {
         let doc = orchlint::report::inspect::build(&checked, &wfs);

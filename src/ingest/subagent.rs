@@ -270,8 +270,13 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("agent-a1.jsonl");
         std::fs::write(&path, text).unwrap();
+        let display = std::sync::Arc::from("agent-a1.jsonl");
         let mut findings = Vec::new();
-        let info = read(&path, &std::sync::Arc::from("agent-a1.jsonl"), detail, &mut findings);
+        let info = read(&path, false, &display, detail, &mut findings);
+        // Opened as its folder listed it: read the same.
+        let mut listed = Vec::new();
+        let again = read(&path, true, &display, detail, &mut listed);
+        assert_eq!(format!("{info:?}{findings:?}"), format!("{again:?}{listed:?}"));
         (info, findings)
     }
 
