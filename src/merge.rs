@@ -205,6 +205,29 @@ fn sessions(report: &Report, stamps: &Stamps, wfs: &Workflows, opts: &Options) -
     if files != report.files {
         return Err(Error::Settings { found: "other sessions".into(), reported: "the ones they name".into() });
     }
+    // The same counts may hide other findings (a rule's severity changed,
+    // another rules file of as many phases): each finding must be found again.
+    type Key<'a> = (&'a str, diagnostic::Severity, &'static str, u32);
+    fn findings(list: &[diagnostic::Diagnostic]) -> Vec<Key<'_>> {
+        let mut keys: Vec<Key<'_>> =
+            list.iter().map(|d| (d.fingerprint.as_str(), d.severity, d.rule, d.line)).collect();
+        keys.sort();
+        keys
+    }
+    let (found, reported) = (findings(&again.diagnostics), findings(&report.diagnostics));
+    if found != reported {
+        let said = |k: Option<&Key<'_>>| {
+            k.map_or_else(
+                || "nothing more".to_string(),
+                |(_, severity, rule, line)| format!("{} {rule} at line {line}", severity.as_str()),
+            )
+        };
+        let at = found.iter().zip(&reported).position(|(a, b)| a != b).unwrap_or(found.len().min(reported.len()));
+        return Err(Error::Settings {
+            found: format!("{} findings ({} first differs)", found.len(), said(found.get(at))),
+            reported: format!("{} ({})", reported.len(), said(reported.get(at))),
+        });
+    }
     engine::page_order(&mut checked);
     Ok(checked)
 }

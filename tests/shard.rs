@@ -175,6 +175,47 @@ fn merge_into_html_reads_the_transcripts_again_and_stops_when_one_is_gone_or_cha
     assert_eq!(merge(&["--format", "sarif"]), (1, sarif, String::new()));
 }
 
+/// Rules that give the same counts of sessions and runs but other findings
+/// (a rule made a warning): merge into html, which draws the runs with the
+/// rules it is given, stops instead of drawing other findings than the parts'.
+#[test]
+fn merge_into_html_stops_when_its_rules_find_other_findings_than_the_parts() {
+    let dir = tempfile::tempdir().unwrap();
+    let tree = dir.path().join("tree");
+    copy_tree(&fixtures().join("agent-count"), &tree);
+    let tree = tree.to_str().unwrap();
+    let part = dir.path().join("part.json");
+    let (status, _, err) = orchlint(&[
+        "check",
+        tree,
+        "--isolated",
+        "--shard",
+        "1/1",
+        "--stamps",
+        "--format",
+        "json",
+        "-o",
+        part.to_str().unwrap(),
+    ]);
+    assert_eq!(status, 1, "{err}");
+    let part = part.to_str().unwrap();
+    let (status, _, err) = orchlint(&["merge", "--isolated", "--format", "html", part]);
+    assert_eq!(status, 1, "the same rules: {err}");
+
+    let config = dir.path().join("orchlint.toml");
+    std::fs::write(&config, "[severity]\nagent-count = \"warning\"\n").unwrap();
+    let (status, out, err) = orchlint(&["merge", "--config", config.to_str().unwrap(), "--format", "html", part]);
+    assert_eq!(status, 2, "{err}");
+    assert!(out.is_empty(), "a page was drawn");
+    let err = unwrapped(&err);
+    assert!(err.contains("read again with these rules, the transcripts give"), "{err}");
+    assert!(err.contains("warning agent-count at line"), "{err}");
+    assert!(err.contains("error agent-count at line"), "{err}");
+    // The formats that need only the reports merge whatever the rules.
+    let (status, _, err) = orchlint(&["merge", "--config", config.to_str().unwrap(), "--format", "sarif", part]);
+    assert_eq!(status, 1, "{err}");
+}
+
 /// An error message as one line: miette wraps it at 100 columns.
 fn unwrapped(err: &str) -> String {
     err.split_whitespace().filter(|w| *w != "│").collect::<Vec<_>>().join(" ")
