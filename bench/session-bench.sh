@@ -48,7 +48,7 @@ fi
 for mb in $SIZES; do
     f=$TMP/session-$mb.jsonl
     python3 "$ROOT/bench/repeat_session.py" "$SRC" "$f" $((mb * 1048576)) >/dev/null
-    runs=$(grep -c 'command-name>/ml-flow<' "$f" || true)
+    runs=$(grep -c 'command-name>/ml-flow' "$f" || true)
     row "one session" "$(stat -c %s "$f")" "$runs" "$(measure "$BIN" check "$f" --format concise)"
     rm -f "$f"
 done

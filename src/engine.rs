@@ -415,7 +415,7 @@ fn check_job_read(job: &Job, wfs: &Workflows, opts: &Options, in_parts: bool) ->
     let mut findings = Vec::new();
     let mut judge = Judge::new(job, wfs, opts);
     let source = || Source::start_of(job.display.clone());
-    let mut parse = |reader: &mut dyn Read, format: Option<Format>, findings: &mut Vec<Finding>| {
+    let mut parse = |reader: &mut (dyn Read + Send), format: Option<Format>, findings: &mut Vec<Finding>| {
         if !in_parts {
             return transcript::parse(reader, job.display.clone(), format, wfs, findings);
         }
@@ -461,7 +461,7 @@ fn check_job_read(job: &Job, wfs: &Workflows, opts: &Options, in_parts: bool) ->
         Some(session)
     };
     // A read error, or a file gone since discovery, fails the check (exit 2).
-    let failed = std::cell::Cell::new(false);
+    let failed = std::sync::atomic::AtomicBool::new(false);
     let parsed = match &job.origin {
         Origin::Memory(bytes) => parse(&mut &bytes[..], job.format, &mut findings),
         Origin::File(path) => match if job.listed { open_listed(path) } else { open_regular(path) } {
@@ -472,7 +472,7 @@ fn check_job_read(job: &Job, wfs: &Workflows, opts: &Options, in_parts: bool) ->
                 return Checked::skipped(Session::empty(job.display.clone()), findings, wfs, opts, false);
             }
             Err(OpenFailure::Io(e)) => {
-                failed.set(true);
+                failed.store(true, std::sync::atomic::Ordering::Relaxed);
                 findings.push(Finding::unreadable(&source(), format!("cannot read the file: {e}")));
                 parse(&mut &b""[..], Some(Format::Session), &mut findings)
             }
@@ -482,7 +482,7 @@ fn check_job_read(job: &Job, wfs: &Workflows, opts: &Options, in_parts: bool) ->
         // A line reached back into a part already judged: read it whole.
         return check_job_read(job, wfs, opts, false);
     }
-    let unreadable = failed.get();
+    let unreadable = failed.load(std::sync::atomic::Ordering::Relaxed);
     let Some(mut session) = parsed else {
         if job.explicit {
             findings
@@ -1030,14 +1030,14 @@ fn place_in_runs(session: &Session, runs: &[Run], findings: &mut [Finding]) {
 /// as a finding and stops; the flag makes the check exit 2).
 struct Watched<'a, R> {
     inner: R,
-    failed: &'a std::cell::Cell<bool>,
+    failed: &'a std::sync::atomic::AtomicBool,
 }
 
 impl<R: Read> Read for Watched<'_, R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         let read = self.inner.read(buf);
         if read.as_ref().is_err_and(|e| e.kind() != std::io::ErrorKind::Interrupted) {
-            self.failed.set(true);
+            self.failed.store(true, std::sync::atomic::Ordering::Relaxed);
         }
         read
     }

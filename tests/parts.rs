@@ -119,28 +119,52 @@ fn a_session_read_in_parts_has_the_report_of_the_session_read_whole() {
 fn a_part_is_judged_as_the_run_alone() {
     // Three runs of one fixture in one session: the second and third run's
     // diagnostics are the first's, at lines one and two copies further.
+    copies_are_judged_as_the_first(3);
+}
+
+#[test]
+fn a_session_of_many_batches_is_read_as_its_runs() {
+    // Lines are read in batches of about 1 MiB, the next one read and
+    // prepared while the one before is built: a session of 5 MiB and more
+    // is read as the runs it holds, whole or in parts.
+    copies_are_judged_as_the_first(COPIES_FOR_5_MIB);
+}
+
+/// Copies of the fixture below that make a session of more than 5 MiB.
+const COPIES_FOR_5_MIB: u32 = 160;
+
+/// `copies` runs of one fixture in one session have, read in parts and
+/// read whole, the diagnostics of the fixture `copies` times, each copy's at
+/// its lines and run.
+fn copies_are_judged_as_the_first(copies: u32) {
     let wfs = Workflows::builtin();
     let opts = Options::default();
     let dir = tempfile::tempdir().unwrap();
     let fixture = fixtures().join("agent-count/invalid-v2.1-phase4-two-architects.jsonl");
     let text = std::fs::read(&fixture).unwrap();
     let lines = text.iter().filter(|&&b| b == b'\n').count() as u32;
-    let session = dir.path().join("three.jsonl");
-    std::fs::write(&session, repeated(&text, 3)).unwrap();
+    let session = dir.path().join("copies.jsonl");
+    std::fs::write(&session, repeated(&text, copies as usize)).unwrap();
+    if copies == COPIES_FOR_5_MIB {
+        assert!(std::fs::metadata(&session).unwrap().len() > 5 << 20, "more than five batches");
+    }
     let one = engine::check(&[fixture], &wfs, &opts).unwrap();
-    let three = engine::check(&[session], &wfs, &opts).unwrap();
+    let in_parts = engine::check(std::slice::from_ref(&session), &wfs, &opts).unwrap();
+    let (whole, _) = engine::check_collect(&[session], &wfs, &opts).unwrap();
     assert!(!one.diagnostics.is_empty());
     let at = |r: &engine::Report| -> Vec<(u32, Option<u32>, String)> {
-        r.diagnostics.iter().map(|d| (d.line, d.run, format!("{} {}", d.rule, d.message))).collect()
+        let mut at: Vec<_> =
+            r.diagnostics.iter().map(|d| (d.line, d.run, format!("{} {}", d.rule, d.message))).collect();
+        at.sort();
+        at
     };
     let mut expected = Vec::new();
-    for copy in 0..3u32 {
+    for copy in 0..copies {
         expected.extend(at(&one).into_iter().map(|(line, run, m)| (line + copy * lines, run.map(|r| r + copy), m)));
     }
     expected.sort();
-    let mut got = at(&three);
-    got.sort();
-    assert_eq!(got, expected);
+    assert_eq!(at(&in_parts), expected);
+    assert_eq!(at(&whole), expected);
 }
 
 #[test]

@@ -21,6 +21,16 @@ pub(super) struct PlainResults<'a> {
     pub uuid: Option<&'a str>,
 }
 
+/// Whether a user line of tool results may carry an agent's report (the
+/// result of a launch): its `toolUseResult` names the agent or its run time,
+/// as every Claude Code version writes it. Only a hint for reading ahead:
+/// a line without it is still parsed when its id is a launch's.
+pub(super) fn may_be_agent_result(line: &[u8]) -> bool {
+    static AGENT: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"\"agentId\""));
+    static DURATION: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"\"totalDurationMs\""));
+    AGENT.find(line).is_some() || DURATION.find(line).is_some()
+}
+
 /// The tool_use ids of a user line that only carries results of ordinary
 /// tools: the checks need just the ids (and the uuid, to skip a copy).
 /// `None` when the line needs a full parse, so that nothing is read another

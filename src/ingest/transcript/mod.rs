@@ -45,7 +45,7 @@ use messages::Messages;
 /// Reads a transcript and builds its session; input problems become findings.
 /// With `format` unknown it is told from the first lines; `None` when the
 /// file is not a transcript at all (a history, a journal).
-pub fn parse<R: Read>(
+pub fn parse<R: Read + Send>(
     reader: R,
     file: Arc<str>,
     format: Option<Format>,
@@ -72,7 +72,7 @@ pub struct Part {
 /// of a launch or call of it): then the parts are no faithful reading, and
 /// the session must be read again whole with [`parse`]. Stream-json is
 /// read as one part (its runs may start without a command).
-pub fn parse_parts<R: Read>(
+pub fn parse_parts<R: Read + Send>(
     reader: R,
     file: Arc<str>,
     format: Option<Format>,
@@ -199,6 +199,11 @@ impl Pre<'_> {
             // Which of its ids are launches is known only in order: the
             // builder parses it then, if it must.
             Wanted::User => match fast::plain_tool_results(bytes, |_| false) {
+                // A launch's result, most likely: parsed here, ahead, and
+                // not by the builder, which reads the lines one by one.
+                Some(plain) if fast::may_be_agent_result(bytes) => {
+                    (Some(plain), Some(crate::ingest::raw::parse_entry(bytes)))
+                }
                 Some(plain) => (Some(plain), None),
                 None => (None, Some(crate::ingest::raw::parse_entry(bytes))),
             },
@@ -209,70 +214,141 @@ impl Pre<'_> {
     }
 }
 
-fn read<R: Read>(
+/// The file is no transcript at all.
+struct NotTranscript;
+
+/// What the building of one batch keeps from batch to batch.
+struct Reading<'e> {
+    /// The format is still being told from the first lines: lines tried.
+    undecided: Option<u32>,
+    emit: Option<(&'e mut dyn FnMut(Part), usize)>,
+    last_line: u32,
+}
+
+/// A batch read and prepared: its lines, their [`Pre`]s, and the read error
+/// that ended it.
+type Prepared<'b> = (&'b Batch, Vec<Pre<'b>>, Option<std::io::Error>);
+
+fn read<R: Read + Send>(
     reader: R,
     file: Arc<str>,
     format: Option<Format>,
     wf: &Workflows,
     findings: &mut Vec<Finding>,
-    mut emit: Option<(&mut dyn FnMut(Part), usize)>,
+    emit: Option<(&mut dyn FnMut(Part), usize)>,
 ) -> Option<(Session, bool)> {
     let mut b = Builder::new(file, format.unwrap_or(Format::Session), wf);
-    let mut undecided = format.is_none().then_some(0u32);
+    let mut reading = Reading { undecided: format.is_none().then_some(0u32), emit, last_line: 0 };
     let mut lines = LineReader::new(reader);
-    let mut batch = Batch::default();
-    let mut last_line = 0;
+    // Two batches in turn: while the lines of one are built into the
+    // session, the next is read and prepared on another thread.
+    let (mut one, mut two) = (Batch::default(), Batch::default());
+    let error = one.fill(&mut lines);
+    let mut first: Prepared<'_> = (&one, one.pre(), error);
     loop {
-        let error = batch.fill(&mut lines);
-        for (line, pre) in batch.lines.iter().zip(batch.pre()) {
-            if let Some((emit, part_events)) = emit.as_mut() {
-                if let Some(part) = b.cut(findings, *part_events) {
+        let (batch, pre, error) = first;
+        let Some(second) = b.batch_overlapped(batch, pre, error, &mut two, &mut lines, &mut reading, findings).ok()?
+        else {
+            break;
+        };
+        let (batch, pre, error) = second;
+        match b.batch_overlapped(batch, pre, error, &mut one, &mut lines, &mut reading, findings).ok()? {
+            Some(next) => first = next,
+            None => break,
+        }
+    }
+    let crossed = b.crossed();
+    Some((b.finish(findings), crossed))
+}
+
+impl Builder<'_> {
+    /// Builds the lines of `batch` while the next batch is read into `next`
+    /// and prepared, on another thread; `None` after the last batch.
+    #[allow(clippy::too_many_arguments)]
+    fn batch_overlapped<'n, R: Read + Send>(
+        &mut self,
+        batch: &Batch,
+        pre: Vec<Pre<'_>>,
+        error: Option<std::io::Error>,
+        next: &'n mut Batch,
+        lines: &mut LineReader<R>,
+        reading: &mut Reading<'_>,
+        findings: &mut Vec<Finding>,
+    ) -> Result<Option<Prepared<'n>>, NotTranscript> {
+        if batch.eof {
+            self.batch(batch, pre, reading, findings)?;
+            if let Some(e) = error {
+                self.read_error(e, reading.last_line, findings);
+            }
+            return Ok(None);
+        }
+        let mut prepared = None;
+        let built = rayon::in_place_scope(|scope| {
+            scope.spawn(|_| {
+                let error = next.fill(lines);
+                let next: &'n Batch = next;
+                prepared = Some((next, next.pre(), error));
+            });
+            self.batch(batch, pre, reading, findings)
+        });
+        built?;
+        Ok(prepared)
+    }
+
+    /// A read error ended the file after `last_line`.
+    fn read_error(&mut self, e: std::io::Error, last_line: u32, findings: &mut Vec<Finding>) {
+        let source = Source { file: self.session.file.clone(), line: last_line + 1, offset: 0, len: 0 };
+        findings.push(Finding::unreadable(&source, format!("reading stopped at line {}: {e}", source.line)));
+    }
+
+    /// Builds the lines of one batch into the session.
+    fn batch(
+        &mut self,
+        batch: &Batch,
+        pre: Vec<Pre<'_>>,
+        reading: &mut Reading<'_>,
+        findings: &mut Vec<Finding>,
+    ) -> Result<(), NotTranscript> {
+        for (line, pre) in batch.lines.iter().zip(pre) {
+            if let Some((emit, part_events)) = reading.emit.as_mut() {
+                if let Some(part) = self.cut(findings, *part_events) {
                     emit(part);
                 }
             }
             let bytes = &batch.buf[line.range.clone()];
-            last_line = line.number;
+            reading.last_line = line.number;
             if let Some(len) = line.too_long {
-                let source = Source { file: b.session.file.clone(), line: line.number, offset: line.offset, len: 0 };
+                let source = Source { file: self.session.file.clone(), line: line.number, offset: line.offset, len: 0 };
                 findings.push(Finding::input(source, too_long_message(len)));
                 continue;
             }
-            if let Some(tried) = undecided.as_mut() {
+            if let Some(tried) = reading.undecided.as_mut() {
                 if !bytes.iter().all(u8::is_ascii_whitespace) {
                     match crate::ingest::discover::sniff_line(bytes) {
                         Some(Sniffed::Transcript(f)) => {
-                            b.session.format = f;
-                            undecided = None;
+                            self.session.format = f;
+                            reading.undecided = None;
                         }
-                        Some(Sniffed::NotTranscript) => return None,
+                        Some(Sniffed::NotTranscript) => return Err(NotTranscript),
                         None => {
                             *tried += 1;
                             if *tried >= crate::ingest::discover::SNIFF_LINES {
-                                undecided = None;
+                                reading.undecided = None;
                             }
                         }
                     }
                 }
             }
             let source = Source {
-                file: b.session.file.clone(),
+                file: self.session.file.clone(),
                 line: line.number,
                 offset: line.offset,
                 len: bytes.len() as u32,
             };
-            b.line(bytes, pre, source, findings);
+            self.line(bytes, pre, source, findings);
         }
-        if let Some(e) = error {
-            let source = Source { file: b.session.file.clone(), line: last_line + 1, offset: 0, len: 0 };
-            findings.push(Finding::unreadable(&source, format!("reading stopped at line {}: {e}", source.line)));
-            break;
-        }
-        if batch.eof {
-            break;
-        }
+        Ok(())
     }
-    let crossed = b.crossed();
-    Some((b.finish(findings), crossed))
 }
 
 struct Builder<'w> {
