@@ -173,38 +173,40 @@ echo "  checked:  $(cat "$WORK/verify.json")"
 echo
 
 # ---------------------------------------------------------------- timing
-# bench NAME OK_CODES CMD...   one warm-up, then $RUNS runs; sets BEST_<NAME>, RSS_<NAME>
-bench() {
-    local name=$1 ok=$2; shift 2
-    local i rc best="" rss=0 line secs kb
-    say "timing $name: $* (1 warm-up + $RUNS runs)"
-    for i in $(seq 0 "$RUNS"); do
-        rc=0
-        "$TIME" -f '%e %M' -o "$WORK/time.txt" "$@" > /dev/null 2> "$WORK/$name.err" || rc=$?
-        if [[ " $ok " != *" $rc "* ]]; then
-            echo "corpus-bench: $name exited with status $rc; its stderr:" >&2
-            tail -n 20 "$WORK/$name.err" >&2
-            exit 2
-        fi
-        line=$(tail -n 1 "$WORK/time.txt")
-        secs=${line% *}; kb=${line#* }
-        if [ "$i" = 0 ]; then
-            printf '    warm-up  %6.2f s  %7.1f MB  (exit %d)\n' "$secs" "$(awk -v k="$kb" 'BEGIN { print k / 1024 }')" "$rc" >&2
-            continue
-        fi
-        printf '    run %d    %6.2f s  %7.1f MB  (exit %d)\n' "$i" "$secs" "$(awk -v k="$kb" 'BEGIN { print k / 1024 }')" "$rc" >&2
-        if [ -z "$best" ] || awk -v a="$secs" -v b="$best" 'BEGIN { exit !(a < b) }'; then best=$secs; fi
-        [ "$kb" -gt "$rss" ] && rss=$kb
-    done
-    printf -v "BEST_$name" '%s' "$best"
-    printf -v "RSS_$name" '%s' "$rss"
+# once NAME OK_CODES RUN CMD...   one timed run (RUN 0 is the warm-up, not
+# counted); keeps the best time in BEST_<NAME>, the highest RSS in RSS_<NAME>.
+once() {
+    local name=$1 ok=$2 i=$3; shift 3
+    local rc=0 line secs kb best rss
+    "$TIME" -f '%e %M' -o "$WORK/time.txt" "$@" > /dev/null 2> "$WORK/$name.err" || rc=$?
+    if [[ " $ok " != *" $rc "* ]]; then
+        echo "corpus-bench: $name exited with status $rc; its stderr:" >&2
+        tail -n 20 "$WORK/$name.err" >&2
+        exit 2
+    fi
+    line=$(tail -n 1 "$WORK/time.txt")
+    secs=${line% *}; kb=${line#* }
+    if [ "$i" = 0 ]; then
+        printf '    %-9s warm-up  %6.2f s  %7.1f MB  (exit %d)\n' "$name" "$secs" "$(awk -v k="$kb" 'BEGIN { print k / 1024 }')" "$rc" >&2
+        return
+    fi
+    printf '    %-9s run %d    %6.2f s  %7.1f MB  (exit %d)\n' "$name" "$i" "$secs" "$(awk -v k="$kb" 'BEGIN { print k / 1024 }')" "$rc" >&2
+    best=BEST_$name; rss=RSS_$name
+    if [ -z "${!best:-}" ] || awk -v a="$secs" -v b="${!best}" 'BEGIN { exit !(a < b) }'; then printf -v "$best" '%s' "$secs"; fi
+    if [ "$kb" -gt "${!rss:-0}" ]; then printf -v "$rss" '%s' "$kb"; fi
 }
 
-# orchlint: 0 = clean, 1 = violations found; both are a successful run.
-bench orchlint "0 1" "$BIN" check "$OUT/projects" --format json
-# rg: 0 = matches, 1 = none.
-bench rg "0 1" rg -c '"type":"assistant"' "$OUT/projects"
-bench jq "0" find "$OUT/projects" -type f -name '*.jsonl' -exec jq -c 'select(.type=="assistant")' {} +
+# orchlint and rg interleaved, run by run, so that both see the same load;
+# orchlint: 0 = clean, 1 = violations found; rg: 0 = matches, 1 = none.
+say "timing orchlint and rg, interleaved (1 warm-up + $RUNS runs each)"
+for i in $(seq 0 "$RUNS"); do
+    once orchlint "0 1" "$i" "$BIN" check "$OUT/projects" --format json
+    once rg "0 1" "$i" rg -c '"type":"assistant"' "$OUT/projects"
+done
+say "timing jq (1 warm-up + $RUNS runs)"
+for i in $(seq 0 "$RUNS"); do
+    once jq "0" "$i" find "$OUT/projects" -type f -name '*.jsonl' -exec jq -c 'select(.type=="assistant")' {} +
+done
 
 row() {  # tool-label secs rss_kb
     awk -v t="$1" -v s="$2" -v k="$3" -v mb="$CORPUS_MB" 'BEGIN {
@@ -223,7 +225,8 @@ RESULTS=$(cat <<EOF
 Corpus: $CORPUS_MB MB ($BYTES bytes), $FILES files ($JSONL_FILES .jsonl), $SESSIONS sessions,
 $DIRS project folders, replicated from \`$(basename "$(dirname "$SRC")")/$(basename "$SRC")\`.
 Machine: $(nproc) CPUs${CPU:+ ($CPU)}, $(date -u +%Y-%m-%d).
-Wall time is the best of $RUNS runs after one warm-up (page cache warm);
+Wall time is the best of $RUNS runs after one warm-up (page cache warm),
+orchlint and rg interleaved run by run;
 peak RSS is the highest of those runs; MB = 2^20 bytes.
 
 | tool | wall s | MB/s | peak RSS MB |
