@@ -72,8 +72,8 @@ pub fn read(
     };
     let mut lines = LineReader::new(file);
     let mut last_line = 0;
-    let mut call_ids = std::collections::HashSet::new();
-    let mut denied = std::collections::HashMap::new();
+    let mut call_ids = rustc_hash::FxHashSet::default();
+    let mut denied = rustc_hash::FxHashMap::default();
     loop {
         let line = match lines.next_line() {
             Ok(Some(line)) => line,

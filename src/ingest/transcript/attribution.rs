@@ -9,7 +9,7 @@
 //! [`Launches`], and records the subagents' calls in [`Calls`] (so that
 //! their results are no orphans).
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use crate::ingest::raw::{Content, Entry};
 use crate::model::{Launch, Source, SubagentTranscript};

@@ -14,7 +14,7 @@
 //! later line that reaches one of them, or a return that waited since an
 //! earlier part, is known (`crossed`).
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use crate::model::text::tag;
 use crate::model::{Launch, ReturnStatus, ToolInput};
