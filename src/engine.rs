@@ -419,39 +419,34 @@ fn check_job_read(job: &Job, wfs: &Workflows, opts: &Options, in_parts: bool) ->
         if !in_parts {
             return transcript::parse(reader, job.display.clone(), format, wfs, findings);
         }
-        // Each part is prepared in order here, then its runs are checked on
-        // a thread of their own (started at the first part) while the
-        // reading goes on; a few parts at most wait, so memory stays bounded.
-        let judge = &mut judge;
+        // Each part is prepared (in order) and its runs are checked on a
+        // thread of their own, started at the first part, while the reading
+        // goes on; a few parts at most wait, so memory stays bounded.
+        let mut idle = Some(&mut judge);
         let read = std::thread::scope(|scope| {
-            let mut judging: Option<(mpsc::SyncSender<Prepared>, std::thread::ScopedJoinHandle<Vec<Diagnostic>>)> =
-                None;
-            let checking = judge.checking;
+            let mut judging: Option<(mpsc::SyncSender<transcript::Part>, std::thread::ScopedJoinHandle<()>)> = None;
             let mut emit = |part: transcript::Part| {
-                let transcript::Part { mut session, findings } = part;
-                let (runs, findings) = judge.prepare(&mut session, findings);
                 let (send, _) = judging.get_or_insert_with(|| {
-                    let (send, receive) = mpsc::sync_channel::<Prepared>(PARTS_IN_FLIGHT);
+                    let judge = idle.take().expect("the judging thread starts once");
+                    let (send, receive) = mpsc::sync_channel::<transcript::Part>(PARTS_IN_FLIGHT);
                     let thread = scope.spawn(move || {
-                        let mut diagnostics = Vec::new();
-                        for (session, runs, findings) in receive {
-                            diagnostics.extend(checking.judge_runs(&session, &runs, findings));
+                        for transcript::Part { mut session, findings } in receive {
+                            let (runs, findings) = judge.prepare(&mut session, findings);
+                            let diagnostics = judge.checking.judge_runs(&session, &runs, findings);
+                            judge.diagnostics.extend(diagnostics);
                         }
-                        diagnostics
                     });
                     (send, thread)
                 });
-                if let Err(mpsc::SendError((session, runs, findings))) = send.send((session, runs, findings)) {
-                    // The thread is gone (it panicked): check here.
-                    judge.diagnostics.extend(checking.judge_runs(&session, &runs, findings));
-                }
+                // Refused only when the thread is gone: its panic is
+                // resumed when it is joined, below.
+                let _ = send.send(part);
             };
             let read = transcript::parse_parts(reader, job.display.clone(), format, wfs, findings, &mut emit);
             if let Some((send, thread)) = judging {
                 drop(send);
-                match thread.join() {
-                    Ok(mut diagnostics) => judge.diagnostics.append(&mut diagnostics),
-                    Err(panic) => std::panic::resume_unwind(panic),
+                if let Err(panic) = thread.join() {
+                    std::panic::resume_unwind(panic);
                 }
             }
             read
@@ -545,9 +540,6 @@ impl Checked {
 /// Parts of a session read in parts that wait for their runs to be checked
 /// on the judging thread; past this many, the reader waits.
 const PARTS_IN_FLIGHT: usize = 2;
-
-/// A part prepared to have its runs checked: the part, its runs and its findings.
-type Prepared = (Session, Vec<Run>, Vec<Finding>);
 
 /// Judges a session part by part (one part when it is read whole): each
 /// part's runs are found, checked and its findings resolved, then what
