@@ -11,7 +11,7 @@ use serde::Serialize;
 use crate::checks::{self, Selection};
 use crate::diagnostic::{self, Culprit, Diagnostic, Finding, Severity};
 use crate::ingest::discover::{self, Discovery, InputError, Job, Origin};
-use crate::ingest::input::{open_listed, open_regular, OpenFailure, MAX_LINE};
+use crate::ingest::input::{open_regular, OpenFailure, MAX_LINE};
 use crate::ingest::{subagent, transcript};
 use crate::model::run::{find_runs, Run};
 use crate::model::{EventKind, Format, Session, Source, SubagentTranscript};
@@ -459,7 +459,7 @@ fn check_job_read(job: &Job, wfs: &Workflows, opts: &Options, in_parts: bool) ->
     let failed = std::sync::atomic::AtomicBool::new(false);
     let parsed = match &job.origin {
         Origin::Memory(bytes) => parse(&mut &bytes[..], job.format, &mut findings),
-        Origin::File(path) => match if job.listed { open_listed(path) } else { open_regular(path) } {
+        Origin::File(path) => match crate::ingest::input::open(path, job.listed) {
             Ok(file) => parse(&mut Watched { inner: file, failed: &failed }, job.format, &mut findings),
             Err(OpenFailure::Special(kind)) => {
                 let message = OpenFailure::Special(kind).to_string();

@@ -16,20 +16,15 @@ fn inputs() -> Vec<String> {
     }
 }
 
-/// Checks part `shard` of `input` into `part`, stamped for merge into html.
-fn check_part(input: &str, shard: &str, part: &std::path::Path) {
-    let (status, _, err) = orchlint(&[
-        "check",
-        input,
-        "--shard",
-        shard,
-        "--stamps",
-        "--format",
-        "json",
-        "--output",
-        part.to_str().unwrap(),
-    ]);
+/// Checks part `shard` of `input` into `part`, stamped for merge into html,
+/// with `extra` arguments; returns the exit status.
+fn check_part(input: &str, shard: &str, part: &std::path::Path, extra: &[&str]) -> i32 {
+    let mut args = vec!["check", input, "--shard", shard, "--stamps", "--format", "json", "--output"];
+    args.push(part.to_str().unwrap());
+    args.extend(extra);
+    let (status, _, err) = orchlint(&args);
     assert!(status == 0 || status == 1, "{input} {shard}: exit {status}: {err}");
+    status
 }
 
 #[test]
@@ -43,7 +38,7 @@ fn sharded_then_merged_is_the_unsharded_check_for_1_3_and_7_shards() {
             for k in 1..=n {
                 let part = dir.path().join(format!("part-{k}-of-{n}.json"));
                 let shard = format!("{k}/{n}");
-                check_part(&input, &shard, &part);
+                check_part(&input, &shard, &part, &[]);
                 let doc: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&part).unwrap()).unwrap();
                 sessions_per_part.push(doc["summary"]["transcripts"].as_u64().unwrap());
                 parts.push(part.display().to_string());
@@ -125,7 +120,7 @@ fn merge_into_html_reads_the_transcripts_again_and_stops_when_one_is_gone_or_cha
     for k in 1..=3 {
         let part = dir.path().join(format!("part-{k}.json"));
         let shard = format!("{k}/3");
-        check_part(tree, &shard, &part);
+        check_part(tree, &shard, &part, &[]);
         parts.push(part.display().to_string());
     }
     let merge = |extra: &[&str]| {
@@ -185,19 +180,7 @@ fn merge_into_html_stops_when_its_rules_find_other_findings_than_the_parts() {
     copy_tree(&fixtures().join("agent-count"), &tree);
     let tree = tree.to_str().unwrap();
     let part = dir.path().join("part.json");
-    let (status, _, err) = orchlint(&[
-        "check",
-        tree,
-        "--isolated",
-        "--shard",
-        "1/1",
-        "--stamps",
-        "--format",
-        "json",
-        "-o",
-        part.to_str().unwrap(),
-    ]);
-    assert_eq!(status, 1, "{err}");
+    assert_eq!(check_part(tree, "1/1", &part, &["--isolated"]), 1);
     let part = part.to_str().unwrap();
     let (status, _, err) = orchlint(&["merge", "--isolated", "--format", "html", part]);
     assert_eq!(status, 1, "the same rules: {err}");

@@ -58,6 +58,16 @@ pub fn open_regular(path: &Path) -> Result<File, OpenFailure> {
     open_listed(path)
 }
 
+/// Opens a file to read: [`open_listed`] when its folder listed it as a
+/// regular file, else [`open_regular`].
+pub fn open(path: &Path, listed: bool) -> Result<File, OpenFailure> {
+    if listed {
+        open_listed(path)
+    } else {
+        open_regular(path)
+    }
+}
+
 /// Opens a file that its folder listed as a regular file, without looking
 /// at its type first (a stat call less per file: 6% of checking a corpus of
 /// many small files). It is opened without blocking and looked at after, so

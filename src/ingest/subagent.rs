@@ -51,9 +51,7 @@ pub fn read(
     findings: &mut Vec<Finding>,
 ) -> SubagentInfo {
     let mut info = SubagentInfo::default();
-    let opened =
-        if listed { crate::ingest::input::open_listed(path) } else { crate::ingest::input::open_regular(path) };
-    let file = match opened {
+    let file = match crate::ingest::input::open(path, listed) {
         Ok(f) => f,
         Err(OpenFailure::Special(kind)) => {
             let message = format!("subagent transcript is {}", OpenFailure::Special(kind));

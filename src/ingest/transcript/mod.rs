@@ -99,7 +99,9 @@ const BATCH_BYTES: usize = 1 << 20;
 struct Batch {
     buf: Vec<u8>,
     lines: Vec<BatchLine>,
+    /// The last batch of the file: it ended, or a read error ended it.
     eof: bool,
+    error: Option<std::io::Error>,
 }
 
 thread_local! {
@@ -110,7 +112,7 @@ thread_local! {
 impl Default for Batch {
     fn default() -> Batch {
         let (buf, lines) = SPARE_BATCH.take();
-        Batch { buf, lines, eof: false }
+        Batch { buf, lines, eof: false, error: None }
     }
 }
 
@@ -136,8 +138,8 @@ struct BatchLine {
 
 impl Batch {
     /// The next lines, about [`BATCH_BYTES`] of them; a read error ends
-    /// the batch and the file, and is returned.
-    fn fill<R: Read>(&mut self, lines: &mut LineReader<R>) -> Option<std::io::Error> {
+    /// the batch and the file, and is kept with it.
+    fn fill<R: Read>(&mut self, lines: &mut LineReader<R>) {
         self.buf.clear();
         self.lines.clear();
         while self.buf.len() < BATCH_BYTES {
@@ -155,16 +157,16 @@ impl Batch {
                 }
                 Ok(None) => {
                     self.eof = true;
-                    return None;
+                    return;
                 }
                 Err(e) => {
                     self.eof = true;
-                    return Some(e);
+                    self.error = Some(e);
+                    return;
                 }
             }
             lines.shrink();
         }
-        None
     }
 
     /// Each line's [`Pre`], in order.
@@ -225,9 +227,8 @@ struct Reading<'e> {
     last_line: u32,
 }
 
-/// A batch read and prepared: its lines, their [`Pre`]s, and the read error
-/// that ended it.
-type Prepared<'b> = (&'b Batch, Vec<Pre<'b>>, Option<std::io::Error>);
+/// A batch read and prepared: its lines and their [`Pre`]s.
+type Prepared<'b> = (&'b Batch, Vec<Pre<'b>>);
 
 fn read<R: Read + Send>(
     reader: R,
@@ -243,16 +244,10 @@ fn read<R: Read + Send>(
     // Two batches in turn: while the lines of one are built into the
     // session, the next is read and prepared on another thread.
     let (mut one, mut two) = (Batch::default(), Batch::default());
-    let error = one.fill(&mut lines);
-    let mut first: Prepared<'_> = (&one, one.pre(), error);
-    loop {
-        let (batch, pre, error) = first;
-        let Some(second) = b.batch_overlapped(batch, pre, error, &mut two, &mut lines, &mut reading, findings).ok()?
-        else {
-            break;
-        };
-        let (batch, pre, error) = second;
-        match b.batch_overlapped(batch, pre, error, &mut one, &mut lines, &mut reading, findings).ok()? {
+    one.fill(&mut lines);
+    let mut first: Prepared<'_> = (&one, one.pre());
+    while let Some(second) = b.batch_overlapped(first, &mut two, &mut lines, &mut reading, findings).ok()? {
+        match b.batch_overlapped(second, &mut one, &mut lines, &mut reading, findings).ok()? {
             Some(next) => first = next,
             None => break,
         }
@@ -264,12 +259,9 @@ fn read<R: Read + Send>(
 impl Builder<'_> {
     /// Builds the lines of `batch` while the next batch is read into `next`
     /// and prepared, on another thread; `None` after the last batch.
-    #[allow(clippy::too_many_arguments)]
     fn batch_overlapped<'n, R: Read + Send>(
         &mut self,
-        batch: &Batch,
-        pre: Vec<Pre<'_>>,
-        error: Option<std::io::Error>,
+        (batch, pre): Prepared<'_>,
         next: &'n mut Batch,
         lines: &mut LineReader<R>,
         reading: &mut Reading<'_>,
@@ -277,7 +269,7 @@ impl Builder<'_> {
     ) -> Result<Option<Prepared<'n>>, NotTranscript> {
         if batch.eof {
             self.batch(batch, pre, reading, findings)?;
-            if let Some(e) = error {
+            if let Some(e) = &batch.error {
                 self.read_error(e, reading.last_line, findings);
             }
             return Ok(None);
@@ -285,9 +277,9 @@ impl Builder<'_> {
         let mut prepared = None;
         let built = rayon::in_place_scope(|scope| {
             scope.spawn(|_| {
-                let error = next.fill(lines);
+                next.fill(lines);
                 let next: &'n Batch = next;
-                prepared = Some((next, next.pre(), error));
+                prepared = Some((next, next.pre()));
             });
             self.batch(batch, pre, reading, findings)
         });
@@ -296,7 +288,7 @@ impl Builder<'_> {
     }
 
     /// A read error ended the file after `last_line`.
-    fn read_error(&mut self, e: std::io::Error, last_line: u32, findings: &mut Vec<Finding>) {
+    fn read_error(&mut self, e: &std::io::Error, last_line: u32, findings: &mut Vec<Finding>) {
         let source = Source { file: self.session.file.clone(), line: last_line + 1, offset: 0, len: 0 };
         findings.push(Finding::unreadable(&source, format!("reading stopped at line {}: {e}", source.line)));
     }
